@@ -1,0 +1,227 @@
+"""The child process: build one workload, warm it up, loop, and stream one record per step to disk.
+
+This is the only place TensorFlow runs during a soak, and its loop is the hottest path in leakhunt:
+per step it takes two clock readings, one mmap write and one buffered CSV line. Signals that cost more
+(TF allocator, graph op count, gc object count) are read every K steps, and the most expensive ones on a
+time budget so their cost stays under EXPENSIVE_SIGNAL_BUDGET of the run.
+
+Run as `python -m leakhunt.child TASK.json`. Exit codes are read by the runner (see CHILD_EXIT_*).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import faulthandler
+import gc
+import json
+import os
+import signal
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from leakhunt import rundir
+from leakhunt.config import ChildTask
+from leakhunt.errors import WorkloadError
+from leakhunt.progress_file import PROGRESS_FILE, ProgressFile
+
+CHILD_EXIT_COMPLETED = 0
+CHILD_EXIT_WORKLOAD_RAISED = 3
+CHILD_EXIT_BAD_WORKLOAD = 4
+
+FAULT_FILE = "fault.txt"
+# Fraction of wall time the child may spend on expensive signals (gc.get_objects() walks every object:
+# tens of ms with TensorFlow loaded). 0.5% keeps the profiler's own cost far below what it measures.
+EXPENSIVE_SIGNAL_BUDGET = 0.005
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL us if the parent dies, so a hard-killed parent leaves no orphan running."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return  # not Linux: the parent's own reaping still applies
+    if os.getppid() == 1:
+        os._exit(1)
+
+
+def _write_error(strategy_dir: Path, error: BaseException, phase: str, step: int | None) -> None:
+    rundir.write_json_atomic(
+        strategy_dir / rundir.ERROR_FILE,
+        {
+            "type": type(error).__name__,
+            "message": str(error),
+            "phase": phase,
+            "step": step,
+            "traceback": traceback.format_exc(),
+        },
+    )
+
+
+class _SignalReader:
+    """Reads in-process signals; knows which exist (TF loaded? workload evidence?)."""
+
+    def __init__(self, workload: Any):
+        self._workload = workload
+        self._tf_memory_info = None
+        tf = sys.modules.get("tensorflow")
+        if tf is not None:
+            try:
+                tf.config.experimental.get_memory_info("CPU:0")
+                self._tf_memory_info = tf.config.experimental.get_memory_info
+                gpus = tf.config.list_logical_devices("GPU")
+                self._tf_device = "GPU:0" if gpus else "CPU:0"
+            except (ValueError, AttributeError, RuntimeError):
+                self._tf_memory_info = None
+        self._next_expensive_s = 0.0
+
+    def cheap(self) -> tuple[str, str]:
+        if self._tf_memory_info is None:
+            return "", ""
+        info = self._tf_memory_info(self._tf_device)
+        return str(info["current"]), str(info["peak"])
+
+    def expensive_due(self, now_s: float) -> bool:
+        return now_s >= self._next_expensive_s
+
+    def expensive(self) -> tuple[str, str, str]:
+        started_s = time.monotonic()
+        evidence = self._workload.evidence()
+        gc_objects = len(gc.get_objects())
+        finished_s = time.monotonic()
+        self._next_expensive_s = finished_s + (finished_s - started_s) / EXPENSIVE_SIGNAL_BUDGET
+        graph_ops = evidence.get("graph_ops")
+        tracing_count = evidence.get("tracing_count")
+        return (
+            "" if graph_ops is None else str(int(graph_ops)),
+            "" if tracing_count is None else str(int(tracing_count)),
+            str(gc_objects),
+        )
+
+
+def run_task(task: ChildTask) -> int:
+    from leakhunt.workloads.custom import Workload, load_factory
+
+    strategy_dir = task.strategy_dir
+    progress = ProgressFile(strategy_dir / PROGRESS_FILE)
+    build_started_s = time.monotonic()
+    try:
+        factory = load_factory(task.spec.factory)
+    except WorkloadError as error:
+        _write_error(strategy_dir, error, "import", None)
+        return CHILD_EXIT_BAD_WORKLOAD
+    except Exception as error:  # noqa: BLE001 - any import failure of user code is reported, not raised
+        _write_error(strategy_dir, WorkloadError(f"workload {task.spec.factory} cannot be imported: "
+                                                 f"{type(error).__name__}: {error}"), "import", None)
+        return CHILD_EXIT_BAD_WORKLOAD
+    try:
+        built = factory(**task.spec.factory_kwargs)
+    except Exception as error:  # noqa: BLE001 - a factory that raises is a finding for the report
+        _write_error(strategy_dir, error, "build", None)
+        return CHILD_EXIT_WORKLOAD_RAISED
+    try:
+        workload = Workload(built, task.spec.factory)
+    except WorkloadError as error:
+        _write_error(strategy_dir, error, "build", None)
+        return CHILD_EXIT_BAD_WORKLOAD
+    build_time_s = time.monotonic() - build_started_s
+
+    tf = sys.modules.get("tensorflow")
+    child_info: dict[str, Any] = {
+        "pid": os.getpid(),
+        "images_per_step": workload.images_per_step,
+        "build_time_s": round(build_time_s, 4),
+        "tensorflow_loaded": tf is not None,
+        "notes": workload.notes,
+    }
+    if tf is not None:
+        child_info["tf_version"] = getattr(tf, "__version__", None)
+        try:
+            build_info = dict(tf.sysconfig.get_build_info())
+            child_info["cuda_version"] = build_info.get("cuda_version")
+            child_info["cudnn_version"] = build_info.get("cudnn_version")
+        except (AttributeError, RuntimeError):
+            child_info["cuda_version"] = None
+        child_info["tf_gpus"] = [d.name for d in tf.config.list_logical_devices("GPU")]
+    rundir.write_json_atomic(strategy_dir / rundir.CHILD_INFO_FILE, child_info)
+
+    signals = _SignalReader(workload)
+    signal_every = max(1, task.signal_every_steps)
+    total_steps = task.warmup_steps + task.iterations
+    warmup_steps = task.warmup_steps
+    deadline_s = None if task.duration_s is None else time.monotonic() + task.duration_s
+    writer = rundir.CsvAppender(strategy_dir / rundir.ITERATIONS_FILE, rundir.ITERATION_COLUMNS)
+    step_fn = workload.step
+    monotonic = time.monotonic
+    mark = progress.mark_step_start
+    write_line = writer.write_line
+    step = 0
+    gc.collect()  # a clean baseline: garbage from the build is not charged to the first iterations
+    try:
+        for step in range(total_steps):
+            started_s = monotonic()
+            if deadline_s is not None and started_s >= deadline_s:
+                break
+            mark(step, started_s)
+            step_fn()
+            finished_s = monotonic()
+            phase = "warmup" if step < warmup_steps else "measure"
+            if step % signal_every == 0:
+                tf_current, tf_peak = signals.cheap()
+                if signals.expensive_due(finished_s):
+                    graph_ops, tracing_count, gc_objects = signals.expensive()
+                else:
+                    graph_ops = tracing_count = gc_objects = ""
+                write_line(
+                    f"{step},{phase},{started_s:.6f},{(finished_s - started_s) * 1e3:.4f},"
+                    f"{tf_current},{tf_peak},{graph_ops},{tracing_count},{gc_objects}\n",
+                    finished_s,
+                )
+            else:
+                write_line(
+                    f"{step},{phase},{started_s:.6f},{(finished_s - started_s) * 1e3:.4f},,,,,\n",
+                    finished_s,
+                )
+        else:
+            step = total_steps
+        mark(step, monotonic())
+    except Exception as error:  # noqa: BLE001 - the workload raising is a finding: keep data, report it
+        mark(step, monotonic())
+        writer.close()
+        _write_error(strategy_dir, error, "step", step)
+        return CHILD_EXIT_WORKLOAD_RAISED
+    except KeyboardInterrupt:
+        mark(step, monotonic())
+        writer.close()
+        return 130
+    writer.close()
+    if task.final_linger_s > 0:
+        time.sleep(task.final_linger_s)  # let the parent sample the final state before close() frees it
+    try:
+        workload.close()
+    except Exception as error:  # noqa: BLE001 - a failing close() is reported, the data is already safe
+        _write_error(strategy_dir, error, "close", step)
+        return CHILD_EXIT_WORKLOAD_RAISED
+    return CHILD_EXIT_COMPLETED
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    _die_with_parent()
+    task = ChildTask.from_json(json.loads(Path(argv[0]).read_text(encoding="utf-8")))
+    # A segfault in native code still leaves a Python-level stack for the report.
+    fault_handle = open(task.strategy_dir / FAULT_FILE, "w", encoding="utf-8")
+    faulthandler.enable(file=fault_handle)
+    code = run_task(task)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # os._exit skips interpreter teardown: TensorFlow's can take seconds or crash, and we are done.
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    main()

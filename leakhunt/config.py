@@ -1,0 +1,118 @@
+"""Frozen configuration objects for a run, with a JSON round-trip so a child and `report` can read them."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_SAMPLE_INTERVAL_S = 0.1
+# Expensive in-process signals (graph op count, gc object count) are read once every K steps so the
+# child's loop stays cheap; cheap ones (latency, TF allocator) are read every step.
+DEFAULT_SIGNAL_EVERY_STEPS = 10
+
+
+@dataclass(frozen=True)
+class StrategySpec:
+    """One strategy of the run: a factory the child calls once to get the step() to repeat.
+
+    `factory` is "path/to/file.py:FUNC" or "package.module:FUNC". Built-in strategies use a factory in
+    leakhunt.strategies with `factory_kwargs` naming the pattern, model, batch, resize, ... .
+    """
+
+    name: str
+    factory: str
+    factory_kwargs: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+    code_pattern: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "StrategySpec":
+        return cls(
+            name=data["name"],
+            factory=data["factory"],
+            factory_kwargs=dict(data.get("factory_kwargs") or {}),
+            description=data.get("description", ""),
+            code_pattern=data.get("code_pattern", ""),
+        )
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything `leakhunt soak` was asked to do."""
+
+    strategies: tuple[StrategySpec, ...]
+    out_dir: Path
+    iterations: int
+    duration_s: float | None = None
+    warmup_steps: int = 0
+    sample_interval_s: float = DEFAULT_SAMPLE_INTERVAL_S
+    signal_every_steps: int = DEFAULT_SIGNAL_EVERY_STEPS
+    force: bool = False
+    fail_on_leak: bool = False
+    leak_threshold_bytes_per_iter: float = 0.0
+    iteration_timeout_s: float | None = None
+    memory_limit_bytes: int | None = None
+    redact_paths: bool = False
+    show_progress: bool = True
+    command_line: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["out_dir"] = str(self.out_dir)
+        data["strategies"] = [spec.to_json() for spec in self.strategies]
+        data["command_line"] = list(self.command_line)
+        data["notes"] = list(self.notes)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "RunConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {key: value for key, value in data.items() if key in known}
+        values["out_dir"] = Path(values["out_dir"])
+        values["strategies"] = tuple(StrategySpec.from_json(s) for s in values["strategies"])
+        values["command_line"] = tuple(values.get("command_line", ()))
+        values["notes"] = tuple(values.get("notes", ()))
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class ChildTask:
+    """What one child process is told to do (written as JSON next to its data)."""
+
+    spec: StrategySpec
+    strategy_dir: Path
+    iterations: int
+    duration_s: float | None
+    warmup_steps: int
+    signal_every_steps: int
+    # After the last step the child stays alive this long so the parent samples its final memory.
+    final_linger_s: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "spec": self.spec.to_json(),
+            "strategy_dir": str(self.strategy_dir),
+            "iterations": self.iterations,
+            "duration_s": self.duration_s,
+            "warmup_steps": self.warmup_steps,
+            "signal_every_steps": self.signal_every_steps,
+            "final_linger_s": self.final_linger_s,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "ChildTask":
+        return cls(
+            spec=StrategySpec.from_json(data["spec"]),
+            strategy_dir=Path(data["strategy_dir"]),
+            iterations=int(data["iterations"]),
+            duration_s=data.get("duration_s"),
+            warmup_steps=int(data["warmup_steps"]),
+            signal_every_steps=int(data["signal_every_steps"]),
+            final_linger_s=float(data.get("final_linger_s", 0.0)),
+        )

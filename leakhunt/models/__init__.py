@@ -1,0 +1,23 @@
+"""The embedded Mask R-CNN Inception v2 model (seeded weights, built and cached) and user model loading.
+
+Importing this package never imports TensorFlow; the functions import it when they run.
+"""
+
+from leakhunt.models.export import export_model, get_frozen_graph_path, get_saved_model_path
+from leakhunt.models.load import ModelSource, load_graph_def, resolve_model, validate_model_path
+from leakhunt.models.presets import DEFAULT_PRESET, OUTPUT_NAMES, PRESETS, Preset, get_preset
+
+__all__ = [
+    "DEFAULT_PRESET",
+    "OUTPUT_NAMES",
+    "PRESETS",
+    "ModelSource",
+    "Preset",
+    "export_model",
+    "get_frozen_graph_path",
+    "get_preset",
+    "get_saved_model_path",
+    "load_graph_def",
+    "resolve_model",
+    "validate_model_path",
+]

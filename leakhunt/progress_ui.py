@@ -1,0 +1,77 @@
+"""The live progress bar per strategy: iteration, it/s, ETA, current RSS and growth since warm-up."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+
+def format_bytes(value: float | None) -> str:
+    if value is None:
+        return "-"
+    sign = "-" if value < 0 else ""
+    value = abs(float(value))
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{sign}{value:.0f} {unit}" if unit == "B" else f"{sign}{value:.1f} {unit}"
+        value /= 1024
+    return f"{sign}{value:.1f} TiB"
+
+
+class ProgressDisplay:
+    """Wraps rich; `enabled=False` (non-TTY or --no-progress) prints one line per strategy instead."""
+
+    def __init__(self, enabled: bool):
+        self.console = Console(stderr=True)
+        self.enabled = enabled and sys.stderr.isatty()
+        self._progress: Progress | None = None
+        self._task = None
+        self._last_update_s = 0.0
+
+    def start_strategy(self, index: int, count: int, name: str, total_steps: int) -> None:
+        label = f"[{index + 1}/{count}] {name}"
+        if not self.enabled:
+            self.console.print(f"leakhunt: {label}: running {total_steps} steps", highlight=False, markup=False)
+            return
+        self._progress = Progress(
+            TextColumn("{task.description}", markup=False),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TimeRemainingColumn(),
+            TextColumn("RSS {task.fields[rss]}  growth {task.fields[growth]}"),
+            console=self.console,
+            transient=False,
+        )
+        self._progress.start()
+        self._task = self._progress.add_task(label, total=total_steps, rate="- it/s", rss="-", growth="-")
+
+    def update(self, steps_done: int, steps_per_s: float | None, rss_bytes: float | None,
+               growth_bytes: float | None) -> None:
+        if self._progress is None or self._task is None:
+            return
+        now = time.monotonic()
+        if now - self._last_update_s < 0.25:  # the bar need not redraw at the sampling rate
+            return
+        self._last_update_s = now
+        self._progress.update(
+            self._task,
+            completed=max(steps_done, 0),
+            rate="-" if steps_per_s is None else f"{steps_per_s:.1f} it/s",
+            rss=format_bytes(rss_bytes),
+            growth=format_bytes(growth_bytes),
+        )
+
+    def finish_strategy(self, steps_done: int, outcome_line: str) -> None:
+        if self._progress is not None and self._task is not None:
+            self._progress.update(self._task, completed=max(steps_done, 0))
+            self._progress.stop()
+        self._progress = None
+        self._task = None
+        self.console.print(f"    {outcome_line}", highlight=False, markup=False)
+
+    def message(self, text: str) -> None:
+        self.console.print(text, highlight=False, markup=False)

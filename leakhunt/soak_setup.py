@@ -1,0 +1,112 @@
+"""Turn `leakhunt soak` options into a validated RunConfig, before any folder is created or child runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+from leakhunt import options
+from leakhunt.config import RunConfig, StrategySpec
+from leakhunt.errors import BadInputError
+from leakhunt.workloads.custom import check_target_statically, default_label
+
+
+def workload_specs(workloads: Sequence[str], labels: Sequence[str]) -> list[StrategySpec]:
+    if labels and len(labels) != len(workloads):
+        raise BadInputError(f"--label was given {len(labels)} time(s) for {len(workloads)} --workload(s); "
+                            "give one label per workload or none")
+    specs = []
+    for position, target in enumerate(workloads):
+        check_target_statically(target)
+        factory = target
+        source, _, func = target.rpartition(":")
+        if source.endswith(".py"):
+            # The child runs in the same cwd, but an absolute path keeps the run folder self-describing.
+            factory = f"{Path(source).resolve()}:{func}"
+        name = labels[position] if labels else default_label(target)
+        specs.append(StrategySpec(name=name, factory=factory, description=f"custom workload {target}"))
+    return specs
+
+
+def builtin_specs(strategies: Sequence[str], preset: str | None, model: str | None, batches: Sequence[str],
+                  resizes: Sequence[str], gpu_memories: Sequence[str], device: str | None, images: str | None,
+                  seed: int, use_default_set: bool) -> list[StrategySpec]:
+    from leakhunt.strategies import matrix
+    from leakhunt.strategies.registry import DEFAULT_COMPARISON
+
+    names = matrix.parse_strategies(options.split_values(list(strategies))) if strategies else []
+    if not names and use_default_set:
+        names = list(DEFAULT_COMPARISON)
+    if not names:
+        return []
+    if device not in (None, "cpu", "gpu"):
+        raise BadInputError(f"--device must be cpu or gpu, got '{device}'")
+    if images is not None:
+        matrix.validate_images_dir(images)
+    if model is not None:
+        from leakhunt.models import validate_model_path
+
+        validate_model_path(model)
+    from leakhunt.models import DEFAULT_PRESET, PRESETS
+
+    chosen_preset = preset or DEFAULT_PRESET
+    if chosen_preset not in PRESETS:
+        raise BadInputError(f"unknown --preset '{chosen_preset}'; choose one of {', '.join(PRESETS)}")
+    return matrix.expand_matrix(
+        names,
+        matrix.parse_batch(options.split_values(list(batches)) or ["1"]),
+        matrix.parse_resize(options.split_values(list(resizes)) or ["none"]),
+        matrix.parse_gpu_memory(options.split_values(list(gpu_memories)) or ["default"]),
+        device,
+        chosen_preset,
+        model,
+        images,
+        seed=seed,
+    )
+
+
+def build_run_config(*, workloads, labels, strategies, preset, model, batches, resizes, gpu_memories, device,
+                     images, seed, iterations, duration, warmup, out, force, sample_interval, signal_every,
+                     fail_on_leak, leak_threshold, iteration_timeout, memory_limit, redact_paths, show_progress,
+                     command_line) -> RunConfig:
+    from leakhunt.runner import default_out_dir
+
+    iterations_count = options.parse_positive_int(iterations, "--iterations")
+    warmup_steps = options.parse_non_negative_int(warmup, "--warmup")
+    duration_s = options.parse_duration_s(duration) if duration is not None else None
+    sample_interval_s = options.parse_positive_float(sample_interval, "--sample-interval")
+    signal_every_steps = options.parse_positive_int(signal_every, "--signal-every")
+    seed_value = options.parse_non_negative_int(seed, "--seed")
+    try:
+        leak_threshold_value = float(leak_threshold)
+    except ValueError:
+        raise BadInputError(f"--leak-threshold must be bytes per iteration, got '{leak_threshold}'") from None
+    timeout_s = options.parse_positive_float(iteration_timeout, "--iteration-timeout") if iteration_timeout else None
+    memory_limit_bytes = options.parse_size_bytes(memory_limit, "--memory-limit") if memory_limit else None
+
+    specs = workload_specs(workloads, labels)
+    specs += builtin_specs(strategies, preset, model, batches, resizes, gpu_memories, device, images, seed_value,
+                           use_default_set=not workloads)
+    if not specs:
+        raise BadInputError("nothing to run: give --workload or --strategy")
+    names = [spec.name for spec in specs]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise BadInputError(f"two strategies share the name {duplicates[0]!r}; use --label to tell them apart")
+    return RunConfig(
+        strategies=tuple(specs),
+        out_dir=Path(out) if out is not None else default_out_dir(),
+        iterations=iterations_count,
+        duration_s=duration_s,
+        warmup_steps=warmup_steps,
+        sample_interval_s=sample_interval_s,
+        signal_every_steps=signal_every_steps,
+        force=force,
+        fail_on_leak=fail_on_leak,
+        leak_threshold_bytes_per_iter=leak_threshold_value,
+        iteration_timeout_s=timeout_s,
+        memory_limit_bytes=memory_limit_bytes,
+        redact_paths=redact_paths,
+        show_progress=show_progress,
+        command_line=tuple(command_line),
+    )

@@ -1,0 +1,1 @@
+"""Workloads: what a child repeats (custom FILE.py:FUNC factories, images and resizing)."""
