@@ -113,9 +113,12 @@ def report(
 ) -> None:
     """Rebuild summary.json, summary.md and report.html from a run folder on disk (no TensorFlow needed)."""
     with cli_errors():
-        from leakhunt.report.build import build_outputs
+        from leakhunt.rundir import require_run_folder
 
         formats = _parse_formats(format)
+        require_run_folder(run_dir)
+        from leakhunt.report.build import build_outputs
+
         build_outputs(run_dir, formats=formats, redact_paths=redact_paths)
         for name in formats:
             typer.echo(str(run_dir / {"json": "summary.json", "md": "summary.md", "html": "report.html"}[name]))

@@ -177,6 +177,18 @@ def is_run_folder(folder: Path) -> bool:
     return (folder / RUN_META_FILE).is_file() and (folder / STRATEGIES_DIR).is_dir()
 
 
+def require_run_folder(folder: Path) -> None:
+    """Raise NotARunFolderError (one clear line) unless `folder` holds a leakhunt run."""
+    folder = Path(folder)
+    if not folder.exists():
+        raise NotARunFolderError(f"run folder not found: {folder}")
+    if not is_run_folder(folder):
+        raise NotARunFolderError(
+            f"{folder} is not a leakhunt run folder (no {RUN_META_FILE} and {STRATEGIES_DIR}/); "
+            "pass the folder that `leakhunt soak --out` created"
+        )
+
+
 def read_run(folder: Path) -> RunData:
     """Load a run folder from disk. Raises NotARunFolderError (one clear line) if it is not one."""
     folder = Path(folder)

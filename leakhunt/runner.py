@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 import os
 import signal
 import subprocess
@@ -23,7 +24,7 @@ from leakhunt import rundir
 from leakhunt.child import CHILD_EXIT_BAD_WORKLOAD, CHILD_EXIT_COMPLETED, CHILD_EXIT_WORKLOAD_RAISED, FAULT_FILE
 from leakhunt.config import ChildTask, RunConfig, StrategySpec
 from leakhunt.env import capture_environment
-from leakhunt.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_LEAK_FOUND, EXIT_OK, BadInputError
+from leakhunt.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_LEAK_FOUND, EXIT_OK, BadInputError, WorkloadError
 from leakhunt.progress_file import PROGRESS_FILE, ProgressFile
 from leakhunt.progress_ui import ProgressDisplay, format_bytes
 from leakhunt.sampling import NvmlSampler, RssSampler
@@ -66,8 +67,6 @@ def prepare_out_dir(out_dir: Path, force: bool) -> None:
         for stale in (rundir.STRATEGIES_DIR,):
             target = out_dir / stale
             if target.is_dir():
-                import shutil
-
                 shutil.rmtree(target)
 
 
@@ -308,8 +307,7 @@ def probe_samplers(config: RunConfig) -> tuple[RssSampler, NvmlSampler | None, d
 
 def run(config: RunConfig) -> RunResult:
     """The core of `leakhunt soak`. Raises BadInputError before anything runs if the config is unusable."""
-    from leakhunt.report.build import build_outputs, leak_found
-
+    folder_was_new = not config.out_dir.exists() or not any(config.out_dir.iterdir())
     prepare_out_dir(config.out_dir, config.force)
     rss, nvml, samplers, gpu_info = probe_samplers(config)
     display = ProgressDisplay(enabled=config.show_progress)
@@ -334,6 +332,7 @@ def run(config: RunConfig) -> RunResult:
 
     interrupted = False
     bad_workload_errors: list[str] = []
+    statuses: list[dict[str, Any]] = []
     strategy_wall_s: list[float] = []
     count = len(config.strategies)
     try:
@@ -346,6 +345,7 @@ def run(config: RunConfig) -> RunResult:
             started_s = time.monotonic()
             status = StrategyRun(index, count, spec, config, strategy_dir, rss, nvml, display).run()
             strategy_wall_s.append(time.monotonic() - started_s)
+            statuses.append(status)
             if status.get("bad_workload"):
                 bad_workload_errors.append(f"{spec.name}: {status['description']}")
     except KeyboardInterrupt:
@@ -357,6 +357,13 @@ def run(config: RunConfig) -> RunResult:
         meta["finished_utc"] = utc_now_iso()
         meta["interrupted"] = interrupted
         rundir.write_json_atomic(config.out_dir / rundir.RUN_META_FILE, meta)
+
+    if statuses and not interrupted and all(status.get("bad_workload") for status in statuses):
+        # Nothing was measured: the input was bad. Leave no half-written run folder behind.
+        if folder_was_new:
+            shutil.rmtree(config.out_dir, ignore_errors=True)
+        raise WorkloadError(bad_workload_errors[0])
+    from leakhunt.report.build import build_outputs, leak_found
 
     summary = build_outputs(config.out_dir, redact_paths=config.redact_paths)
     if interrupted:

@@ -31,14 +31,14 @@ def workload_specs(workloads: Sequence[str], labels: Sequence[str]) -> list[Stra
 def builtin_specs(strategies: Sequence[str], preset: str | None, model: str | None, batches: Sequence[str],
                   resizes: Sequence[str], gpu_memories: Sequence[str], device: str | None, images: str | None,
                   seed: int, use_default_set: bool) -> list[StrategySpec]:
+    if not strategies and not use_default_set:
+        return []
     from leakhunt.strategies import matrix
     from leakhunt.strategies.registry import DEFAULT_COMPARISON
 
     names = matrix.parse_strategies(options.split_values(list(strategies))) if strategies else []
-    if not names and use_default_set:
-        names = list(DEFAULT_COMPARISON)
     if not names:
-        return []
+        names = list(DEFAULT_COMPARISON)
     if device not in (None, "cpu", "gpu"):
         raise BadInputError(f"--device must be cpu or gpu, got '{device}'")
     if images is not None:
