@@ -158,8 +158,10 @@ def test_backbone_parameter_count_matches_the_model_table(frozen_path):
     graph_def = load_graph_def(frozen_path)
     counted = 0
     for node in graph_def.node:
-        if node.op == "Const" and node.name.startswith("FirstStageFeatureExtractor/"):
-            dims = [dim.size for dim in node.attr["value"].tensor.tensor_shape.dim]
+        tensor = node.attr["value"].tensor
+        is_float_constant = node.op == "Const" and tensor.dtype == tf.float32.as_datatype_enum
+        if is_float_constant and node.name.startswith("FirstStageFeatureExtractor/"):
+            dims = [dim.size for dim in tensor.tensor_shape.dim]
             if dims:
                 counted += int(np.prod(dims))
     assert counted == expected_backbone_parameters()

@@ -102,7 +102,10 @@ def load_graph_def(path: Any) -> Any:
         )
     missing = [name for name in REQUIRED_OUTPUT_NAMES if name not in nodes]
     if missing:
-        raise ModelFileError(f"{path} lacks the detection output(s) {', '.join(missing)}; {_EXPORT_HINT}")
+        raise ModelFileError(
+            f"{path} lacks the detection output(s) {', '.join(missing)} (a truncated file, or not an OD API "
+            f"detection export); re-download it or {_EXPORT_HINT}"
+        )
     return graph_def
 
 

@@ -1,0 +1,115 @@
+"""Samplers: psutil on a real process; NVML through a fake module (no GPU here), errors recorded not raised."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+from leakhunt import rundir
+from leakhunt.config import RunConfig, StrategySpec
+from leakhunt.progress_ui import ProgressDisplay
+from leakhunt.runner import StrategyRun
+from leakhunt.sampling import NvmlSampler, RssSampler
+
+from conftest import FAULTS
+
+
+class FakeNvmlError(Exception):
+    pass
+
+
+class FakeNvml:
+    """Mimics pynvml's functions; fails the memory query on every third call."""
+
+    NVMLError = FakeNvmlError
+
+    def __init__(self, pid_to_report=None, fail_every=3):
+        self.calls = 0
+        self.pid_to_report = pid_to_report
+        self.fail_every = fail_every
+        self.shut_down = False
+
+    def nvmlInit(self):
+        pass
+
+    def nvmlShutdown(self):
+        self.shut_down = True
+
+    def nvmlDeviceGetCount(self):
+        return 1
+
+    def nvmlDeviceGetHandleByIndex(self, index):
+        return f"handle{index}"
+
+    def nvmlDeviceGetName(self, handle):
+        return b"Fake GPU"
+
+    def nvmlSystemGetDriverVersion(self):
+        return "999.1"
+
+    def nvmlDeviceGetMemoryInfo(self, handle):
+        self.calls += 1
+        if self.fail_every and self.calls % self.fail_every == 0:
+            raise FakeNvmlError("GPU is lost")
+        return SimpleNamespace(used=3 * 2**30, total=16 * 2**30, free=13 * 2**30)
+
+    def nvmlDeviceGetComputeRunningProcesses(self, handle):
+        pid = self.pid_to_report
+        return [SimpleNamespace(pid=pid, usedGpuMemory=512 * 2**20), SimpleNamespace(pid=1, usedGpuMemory=None)]
+
+
+def test_rss_sampler_reads_a_real_process():
+    sampler = RssSampler()
+    assert sampler.probe().available
+    values = sampler.sample(os.getpid())
+    assert values["rss_bytes"] > 10 * 2**20
+    assert values["uss_bytes"] is None or 0 < values["uss_bytes"] <= values["rss_bytes"]
+
+
+def test_real_nvml_probe_never_raises():
+    probe = NvmlSampler().probe()
+    assert probe.available or probe.describe().startswith("unavailable: ")
+
+
+def test_missing_nvml_library_is_recorded_as_unavailable():
+    class Broken(FakeNvml):
+        def nvmlInit(self):
+            raise FakeNvmlError("NVML Shared Library Not Found")
+
+    probe = NvmlSampler(Broken()).probe()
+    assert not probe.available
+    assert "NVML Shared Library Not Found" in probe.describe()
+
+
+def test_nvml_sampler_attributes_process_memory_and_records_errors():
+    fake = FakeNvml(pid_to_report=4242)
+    sampler = NvmlSampler(fake)
+    assert sampler.probe().available
+    assert sampler.describe_devices()[0]["name"] == "Fake GPU"
+    rows = [sampler.sample(4242) for _ in range(6)]
+    ok = [row for row in rows if row["nvml_error"] is None]
+    failed = [row for row in rows if row["nvml_error"] is not None]
+    assert ok and failed
+    assert ok[0]["gpu_process_bytes"] == 512 * 2**20
+    assert ok[0]["gpu_total_bytes"] == 16 * 2**30
+    assert "GPU is lost" in failed[0]["nvml_error"]
+    sampler.close()
+    assert fake.shut_down
+
+
+def test_nvml_errors_during_a_real_run_are_recorded_and_the_run_goes_on(tmp_path):
+    spec = StrategySpec(name="flat", factory=f"{FAULTS}:flat")
+    config = RunConfig(strategies=(spec,), out_dir=tmp_path, iterations=600, warmup_steps=0)
+    fake = FakeNvml(pid_to_report=None)
+    nvml = NvmlSampler(fake)
+    assert nvml.probe().available
+    folder = tmp_path / "strategies" / "00-flat"
+    status = StrategyRun(0, 1, spec, config, folder, RssSampler(), nvml, ProgressDisplay(False)).run()
+    assert status["outcome"] == "completed"
+    samples = rundir.read_csv_tolerant(folder / rundir.SAMPLES_FILE, rundir.SAMPLE_COLUMNS)
+    assert samples["nvml_error"].notna().any()
+    assert samples["gpu_total_bytes"].notna().any()
+    assert samples["rss_bytes"].notna().all()
