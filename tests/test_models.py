@@ -195,6 +195,23 @@ def test_resolve_model_without_a_path_is_the_embedded_frozen_graph(frozen_path):
     assert source.output_names == OUTPUT_NAMES
 
 
+def test_cli_info_and_export(tmp_path, frozen_path):
+    from typer.testing import CliRunner
+
+    from leakhunt.cli_model import model_app
+
+    info = CliRunner().invoke(model_app, ["info", "--preset", PRESET, "--height", "120", "--width", "160"])
+    assert info.exit_code == 0, info.output
+    assert "detection_masks: float32 [None, 100, 15, 15]" in info.output
+    assert "image_tensor: uint8 [None, None, None, 3]" in info.output
+    assert "GFLOPs per 120x160 image" in info.output
+
+    exported = CliRunner().invoke(model_app, ["export", "--preset", PRESET, "--out", str(tmp_path / "export")])
+    assert exported.exit_code == 0, exported.output
+    assert (tmp_path / "export" / "frozen_inference_graph.pb").read_bytes() == frozen_path.read_bytes()
+    assert validate_model_path(str(tmp_path / "export" / "saved_model")).kind == "saved_model"
+
+
 # ---------------------------------------------------------------- bad model files
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -60,10 +62,27 @@ def write_saved_model(frozen_path: Path, out_dir: Path) -> None:
     tf.saved_model.save(module, str(out_dir), signatures={"serving_default": module.serve})
 
 
+def _eager_disabled() -> bool:
+    tf = sys.modules.get("tensorflow")
+    return tf is not None and not tf.executing_eagerly()
+
+
+def _build_saved_model_in_subprocess(preset: str, seed: int) -> None:
+    """tf.saved_model.save needs eager mode; a TF1-style process (eager disabled) builds it in a child."""
+    code = "import sys; from leakhunt.models.export import get_saved_model_path; get_saved_model_path(sys.argv[1], int(sys.argv[2]))"
+    result = subprocess.run([sys.executable, "-c", code, preset, str(seed)], capture_output=True, text=True)
+    if result.returncode != 0:
+        last_line = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"building the SavedModel for preset {preset!r} failed: {last_line}")
+
+
 def get_saved_model_path(preset: str = DEFAULT_PRESET, seed: int = 0) -> Path:
     """The cached SavedModel folder of the embedded model (serving_default), built on first use."""
     frozen_path = get_frozen_graph_path(preset, seed)
     name = cache.entry_name(preset, seed, "-saved_model")
+    final_path = cache.models_dir() / name
+    if not final_path.exists() and _eager_disabled():
+        _build_saved_model_in_subprocess(preset, seed)
     return cache.cached_entry(name, lambda temp_path: write_saved_model(frozen_path, temp_path))
 
 

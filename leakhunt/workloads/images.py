@@ -80,12 +80,17 @@ def validate_images_dir(path: str | Path) -> int:
     for file in files:
         try:
             with Image.open(file) as opened:
+                size = opened.size
                 opened.verify()
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
             continue
-        usable += 1
+        if min(size) >= MIN_SIDE_PX:
+            usable += 1
     if usable == 0:
-        raise BadInputError(f"--images folder {folder} has {len(files)} file(s) but none is a readable image")
+        raise BadInputError(
+            f"--images folder {folder} has {len(files)} file(s) but none is a readable image of at least "
+            f"{MIN_SIDE_PX}x{MIN_SIDE_PX} px"
+        )
     return usable
 
 

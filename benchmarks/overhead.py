@@ -1,0 +1,123 @@
+"""Measurement overhead: the same workload as a bare loop and under `leakhunt soak` (default sampling).
+
+Prints, per workload, the ratio soak/bare of (a) the median per-iteration latency and (b) the wall time per
+iteration (which also charges the child's own bookkeeping between steps). Runs alternate bare/soak several
+times so machine noise hits both sides alike. Targets: <= 1.02 on the tiny Mask R-CNN preset, <= 1.10 on a
+1 ms pure-Python step.
+
+    python benchmarks/overhead.py [--iterations 2000] [--rounds 3] [--skip-model]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH_STEPS = REPO / "benchmarks" / "workloads" / "bench_steps.py"
+
+BARE_LOOP = r"""
+import json, sys, time
+from leakhunt.workloads.custom import Workload, load_factory
+target, kwargs, warmup, iterations = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+workload = Workload(load_factory(target)(**kwargs), target)
+for _ in range(warmup):
+    workload.step()
+starts, latencies = [], []
+for _ in range(iterations):
+    started = time.monotonic()
+    workload.step()
+    finished = time.monotonic()
+    starts.append(started)
+    latencies.append((finished - started) * 1e3)
+workload.close()
+print(json.dumps({"starts": starts, "latencies_ms": latencies}))
+"""
+
+
+def bare_run(target: str, kwargs: dict, warmup: int, iterations: int) -> tuple[float, float]:
+    output = subprocess.run([sys.executable, "-c", BARE_LOOP, target, json.dumps(kwargs), str(warmup), str(iterations)],
+                            capture_output=True, text=True, check=True).stdout
+    data = json.loads(output.strip().splitlines()[-1])
+    starts = data["starts"]
+    return statistics.median(data["latencies_ms"]), (starts[-1] - starts[0]) / (len(starts) - 1) * 1e3
+
+
+def soak_run(target: str, kwargs: dict, warmup: int, iterations: int) -> tuple[float, float]:
+    from leakhunt import runner
+    from leakhunt.config import RunConfig, StrategySpec
+    from leakhunt.progress_ui import ProgressDisplay
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "run"
+        spec = StrategySpec("bench", target, kwargs)
+        config = RunConfig(strategies=(spec,), out_dir=out, iterations=iterations, warmup_steps=warmup,
+                           show_progress=False)
+        # The soak's measuring path (child loop + parent samplers at the default rate), minus the report.
+        rss, nvml, _, _ = runner.probe_samplers(config)
+        folder = out / "strategies" / "00-bench"
+        runner.StrategyRun(0, 1, spec, config, folder, rss, nvml, ProgressDisplay(False)).run()
+        frame = pd.read_csv(folder / "iterations.csv")
+    measured = frame[frame["phase"] == "measure"]
+    starts = measured["start_monotonic_s"].to_numpy()
+    return float(measured["latency_ms"].median()), float((starts[-1] - starts[0]) / (len(starts) - 1) * 1e3)
+
+
+def compare(label: str, target: str, kwargs: dict, warmup: int, iterations: int, rounds: int) -> dict:
+    bare_latency, bare_period, soak_latency, soak_period = [], [], [], []
+    for _ in range(rounds):
+        latency, period = bare_run(target, kwargs, warmup, iterations)
+        bare_latency.append(latency)
+        bare_period.append(period)
+        latency, period = soak_run(target, kwargs, warmup, iterations)
+        soak_latency.append(latency)
+        soak_period.append(period)
+    row = {
+        "workload": label,
+        "iterations": iterations,
+        "bare_p50_ms": statistics.median(bare_latency),
+        "soak_p50_ms": statistics.median(soak_latency),
+        "latency_ratio": statistics.median(soak_latency) / statistics.median(bare_latency),
+        "bare_period_ms": statistics.median(bare_period),
+        "soak_period_ms": statistics.median(soak_period),
+        "period_ratio": statistics.median(soak_period) / statistics.median(bare_period),
+    }
+    print(json.dumps(row), file=sys.stderr)
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--iterations", type=int, default=2000)
+    parser.add_argument("--model-iterations", type=int, default=150)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--skip-model", action="store_true")
+    args = parser.parse_args()
+    sys.path.insert(0, str(BENCH_STEPS.parent))
+    from bench_steps import calibrate_1ms_spins
+
+    spins = calibrate_1ms_spins()
+    rows = [compare("python 1 ms step", f"{BENCH_STEPS}:python_1ms", {"spins": spins}, 50, args.iterations,
+                    args.rounds)]
+    if not args.skip_model:
+        rows.append(compare("mask r-cnn tiny, persistent", "leakhunt.strategies.factory:build",
+                            {"strategy": "persistent", "preset": "tiny"}, 5, args.model_iterations, args.rounds))
+    targets = {"python 1 ms step": 1.10, "mask r-cnn tiny, persistent": 1.02}
+    print()
+    print(f"{'workload':<30} {'bare p50 ms':>12} {'soak p50 ms':>12} {'p50 ratio':>10} "
+          f"{'bare period':>12} {'soak period':>12} {'period ratio':>13} {'target':>7}")
+    for row in rows:
+        print(f"{row['workload']:<30} {row['bare_p50_ms']:>12.3f} {row['soak_p50_ms']:>12.3f} "
+              f"{row['latency_ratio']:>10.3f} {row['bare_period_ms']:>12.3f} {row['soak_period_ms']:>12.3f} "
+              f"{row['period_ratio']:>13.3f} {targets[row['workload']]:>7.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""Pure analysis of a run folder's data: memory growth, latency, verdicts, hints, projections.
+
+Nothing here imports TensorFlow or touches the disk; functions take arrays/DataFrames and return frozen
+results, so `leakhunt report` can rebuild every judgement from the files alone.
+"""

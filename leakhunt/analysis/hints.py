@@ -1,0 +1,147 @@
+"""Root-cause hints: which in-process signal grew alongside memory, each with its evidence and advice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from leakhunt.analysis.latency import LatencyStats
+from leakhunt.analysis.robust import theil_sen
+from leakhunt.analysis.verdict import MemoryJudgement
+
+# Counts that only grow when something is built per call. One op or one trace after the warm-up can be
+# a lazily built branch; a count that rises at two or more readings and by at least this much is a pattern.
+GRAPH_OPS_MIN_GROWTH = 10
+TRACING_MIN_GROWTH = 2
+MIN_RISING_READINGS = 2
+# Python creates and frees temporaries every step, so gc object counts wobble by hundreds; a thousand
+# objects of sustained growth (interval clear of zero) is references being kept.
+GC_OBJECTS_MIN_GROWTH = 1000
+
+
+@dataclass(frozen=True)
+class Hint:
+    kind: str
+    evidence: str
+    advice: str
+
+
+@dataclass(frozen=True)
+class CounterGrowth:
+    """How a per-step counter (graph ops, traces, gc objects) moved over the measured iterations."""
+
+    first_value: float
+    last_value: float
+    first_iteration: int
+    last_iteration: int
+    rising_readings: int
+    slope_per_iter: float | None
+    slope_ci_low: float | None
+
+    @property
+    def growth(self) -> float:
+        return self.last_value - self.first_value
+
+
+def counter_growth(x: np.ndarray, y: np.ndarray) -> CounterGrowth | None:
+    if len(x) < 2:
+        return None
+    fit = theil_sen(x, y)
+    return CounterGrowth(
+        first_value=float(y[0]), last_value=float(y[-1]), first_iteration=int(x[0]), last_iteration=int(x[-1]),
+        rising_readings=int(np.count_nonzero(np.diff(y) > 0)),
+        slope_per_iter=None if fit is None else fit.slope, slope_ci_low=None if fit is None else fit.ci_low,
+    )
+
+
+def _rate(growth: CounterGrowth) -> str:
+    span = max(growth.last_iteration - growth.first_iteration, 1)
+    return f"{growth.growth / span:+.3g}/iter"
+
+
+def find_hints(
+    judgements: dict[str, MemoryJudgement],
+    counters: dict[str, CounterGrowth | None],
+    latency: LatencyStats,
+    outcome: str,
+    outcome_description: str,
+    memory_limit_hit: bool,
+    peak_rss_bytes: float | None,
+) -> list[Hint]:
+    """Hints in a fixed order; each names the numbers it rests on."""
+    hints: list[Hint] = []
+    graph = counters.get("graph_ops")
+    if graph and graph.growth >= GRAPH_OPS_MIN_GROWTH and graph.rising_readings >= MIN_RISING_READINGS:
+        hints.append(Hint(
+            "graph_growth",
+            f"graph_ops rose from {graph.first_value:.0f} to {graph.last_value:.0f} between iterations "
+            f"{graph.first_iteration} and {graph.last_iteration} ({_rate(graph)})",
+            "ops are being built inside the loop: build the graph once before it (placeholders/feeds, one "
+            "session), then call graph.finalize() so any op created later raises",
+        ))
+    tracing = counters.get("tracing_count")
+    if tracing and tracing.growth >= TRACING_MIN_GROWTH and tracing.rising_readings >= MIN_RISING_READINGS:
+        hints.append(Hint(
+            "retracing",
+            f"tracing_count rose from {tracing.first_value:.0f} to {tracing.last_value:.0f} between iterations "
+            f"{tracing.first_iteration} and {tracing.last_iteration}",
+            "tf.function is retracing: give it an input_signature (or reduce_retracing=True) and pass tensors, "
+            "not Python numbers or new shapes, on each call",
+        ))
+    gc_objects = counters.get("gc_objects")
+    if (gc_objects and gc_objects.growth >= GC_OBJECTS_MIN_GROWTH and gc_objects.slope_ci_low is not None
+            and gc_objects.slope_ci_low > 0):
+        hints.append(Hint(
+            "python_references",
+            f"gc_objects rose from {gc_objects.first_value:.0f} to {gc_objects.last_value:.0f} "
+            f"({_rate(gc_objects)})",
+            "Python objects are kept alive: look for lists, dicts or caches appended to on every call "
+            "(stored results, tensors, closures) and drop or bound them",
+        ))
+    tf_current = judgements.get("tf_current")
+    if tf_current is not None and tf_current.verdict == "leak":
+        hints.append(Hint(
+            "tf_allocator",
+            f"TF allocator bytes in use grow: {tf_current.reason}",
+            "tensors stay referenced (outputs kept across iterations, variables created per call): keep only "
+            "what you need as NumPy, create variables once",
+        ))
+    gpu = judgements.get("gpu_process")
+    if gpu is not None and gpu.verdict == "leak":
+        hints.append(Hint(
+            "gpu_memory",
+            f"GPU memory of the process grows: {gpu.reason}",
+            "GPU tensors are kept alive or the allocator keeps extending its pool; compare with "
+            "TF_FORCE_GPU_ALLOW_GROWTH=true and check what outlives each call",
+        ))
+    rss = judgements.get("rss")
+    explained = {h.kind for h in hints} & {"graph_growth", "retracing", "python_references", "tf_allocator"}
+    if rss is not None and rss.verdict == "leak" and not explained:
+        hints.append(Hint(
+            "native_memory",
+            f"RSS grows ({rss.reason}) while graph ops, traces, Python objects and the TF allocator do not",
+            "native or allocator memory: glibc arena fragmentation (try MALLOC_ARENA_MAX=2 or LD_PRELOAD "
+            "jemalloc/tcmalloc) or a leak inside a C extension or the TF runtime",
+        ))
+    if latency.drift_significant and (latency.drift_ms_per_1k_iter or 0) > 0:
+        memory_grows = any(j.verdict == "leak" for j in judgements.values())
+        ci = latency.drift_ci95_ms_per_1k_iter or (float("nan"), float("nan"))
+        evidence = (f"latency drifts {latency.drift_ms_per_1k_iter:+.3g} ms per 1000 iterations "
+                    f"[{ci[0]:+.3g}, {ci[1]:+.3g}], {latency.drift_over_run_ms:+.3g} ms over the run "
+                    f"(p50 {latency.p50_ms:.3g} ms)")
+        if memory_grows:
+            advice = "the slowdown grows with memory: whatever accumulates is also walked each call"
+        else:
+            evidence += " with no memory growth"
+            advice = ("slowing down without memory growth: a growing structure scanned per call (graph "
+                      "collections, Python lists), retracing, or thermal throttling; compare with a rerun")
+        hints.append(Hint("latency_drift", evidence, advice))
+    if outcome == "crashed" and (memory_limit_hit or "SIGKILL" in outcome_description):
+        peak = "" if peak_rss_bytes is None else f"; peak RSS {peak_rss_bytes / 2**20:.0f} MiB"
+        hints.append(Hint(
+            "out_of_memory",
+            f"{outcome_description}{peak}",
+            "the child was killed for memory: the growth numbers above come from the data before it died",
+        ))
+    return hints

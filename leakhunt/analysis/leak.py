@@ -1,0 +1,209 @@
+"""Memory growth of one series (RSS, USS, GPU, TF allocator) against the measured iteration index.
+
+`estimate_growth` turns raw (iteration, bytes) points into the numbers a verdict needs: where the climb to
+a steady state ended, a robust slope with a 95% interval over the rest, early and recent rates, how much
+memory is released along the way (sawtooth) and how much of the growth came in one jump (step).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from leakhunt.analysis.robust import SlopeFit, clean_xy, median_bin, robust_sigma, theil_sen
+
+PAGE_BYTES = 4096  # RSS moves in whole pages; nothing finer is measurable
+# Allocators take memory from the OS in chunks (glibc heap top and mmap threshold up to 32 MiB, Python
+# arenas of 256 KiB-1 MiB, TF/BFC regions of MiBs), so a flat workload's RSS can settle a MiB or two above
+# where it started. Growth smaller than this over the judged window is never called a leak. At 5000
+# iterations it sets a floor of ~420 B/iter, so a 1 KiB/iter leak (5 MB) is still caught.
+GROWTH_FLOOR_BYTES = 2 * 1024 * 1024
+# Below one byte per iteration nothing is actionable, however long the run.
+SLOPE_FLOOR_MIN_BYTES_PER_ITER = 1.0
+# Warm-up: the early climb must end within this fraction of the measured iterations; growth that lasts
+# longer is judged (as a plateau or a leak), not hidden as warm-up.
+WARMUP_MAX_FRACTION = 0.25
+# A bin counts as "at steady state" once it is within this much (or 3 robust sigmas) of the late trend.
+WARMUP_LEVEL_TOLERANCE_BYTES = 256 * 1024
+WARMUP_BINS = 40
+WARMUP_MIN_SAMPLES = 20
+# Early and recent rates come from the first and last third of the judged iterations.
+SEGMENT_FRACTION = 1.0 / 3.0
+# The observed growth compares the median level of the first and last 5% of judged samples.
+EDGE_FRACTION = 0.05
+EDGE_MIN_SAMPLES = 3
+# Shapes are read from median-binned levels: 20 bins to find a single jump, 100 to see releases.
+STEP_BINS = 20
+RELEASE_BINS = 100
+
+
+@dataclass(frozen=True)
+class GrowthEstimate:
+    """Everything measured about one memory series after the warm-up."""
+
+    series: str
+    samples_total: int
+    samples_judged: int
+    first_iteration: int
+    last_iteration: int
+    warmup_end_iteration: int
+    fit: SlopeFit | None
+    early_fit: SlopeFit | None
+    recent_fit: SlopeFit | None
+    growth_bytes: float
+    start_level_bytes: float
+    end_level_bytes: float
+    peak_bytes: float
+    noise_sigma_bytes: float
+    noise_floor_bytes_per_iter: float
+    step_fraction: float  # share of the net rise that came in the largest jump (two adjacent bins)
+    release_bytes: float  # deepest drop below an earlier level (smoothed)
+    rise_bytes: float  # max - min of the smoothed level
+    trough_rise_bytes: float  # lowest level of the last quarter minus that of the first quarter
+    peak_rise_bytes: float  # highest level of the last quarter minus that of the first quarter
+
+    @property
+    def judged_span_iterations(self) -> int:
+        return max(self.last_iteration - self.first_iteration, 0)
+
+
+def noise_floor_bytes_per_iter(span_iterations: float) -> float:
+    """The smallest slope that is more than allocator granularity over `span_iterations`."""
+    if span_iterations <= 0:
+        return float("inf")
+    return max(SLOPE_FLOOR_MIN_BYTES_PER_ITER, GROWTH_FLOOR_BYTES / span_iterations)
+
+
+def memory_series(samples: pd.DataFrame, column: str, warmup_steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """(measured iteration, bytes) for parent samples taken after the warm-up; build/warm-up dropped."""
+    if column not in samples.columns or "steps_done" not in samples.columns or samples.empty:
+        return np.empty(0), np.empty(0)
+    steps = pd.to_numeric(samples["steps_done"], errors="coerce").to_numpy(dtype=float)
+    values = pd.to_numeric(samples[column], errors="coerce").to_numpy(dtype=float)
+    iteration = steps - warmup_steps
+    keep = np.isfinite(iteration) & (iteration >= 0) & np.isfinite(values)
+    return clean_xy(iteration[keep], values[keep])
+
+
+def iteration_series(iterations: pd.DataFrame, column: str, warmup_steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """(measured iteration, value) for a per-step signal column of iterations.csv; empty cells dropped."""
+    if column not in iterations.columns or "step" not in iterations.columns or iterations.empty:
+        return np.empty(0), np.empty(0)
+    steps = pd.to_numeric(iterations["step"], errors="coerce").to_numpy(dtype=float)
+    values = pd.to_numeric(iterations[column], errors="coerce").to_numpy(dtype=float)
+    iteration = steps - warmup_steps
+    keep = np.isfinite(iteration) & (iteration >= 0) & np.isfinite(values)
+    return clean_xy(iteration[keep], values[keep])
+
+
+def _bin_left_edges(x: np.ndarray, bins: int) -> np.ndarray:
+    edges = np.linspace(0, len(x), bins + 1).astype(int)[:-1]
+    return x[edges]
+
+
+def detect_warmup_end(x: np.ndarray, y: np.ndarray) -> float:
+    """The measured iteration where memory reached its steady trend (x[0] when there is no early climb).
+
+    The trend is a robust line through the second half; the warm-up is the leading run of bins that sit
+    clearly below that line extended backwards. It only counts when it ends in the first quarter.
+    """
+    n = len(x)
+    if n < WARMUP_MIN_SAMPLES or x[-1] <= x[0]:
+        return float(x[0]) if n else 0.0
+    bins = int(min(WARMUP_BINS, n // 5))
+    bin_x, bin_y = median_bin(x, y, bins)
+    late = bin_x >= x[0] + (x[-1] - x[0]) / 2
+    fit = theil_sen(bin_x[late], bin_y[late])
+    if fit is None:
+        return float(x[0])
+    trend = fit.intercept + fit.slope * bin_x
+    tolerance = max(WARMUP_LEVEL_TOLERANCE_BYTES, 3 * robust_sigma(bin_y[late] - trend[late]))
+    below = bin_y < trend - tolerance
+    if not below[0]:
+        return float(x[0])
+    reached = np.flatnonzero(~below)
+    if reached.size == 0:
+        return float(x[0])
+    end_x = float(_bin_left_edges(x, bins)[reached[0]])
+    if end_x - x[0] > WARMUP_MAX_FRACTION * (x[-1] - x[0]):
+        return float(x[0])
+    return end_x
+
+
+def _edge_level(y: np.ndarray, last: bool) -> float:
+    count = max(EDGE_MIN_SAMPLES, int(len(y) * EDGE_FRACTION))
+    part = y[-count:] if last else y[:count]
+    return float(np.median(part))
+
+
+def _segment_fit(x: np.ndarray, y: np.ndarray, low: float, high: float) -> SlopeFit | None:
+    keep = (x >= low) & (x <= high)
+    return theil_sen(x[keep], y[keep])
+
+
+def _shape(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float, float]:
+    """(step_fraction, release_bytes, rise_bytes, trough_rise_bytes, peak_rise_bytes) from binned levels."""
+    n = len(y)
+    step_fraction = float("nan")
+    if n >= 2 * 4:
+        _, levels = median_bin(x, y, int(min(STEP_BINS, n // 2)))
+        net_rise = levels[-1] - levels[0]
+        jumps = np.diff(levels)
+        if net_rise > 0 and jumps.size:
+            pair = jumps if jumps.size < 2 else jumps[:-1] + jumps[1:]
+            step_fraction = float(max(pair.max(), jumps.max()) / net_rise)
+    _, smooth = median_bin(x, y, int(min(RELEASE_BINS, max(n // 3, 1))))
+    running_max = np.maximum.accumulate(smooth)
+    release = float(np.max(running_max - smooth)) if smooth.size else 0.0
+    rise = float(smooth.max() - smooth.min()) if smooth.size else 0.0
+    quarters = np.array_split(smooth, 4) if smooth.size >= 4 else [smooth, smooth]
+    trough_rise = float(quarters[-1].min() - quarters[0].min())
+    peak_rise = float(quarters[-1].max() - quarters[0].max())
+    return step_fraction, release, rise, trough_rise, peak_rise
+
+
+def estimate_growth(series: str, x, y, detect_warmup: bool = True) -> GrowthEstimate | None:
+    """Measure the growth of one series; None when it has no measured points at all."""
+    x, y = clean_xy(x, y)
+    if len(x) == 0:
+        return None
+    warmup_end = detect_warmup_end(x, y) if detect_warmup else float(x[0])
+    judged = x >= warmup_end
+    jx, jy = x[judged], y[judged]
+    first, last = float(jx[0]), float(jx[-1])
+    span = last - first
+    fit = theil_sen(jx, jy)
+    segment = span * SEGMENT_FRACTION
+    early_fit = _segment_fit(jx, jy, first, first + segment) if span > 0 else None
+    recent_fit = _segment_fit(jx, jy, last - segment, last) if span > 0 else None
+    if fit is not None:
+        residuals = jy - (fit.intercept + fit.slope * jx)
+    else:
+        residuals = jy - np.median(jy)
+    step_fraction, release, rise, trough_rise, peak_rise = _shape(jx, jy)
+    start_level = _edge_level(jy, last=False)
+    end_level = _edge_level(jy, last=True)
+    return GrowthEstimate(
+        series=series,
+        samples_total=int(len(x)),
+        samples_judged=int(len(jx)),
+        first_iteration=int(first),
+        last_iteration=int(last),
+        warmup_end_iteration=int(warmup_end) if warmup_end > x[0] else 0,
+        fit=fit,
+        early_fit=early_fit,
+        recent_fit=recent_fit,
+        growth_bytes=end_level - start_level,
+        start_level_bytes=start_level,
+        end_level_bytes=end_level,
+        peak_bytes=float(np.max(y)),
+        noise_sigma_bytes=max(robust_sigma(residuals), 0.0),
+        noise_floor_bytes_per_iter=noise_floor_bytes_per_iter(span),
+        step_fraction=step_fraction,
+        release_bytes=release,
+        rise_bytes=rise,
+        trough_rise_bytes=trough_rise,
+        peak_rise_bytes=peak_rise,
+    )
