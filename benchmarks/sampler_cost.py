@@ -1,0 +1,80 @@
+"""Per-sample cost of each parent-side sampler, against a plain Python child and a TensorFlow child.
+
+psutil RSS+USS (memory_full_info, reads /proc/<pid>/smaps_rollup), psutil RSS only (memory_info), and
+NVML (process list + device memory) when a GPU is visible; otherwise NVML is reported as unavailable.
+
+    python benchmarks/sampler_cost.py [--samples 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+
+import psutil
+
+from leakhunt.sampling import NvmlSampler, RssSampler
+from leakhunt.sampling.rss import read_uss_bytes
+
+CHILDREN = {
+    "python child": "import time; time.sleep(600)",
+    "tensorflow child": "import tensorflow as tf; tf.constant(1.0) + 1; import time; time.sleep(600)",
+}
+
+
+def time_calls(function, samples: int) -> float:
+    durations = []
+    for _ in range(samples):
+        started = time.perf_counter()
+        function()
+        durations.append(time.perf_counter() - started)
+    return statistics.median(durations) * 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=500)
+    args = parser.parse_args()
+    nvml = NvmlSampler()
+    nvml_probe = nvml.probe()
+    rows = []
+    for label, code in CHILDREN.items():
+        child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            time.sleep(8 if "tensorflow" in label else 0.5)
+            rss = RssSampler()
+            rss.probe()
+            process = psutil.Process(child.pid)
+            maps = len(process.memory_maps(grouped=False))
+            rows.append((label, "USS (smaps_rollup) alone", time_calls(lambda: read_uss_bytes(child.pid), args.samples), maps))
+            rows.append((label, "RssSampler (default)", time_calls(lambda: rss.sample(child.pid), args.samples), maps))
+            rows.append((label, "RSS only (memory_info)", time_calls(lambda: process.memory_info(), args.samples), maps))
+            if nvml_probe.available:
+                rows.append((label, "NVML process + device", time_calls(lambda: nvml.sample(child.pid), args.samples), maps))
+        finally:
+            child.kill()
+            child.wait()
+    nvml.close()
+    print()
+    print(f"{'child':<18} {'sampler':<26} {'median us/sample':>17} {'mappings':>9}")
+    for label, sampler, micros, maps in rows:
+        print(f"{label:<18} {sampler:<26} {micros:>17.1f} {maps:>9}")
+    if not nvml_probe.available:
+        print(f"NVML: {nvml_probe.describe()}")
+    from leakhunt.config import DEFAULT_SAMPLE_INTERVAL_S
+    from leakhunt.sampling.rss import USS_TIME_BUDGET
+
+    for label in CHILDREN:
+        costs = {sampler: micros for row_label, sampler, micros, _ in rows if row_label == label}
+        uss_s = costs["USS (smaps_rollup) alone"] / 1e6
+        uss_fraction = min(1.0, DEFAULT_SAMPLE_INTERVAL_S / (uss_s / USS_TIME_BUDGET))
+        amortised_us = costs["RSS only (memory_info)"] + uss_s * 1e6 * uss_fraction
+        print(f"{label}: RssSampler at {1 / DEFAULT_SAMPLE_INTERVAL_S:.0f} Hz reads USS on {uss_fraction:.0%} of samples, "
+              f"amortised {amortised_us:.0f} us/sample = {amortised_us / 1e6 / DEFAULT_SAMPLE_INTERVAL_S:.2%} of a core")
+
+
+if __name__ == "__main__":
+    main()
