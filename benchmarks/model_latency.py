@@ -93,22 +93,32 @@ def main() -> None:
 
     presets = [name.strip() for name in args.presets.split(",") if name.strip()]
     matmul = matmul_gflops()
-    rows = [preset_row(name, args.iterations or DEFAULT_ITERATIONS.get(name, 5), (args.height, args.width))
-            for name in presets]
+    rows = [
+        preset_row(name, args.iterations or DEFAULT_ITERATIONS.get(name, 5), (args.height, args.width))
+        for name in presets
+    ]
 
     print()
-    print(f"TensorFlow {tf.__version__}, {os.cpu_count()} CPU cores, batch 1, {args.height}x{args.width} uint8 input, "
-          f"persistent tf.compat.v1.Session, {WARMUP_RUNS} warm-up runs excluded")
-    print(f"float32 {MATMUL_SIZE}x{MATMUL_SIZE} matmul in the same run: {matmul:.0f} GFLOP/s; "
-          f"load average at the end {os.getloadavg()[0]:.2f} (other processes skew the latencies)")
+    print(
+        f"TensorFlow {tf.__version__}, {os.cpu_count()} CPU cores, batch 1, {args.height}x{args.width} uint8 input, "
+        f"persistent tf.compat.v1.Session, {WARMUP_RUNS} warm-up runs excluded"
+    )
+    print(
+        f"float32 {MATMUL_SIZE}x{MATMUL_SIZE} matmul in the same run: {matmul:.0f} GFLOP/s; "
+        f"load average at the end {os.getloadavg()[0]:.2f} (other processes skew the latencies)"
+    )
     print()
-    print("| preset | parameters | graph nodes | GFLOPs / image | median latency (ms) | achieved GFLOP/s | "
-          "% of matmul | runs |")
+    print(
+        "| preset | parameters | graph nodes | GFLOPs / image | median latency (ms) | achieved GFLOP/s | "
+        "% of matmul | runs |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows:
-        print(f"| {row['preset']} | {row['parameters']:,} | {row['nodes']:,} | {row['gflops']:.1f} | "
-              f"{row['median_ms']:.0f} | {row['gflops_per_s']:.0f} | {100 * row['gflops_per_s'] / matmul:.0f}% | "
-              f"{row['iterations']} |")
+        print(
+            f"| {row['preset']} | {row['parameters']:,} | {row['nodes']:,} | {row['gflops']:.1f} | "
+            f"{row['median_ms']:.0f} | {row['gflops_per_s']:.0f} | {100 * row['gflops_per_s'] / matmul:.0f}% | "
+            f"{row['iterations']} |"
+        )
 
 
 if __name__ == "__main__":

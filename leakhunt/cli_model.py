@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -26,7 +26,7 @@ def _fail(error: LeakhuntError) -> typer.Exit:
 @model_app.command("info")
 def info_command(
     model: Annotated[
-        Optional[str], typer.Option(help="A frozen .pb or SavedModel folder; omit for the embedded model.")
+        str | None, typer.Option(help="A frozen .pb or SavedModel folder; omit for the embedded model.")
     ] = None,
     preset: Annotated[str, typer.Option(help=_PRESET_HELP)] = DEFAULT_PRESET,
     seed: Annotated[int, typer.Option(help="Seed of the embedded model's random weights.")] = 0,

@@ -15,13 +15,13 @@ import pytest
 from leakhunt.errors import BadInputError, ModelFileError
 from leakhunt.models import (
     OUTPUT_NAMES,
+    cache,
     get_frozen_graph_path,
     get_saved_model_path,
     load_graph_def,
     resolve_model,
     validate_model_path,
 )
-from leakhunt.models import cache
 
 tf = pytest.importorskip("tensorflow")
 
@@ -380,3 +380,18 @@ def test_cache_root_follows_the_environment(monkeypatch, tmp_path):
     assert cache.cache_root() == tmp_path / "leakhunt"
     monkeypatch.setenv(cache.CACHE_DIR_ENV, str(tmp_path / "override"))
     assert cache.cache_root() == tmp_path / "override"
+
+
+def test_the_installed_cli_reports_a_bad_model_in_one_line(tmp_path, frozen_path):
+    bad_path = make_random_bytes(tmp_path, frozen_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "leakhunt", "model", "info", "--model", str(bad_path)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stdout + result.stderr
+    assert f"leakhunt: error: {bad_path}" in result.stderr

@@ -69,8 +69,13 @@ def _eager_disabled() -> bool:
 
 def _build_saved_model_in_subprocess(preset: str, seed: int) -> None:
     """tf.saved_model.save needs eager mode; a TF1-style process (eager disabled) builds it in a child."""
-    code = "import sys; from leakhunt.models.export import get_saved_model_path; get_saved_model_path(sys.argv[1], int(sys.argv[2]))"
-    result = subprocess.run([sys.executable, "-c", code, preset, str(seed)], capture_output=True, text=True)
+    code = (
+        "import sys; from leakhunt.models.export import get_saved_model_path; "
+        "get_saved_model_path(sys.argv[1], int(sys.argv[2]))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, preset, str(seed)], check=False, capture_output=True, text=True
+    )
     if result.returncode != 0:
         last_line = (result.stderr.strip().splitlines() or ["no output"])[-1]
         raise RuntimeError(f"building the SavedModel for preset {preset!r} failed: {last_line}")

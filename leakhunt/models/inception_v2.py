@@ -129,8 +129,16 @@ class WeightSource:
         return weights, biases
 
 
-def conv2d(x: Any, weights_source: WeightSource, name: str, kernel: int, depth: int, stride: int = 1,
-           relu: bool = True, gain: float = 2.0) -> Any:
+def conv2d(
+    x: Any,
+    weights_source: WeightSource,
+    name: str,
+    kernel: int,
+    depth: int,
+    stride: int = 1,
+    relu: bool = True,
+    gain: float = 2.0,
+) -> Any:
     """Conv (SAME) + bias (+ ReLU), the folded form of slim's conv + BN + ReLU."""
     import tensorflow as tf
 

@@ -63,12 +63,10 @@ def _flops_per_run(graph: Any, session: Any, feed: dict) -> int:
 
     ops = [op for op in graph.get_operations() if op.type in _FLOP_OPS]
     with graph.as_default():
-        shape_fetches = [
-            (op, tf.shape(op.inputs[0]), tf.shape(op.inputs[1]), tf.shape(op.outputs[0])) for op in ops
-        ]
+        shape_fetches = [(op, tf.shape(op.inputs[0]), tf.shape(op.inputs[1]), tf.shape(op.outputs[0])) for op in ops]
     values = session.run([fetches[1:] for fetches in shape_fetches], feed)
     total = 0
-    for (op, _, _, _), (a_shape, b_shape, out_shape) in zip(shape_fetches, values):
+    for (op, _, _, _), (a_shape, b_shape, out_shape) in zip(shape_fetches, values, strict=True):
         out_elements = int(np.prod(out_shape))
         if op.type == "Conv2D":
             kh, kw, cin = b_shape[:3]
@@ -100,9 +98,7 @@ def _frozen_info(source: ModelSource, image_hw: tuple[int, int]) -> ModelInfo:
     reference = np.random.RandomState(0).randint(0, 256, (1, *image_hw, 3)).astype(np.uint8)
     with tf.compat.v1.Session(graph=graph) as session:
         flops = _flops_per_run(graph, session, {image: reference})
-    return ModelInfo(
-        source, graph_parameter_count(graph_def), len(graph_def.node), inputs, outputs, image_hw, flops
-    )
+    return ModelInfo(source, graph_parameter_count(graph_def), len(graph_def.node), inputs, outputs, image_hw, flops)
 
 
 def _saved_model_info(source: ModelSource, image_hw: tuple[int, int]) -> ModelInfo:

@@ -82,9 +82,7 @@ def load_graph_def(path: Any) -> Any:
     if not graph_def.node:
         raise ModelFileError(f"{path} holds no graph nodes, so it is not a frozen graph{hint}; re-export it")
     nodes = {node.name: node for node in graph_def.node}
-    dangling = sorted(
-        {_node_base_name(name) for node in graph_def.node for name in node.input} - nodes.keys()
-    )
+    dangling = sorted({_node_base_name(name) for node in graph_def.node for name in node.input} - nodes.keys())
     if dangling:
         raise ModelFileError(
             f"{path} is incomplete: {len(dangling)} node input(s) refer to missing nodes (e.g. {dangling[0]!r}), "

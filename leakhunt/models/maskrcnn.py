@@ -104,9 +104,7 @@ def _crop_rois(features: Any, boxes: Any, boxes_per_image: int, scope: str) -> A
         batch = tf.shape(boxes)[0]
         flat_boxes = tf.reshape(boxes, [-1, 4])
         box_indices = tf.reshape(tf.tile(tf.range(batch)[:, None], [1, boxes_per_image]), [-1])
-        crops = tf.image.crop_and_resize(
-            features, flat_boxes, box_indices, [INITIAL_CROP_SIZE, INITIAL_CROP_SIZE]
-        )
+        crops = tf.image.crop_and_resize(features, flat_boxes, box_indices, [INITIAL_CROP_SIZE, INITIAL_CROP_SIZE])
         return tf.nn.max_pool2d(crops, 2, 2, "VALID")
 
 
@@ -131,12 +129,22 @@ def build_detection_graph(preset: Preset, seed: int) -> tuple[Any, int]:
         # --- RPN ---
         rpn = inception_v2.conv2d(features, weights, "FirstStageBoxPredictor/Conv", 3, RPN_DEPTH)
         rpn_codes = inception_v2.conv2d(
-            rpn, weights, "FirstStageBoxPredictor/BoxEncodingPredictor", 1, ANCHORS_PER_LOCATION * 4,
-            relu=False, gain=BOX_ENCODING_GAIN,
+            rpn,
+            weights,
+            "FirstStageBoxPredictor/BoxEncodingPredictor",
+            1,
+            ANCHORS_PER_LOCATION * 4,
+            relu=False,
+            gain=BOX_ENCODING_GAIN,
         )
         rpn_logits = inception_v2.conv2d(
-            rpn, weights, "FirstStageBoxPredictor/ClassPredictor", 1, ANCHORS_PER_LOCATION * 2,
-            relu=False, gain=1.0,
+            rpn,
+            weights,
+            "FirstStageBoxPredictor/ClassPredictor",
+            1,
+            ANCHORS_PER_LOCATION * 2,
+            relu=False,
+            gain=1.0,
         )
         with tf.name_scope("FirstStagePostprocessor"):
             feature_shape = tf.shape(features)
@@ -144,10 +152,13 @@ def build_detection_graph(preset: Preset, seed: int) -> tuple[Any, int]:
             rpn_codes = tf.reshape(rpn_codes, [batch, -1, 4])
             objectness = tf.nn.softmax(tf.reshape(rpn_logits, [batch, -1, 2]))[:, :, 1]
             rpn_boxes = _decode_boxes(rpn_codes, anchors[None, :, :])
-            proposals, proposal_scores, _, valid_proposals = tf.image.combined_non_max_suppression(
-                rpn_boxes[:, :, None, :], objectness[:, :, None],
-                max_output_size_per_class=num_proposals, max_total_size=num_proposals,
-                iou_threshold=FIRST_STAGE_IOU, score_threshold=FIRST_STAGE_SCORE_THRESHOLD,
+            proposals, _, _, valid_proposals = tf.image.combined_non_max_suppression(
+                rpn_boxes[:, :, None, :],
+                objectness[:, :, None],
+                max_output_size_per_class=num_proposals,
+                max_total_size=num_proposals,
+                iou_threshold=FIRST_STAGE_IOU,
+                score_threshold=FIRST_STAGE_SCORE_THRESHOLD,
                 clip_boxes=True,
             )
             proposals = tf.stop_gradient(proposals)
@@ -161,12 +172,11 @@ def build_detection_graph(preset: Preset, seed: int) -> tuple[Any, int]:
         )
         fc_class_b = weights.constant("SecondStageBoxPredictor/ClassPredictor/biases", (NUM_CLASSES + 1,), 0.01)
         fc_box_w = weights.constant(
-            "SecondStageBoxPredictor/BoxEncodingPredictor/weights", (1024, NUM_CLASSES * 4),
+            "SecondStageBoxPredictor/BoxEncodingPredictor/weights",
+            (1024, NUM_CLASSES * 4),
             (BOX_ENCODING_GAIN / 1024) ** 0.5,
         )
-        fc_box_b = weights.constant(
-            "SecondStageBoxPredictor/BoxEncodingPredictor/biases", (NUM_CLASSES * 4,), 0.01
-        )
+        fc_box_b = weights.constant("SecondStageBoxPredictor/BoxEncodingPredictor/biases", (NUM_CLASSES * 4,), 0.01)
         class_logits = tf.matmul(pooled, fc_class_w) + fc_class_b
         box_codes = tf.matmul(pooled, fc_box_w) + fc_box_b
 
@@ -178,9 +188,12 @@ def build_detection_graph(preset: Preset, seed: int) -> tuple[Any, int]:
             box_codes = tf.reshape(box_codes, [batch, num_proposals, NUM_CLASSES, 4])
             class_boxes = _decode_boxes(box_codes, proposals[:, :, None, :])
             boxes, det_scores, det_classes, valid_detections = tf.image.combined_non_max_suppression(
-                class_boxes, scores,
-                max_output_size_per_class=num_detections, max_total_size=num_detections,
-                iou_threshold=SECOND_STAGE_IOU, score_threshold=SECOND_STAGE_SCORE_THRESHOLD,
+                class_boxes,
+                scores,
+                max_output_size_per_class=num_detections,
+                max_total_size=num_detections,
+                iou_threshold=SECOND_STAGE_IOU,
+                score_threshold=SECOND_STAGE_SCORE_THRESHOLD,
                 clip_boxes=True,
             )
 
