@@ -24,7 +24,8 @@ def graph_def_from_saved_model(folder: Path) -> Any:
     input_tensors = [tensor for tensor in frozen.inputs if tensor.dtype == tf.uint8]
     if len(input_tensors) != 1:
         raise ModelFileError(f"SavedModel {folder}: cannot find its single uint8 image input to freeze it for TF1")
-    outputs = frozen.structured_outputs
+    # The frozen function flattens its outputs; the signature's dict structure names them again.
+    outputs = tf.nest.pack_sequence_as(serve.structured_outputs, frozen.outputs)
     keys = [key for key in DETECTION_KEYS if key in outputs]
     wrapper = tf.Graph()
     with wrapper.as_default():
