@@ -111,6 +111,7 @@ class StrategyRun:
         self.memory_limit_hit = False
         self.hung = False
         self.interrupted = False
+        self.parent_error: str | None = None
 
     def run(self) -> dict[str, Any]:
         config = self.config
@@ -152,6 +153,8 @@ class StrategyRun:
         except KeyboardInterrupt:
             self.interrupted = True
             raise
+        except Exception as error:  # noqa: BLE001 - a bug in the parent ends this strategy, not the run
+            self.parent_error = f"leakhunt internal error while sampling: {type(error).__name__}: {error}"
         finally:
             self._reap(process)
             final_steps, _ = progress.read()
@@ -181,7 +184,8 @@ class StrategyRun:
             row: dict[str, Any] = {"t_monotonic_s": now_s, "steps_done": steps_done}
             try:
                 row.update(self.rss.sample(process.pid))
-            except (psutil.NoSuchProcess, psutil.ZombieProcess):
+            except (psutil.NoSuchProcess, psutil.ZombieProcess, ProcessLookupError):
+                # The child ended between poll() and the read: reap it and stop sampling.
                 returncode = process.wait()
             if self.nvml is not None:
                 row.update(self.nvml.sample(process.pid))
@@ -251,6 +255,8 @@ class StrategyRun:
             outcome, description = "hung", self.killed_reason or "hung"
         elif self.memory_limit_hit:
             outcome, description = "crashed", self.killed_reason or "out of memory"
+        elif self.parent_error:
+            outcome, description = "crashed", self.parent_error
         error = None
         error_path = self.strategy_dir / rundir.ERROR_FILE
         if error_path.exists():
@@ -363,6 +369,8 @@ def run(config: RunConfig) -> RunResult:
         if folder_was_new:
             shutil.rmtree(config.out_dir, ignore_errors=True)
         raise WorkloadError(bad_workload_errors[0])
+    if config.redact_paths:
+        redact_run_folder(config.out_dir)
     from leakhunt.report.build import build_outputs, leak_found
 
     summary = build_outputs(config.out_dir, redact_paths=config.redact_paths)
@@ -375,6 +383,19 @@ def run(config: RunConfig) -> RunResult:
     else:
         exit_code = EXIT_OK
     return RunResult(config.out_dir, summary, exit_code, interrupted, bad_workload_errors)
+
+
+def redact_run_folder(out_dir: Path) -> None:
+    """--redact-paths: the raw files are attachable too, so scrub home folders and user names in them."""
+    from leakhunt.report.redact import redact, redact_obj
+
+    for path in sorted(out_dir.rglob("*")):
+        if not path.is_file():
+            continue
+        if path.suffix == ".json":
+            rundir.write_json_atomic(path, redact_obj(rundir.read_json(path)))
+        elif path.suffix in (".log", ".txt"):
+            path.write_text(redact(path.read_text(encoding="utf-8", errors="replace")), encoding="utf-8")
 
 
 def summary_lines(summary: dict[str, Any]) -> list[str]:

@@ -37,6 +37,8 @@ EDGE_MIN_SAMPLES = 3
 # Shapes are read from median-binned levels: 20 bins to find a single jump, 100 to see releases.
 STEP_BINS = 20
 RELEASE_BINS = 100
+# Each smoothed level is the median of at least this many samples, so noise alone rarely looks like a drop.
+RELEASE_MIN_SAMPLES_PER_BIN = 10
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,8 @@ class GrowthEstimate:
     rise_bytes: float  # max - min of the smoothed level
     trough_rise_bytes: float  # lowest level of the last quarter minus that of the first quarter
     peak_rise_bytes: float  # highest level of the last quarter minus that of the first quarter
+    net_rise_bytes: float  # last minus first of the 20 binned levels
+    smooth_sigma_bytes: float  # noise left in the smoothed level (from its bin-to-bin changes)
 
     @property
     def judged_span_iterations(self) -> int:
@@ -143,25 +147,27 @@ def _segment_fit(x: np.ndarray, y: np.ndarray, low: float, high: float) -> Slope
     return theil_sen(x[keep], y[keep])
 
 
-def _shape(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float, float]:
-    """(step_fraction, release_bytes, rise_bytes, trough_rise_bytes, peak_rise_bytes) from binned levels."""
+def _shape(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float, float, float, float]:
+    """(step_fraction, release, rise, trough_rise, peak_rise, net_rise, smooth_sigma) from binned levels."""
     n = len(y)
     step_fraction = float("nan")
+    net_rise = 0.0
     if n >= 2 * 4:
         _, levels = median_bin(x, y, int(min(STEP_BINS, n // 2)))
-        net_rise = levels[-1] - levels[0]
+        net_rise = float(levels[-1] - levels[0])
         jumps = np.diff(levels)
         if net_rise > 0 and jumps.size:
             pair = jumps if jumps.size < 2 else jumps[:-1] + jumps[1:]
             step_fraction = float(max(pair.max(), jumps.max()) / net_rise)
-    _, smooth = median_bin(x, y, int(min(RELEASE_BINS, max(n // 3, 1))))
+    _, smooth = median_bin(x, y, int(min(RELEASE_BINS, max(n // RELEASE_MIN_SAMPLES_PER_BIN, 2))))
+    smooth_sigma = robust_sigma(np.diff(smooth)) / np.sqrt(2) if smooth.size > 2 else 0.0
     running_max = np.maximum.accumulate(smooth)
     release = float(np.max(running_max - smooth)) if smooth.size else 0.0
     rise = float(smooth.max() - smooth.min()) if smooth.size else 0.0
     quarters = np.array_split(smooth, 4) if smooth.size >= 4 else [smooth, smooth]
     trough_rise = float(quarters[-1].min() - quarters[0].min())
     peak_rise = float(quarters[-1].max() - quarters[0].max())
-    return step_fraction, release, rise, trough_rise, peak_rise
+    return step_fraction, release, rise, trough_rise, peak_rise, net_rise, float(smooth_sigma)
 
 
 def estimate_growth(series: str, x, y, detect_warmup: bool = True) -> GrowthEstimate | None:
@@ -182,7 +188,7 @@ def estimate_growth(series: str, x, y, detect_warmup: bool = True) -> GrowthEsti
         residuals = jy - (fit.intercept + fit.slope * jx)
     else:
         residuals = jy - np.median(jy)
-    step_fraction, release, rise, trough_rise, peak_rise = _shape(jx, jy)
+    step_fraction, release, rise, trough_rise, peak_rise, net_rise, smooth_sigma = _shape(jx, jy)
     start_level = _edge_level(jy, last=False)
     end_level = _edge_level(jy, last=True)
     return GrowthEstimate(
@@ -206,4 +212,6 @@ def estimate_growth(series: str, x, y, detect_warmup: bool = True) -> GrowthEsti
         rise_bytes=rise,
         trough_rise_bytes=trough_rise,
         peak_rise_bytes=peak_rise,
+        net_rise_bytes=net_rise,
+        smooth_sigma_bytes=smooth_sigma,
     )

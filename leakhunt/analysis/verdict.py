@@ -18,6 +18,8 @@ MIN_JUDGED_SAMPLES = 10
 # A drop below an earlier level of at least half the whole swing (and more than allocator granularity)
 # means memory is being given back: a sawtooth is bounded unless its troughs and peaks both climb.
 RELEASE_MIN_FRACTION = 0.5
+# ...and deeper than this many sigmas of the smoothed level's own noise (a noisy line wobbles, too).
+RELEASE_MIN_SIGMAS = 6.0
 # When one jump (two adjacent bins of twenty) carries this share of the net rise, it is a step, not a trend.
 STEP_MIN_FRACTION = 0.7
 # Growth has stopped when even the upper bound of the recent rate is under this share of the overall rate.
@@ -91,16 +93,22 @@ def judge_growth(estimate: GrowthEstimate | None) -> MemoryJudgement:
     floor = estimate.noise_floor_bytes_per_iter
     if span < MIN_JUDGED_ITERATIONS or estimate.samples_judged < MIN_JUDGED_SAMPLES or fit is None:
         needed = max(MIN_JUDGED_ITERATIONS - span, 0)
+        if estimate.samples_judged < MIN_JUDGED_SAMPLES and span > 0:
+            # The loop outran the sampler: what is missing is wall time, i.e. iterations at this pace.
+            needed = max(needed, MIN_JUDGED_SAMPLES * span / max(estimate.samples_judged, 1) - span)
         if fit is not None:
             needed = max(needed, iterations_to_decide(fit, max(span, 1)) or 0)
         needed = _round_up_roughly(max(needed, span, MIN_JUDGED_ITERATIONS))
         return MemoryJudgement(
             "inconclusive", "short",
-            f"too short to judge: {span} iterations and {estimate.samples_judged} samples after the warm-up",
+            f"too short to judge: {span} iterations and {estimate.samples_judged} samples after the warm-up "
+            f"(at least {MIN_JUDGED_ITERATIONS} iterations and {MIN_JUDGED_SAMPLES} samples are needed)",
             needed,
         )
     slope_text = f"{fit.slope:+.0f} B/iter [{fit.ci_low:+.0f}, {fit.ci_high:+.0f}]"
-    if estimate.release_bytes >= max(RELEASE_MIN_FRACTION * estimate.rise_bytes, GROWTH_FLOOR_BYTES):
+    release_threshold = max(RELEASE_MIN_FRACTION * estimate.rise_bytes, GROWTH_FLOOR_BYTES,
+                            RELEASE_MIN_SIGMAS * estimate.smooth_sigma_bytes)
+    if estimate.release_bytes >= release_threshold:
         if (estimate.trough_rise_bytes > GROWTH_FLOOR_BYTES and estimate.peak_rise_bytes > GROWTH_FLOOR_BYTES
                 and fit.ci_low > floor):
             return MemoryJudgement(
@@ -113,6 +121,13 @@ def judge_growth(estimate: GrowthEstimate | None) -> MemoryJudgement:
             f"sawtooth: memory grows and is released (drops of {_mib(estimate.release_bytes)}); "
             "the level stays bounded",
         )
+    if (estimate.net_rise_bytes > GROWTH_FLOOR_BYTES and not np.isnan(estimate.step_fraction)
+            and estimate.step_fraction >= STEP_MIN_FRACTION):
+        return MemoryJudgement(
+            "plateau", "step",
+            f"grew {_mib(estimate.net_rise_bytes)} in one jump ({estimate.step_fraction:.0%} of the rise), "
+            "then stayed level",
+        )
     if fit.ci_high < floor:
         return MemoryJudgement(
             "flat", "none",
@@ -120,12 +135,6 @@ def judge_growth(estimate: GrowthEstimate | None) -> MemoryJudgement:
             f"(allocator granularity over {span} iterations)",
         )
     if fit.ci_low > floor:
-        if not np.isnan(estimate.step_fraction) and estimate.step_fraction >= STEP_MIN_FRACTION:
-            return MemoryJudgement(
-                "plateau", "step",
-                f"grew {_mib(estimate.growth_bytes)} in one jump ({estimate.step_fraction:.0%} of the rise), "
-                "then stayed level",
-            )
         recent = estimate.recent_fit
         early = estimate.early_fit
         if recent is not None and recent.ci_high < STOPPED_MAX_FRACTION * fit.slope:

@@ -26,7 +26,12 @@ def read_uss_bytes(pid: int) -> int | None:
     try:
         with open(f"/proc/{pid}/smaps_rollup", "rb") as handle:
             text = handle.read()
+    except ProcessLookupError:
+        # The child exited between two reads (a zombie's /proc entry answers ESRCH).
+        raise psutil.NoSuchProcess(pid) from None
     except FileNotFoundError:
+        if not psutil.pid_exists(pid):
+            raise psutil.NoSuchProcess(pid) from None
         return None
     total_kib = 0
     for line in text.splitlines():

@@ -1,0 +1,4 @@
+"""Renderers of a run's summary: summary.json, summary.md, report.html, and run comparisons.
+
+Renderers only format: every number comes from leakhunt.analysis before rendering starts.
+"""
