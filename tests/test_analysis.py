@@ -242,3 +242,11 @@ def test_memory_series_drops_build_and_warmup_samples():
     samples = pd.DataFrame({"steps_done": [-1, 0, 5, 10, 11, 12], "rss_bytes": [1, 2, 3, 4, np.nan, 6]})
     x, y = memory_series(samples, "rss_bytes", warmup_steps=10)
     assert list(x) == [0, 2] and list(y) == [4, 6]
+
+
+def test_samples_after_the_loop_ended_are_not_judged():
+    from leakhunt.analysis.summarize import samples_during_loop
+
+    iterations = pd.DataFrame({"start_monotonic_s": [10.0, 10.1], "latency_ms": [50.0, 50.0]})
+    samples = pd.DataFrame({"t_monotonic_s": [10.05, 10.15, 10.3, 11.0], "rss_bytes": [1, 2, 3, 4]})
+    assert list(samples_during_loop(samples, iterations)["rss_bytes"]) == [1, 2]

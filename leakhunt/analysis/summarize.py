@@ -6,6 +6,7 @@ the JSON renderer's job. docs/summary-schema.md documents every field.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,9 @@ from leakhunt.analysis.hints import CounterGrowth, Hint, counter_growth, find_hi
 from leakhunt.analysis.latency import LatencyStats, latency_stats, measured_latency
 from leakhunt.analysis.leak import GrowthEstimate, estimate_growth, iteration_series, memory_series
 from leakhunt.analysis.projection import Exhaustion, project_exhaustion
-from leakhunt.analysis.verdict import MemoryJudgement, Verdict, judge_growth, strategy_verdict
+from leakhunt.analysis.verdict import (MIN_JUDGED_ITERATIONS, MIN_JUDGED_SAMPLES, MemoryJudgement, Verdict,
+                                      judge_growth, round_up_roughly, strategy_verdict)
+from leakhunt.config import DEFAULT_SAMPLE_INTERVAL_S
 
 SUMMARY_FORMAT_VERSION = 1
 # Parent-sampled series (samples.csv column) and child-read ones (iterations.csv column).
@@ -116,6 +119,20 @@ def samples_during_loop(samples: pd.DataFrame, iterations: pd.DataFrame) -> pd.D
     return samples[~(times > loop_end_s)]
 
 
+def _with_sampler_pace(judgement: MemoryJudgement, meta: dict[str, Any], latency: LatencyStats,
+                       measured_iterations: int) -> MemoryJudgement:
+    """A loop faster than the sampler leaves too few samples: say how many iterations give enough of them."""
+    if judgement.pattern not in ("short", "no-data") or not latency.seconds_per_iteration:
+        return judgement
+    config = meta.get("config") if isinstance(meta.get("config"), dict) else {}
+    interval_s = config.get("sample_interval_s") or DEFAULT_SAMPLE_INTERVAL_S
+    wanted = max(MIN_JUDGED_ITERATIONS, MIN_JUDGED_SAMPLES * float(interval_s) / latency.seconds_per_iteration)
+    more = wanted - measured_iterations
+    if more <= (judgement.more_iterations_needed or 0):
+        return judgement
+    return dataclasses.replace(judgement, more_iterations_needed=round_up_roughly(more))
+
+
 def analyze_strategy(strategy, meta: dict[str, Any]) -> StrategyAnalysis:
     """Analyse one rundir.StrategyData (duck-typed: spec, status, child_info, error, iterations, samples)."""
     iterations: pd.DataFrame = strategy.iterations
@@ -137,11 +154,12 @@ def analyze_strategy(strategy, meta: dict[str, Any]) -> StrategyAnalysis:
     judgements = {series: judge_growth(estimate) for series, estimate in estimates.items() if estimate is not None}
     if "rss" not in judgements:
         judgements["rss"] = judge_growth(None)
-    verdict = strategy_verdict(outcome, judgements)
 
     images_per_step = _images_per_step(child_info)
     latency_iteration, latency_values, starts = measured_latency(iterations, warmup_steps)
     latency = latency_stats(latency_iteration, latency_values, starts, images_per_step)
+    judgements["rss"] = _with_sampler_pace(judgements["rss"], meta, latency, len(latency_values))
+    verdict = strategy_verdict(outcome, judgements)
     counters = {name: counter_growth(*iteration_series(iterations, name, warmup_steps)) for name in COUNTERS}
 
     peak_rss = _column_max(samples, "rss_bytes")

@@ -53,7 +53,7 @@ class Verdict:
     more_iterations_needed: int | None
 
 
-def _round_up_roughly(value: float) -> int:
+def round_up_roughly(value: float) -> int:
     """2 significant digits, rounded up: the answer is "roughly this many", not a promise."""
     if value <= 0:
         return 0
@@ -71,7 +71,7 @@ def iterations_to_decide(fit: SlopeFit, span: float) -> int | None:
         new_half = half_width * factor ** (-CI_SHRINK_EXPONENT)
         floor = noise_floor_bytes_per_iter(new_span)
         if fit.slope - new_half > floor or fit.slope + new_half < floor:
-            return _round_up_roughly(new_span - span)
+            return round_up_roughly(new_span - span)
     return None
 
 
@@ -98,7 +98,7 @@ def judge_growth(estimate: GrowthEstimate | None) -> MemoryJudgement:
             needed = max(needed, MIN_JUDGED_SAMPLES * span / max(estimate.samples_judged, 1) - span)
         if fit is not None:
             needed = max(needed, iterations_to_decide(fit, max(span, 1)) or 0)
-        needed = _round_up_roughly(max(needed, span, MIN_JUDGED_ITERATIONS))
+        needed = round_up_roughly(max(needed, span, MIN_JUDGED_ITERATIONS))
         return MemoryJudgement(
             "inconclusive", "short",
             f"too short to judge: {span} iterations and {estimate.samples_judged} samples after the warm-up "
@@ -158,7 +158,7 @@ def judge_growth(estimate: GrowthEstimate | None) -> MemoryJudgement:
         return MemoryJudgement(
             "inconclusive", "unclear-end",
             f"grew at {slope_text}, but whether it keeps growing is unclear from the last third",
-            _round_up_roughly(span),
+            round_up_roughly(span),
         )
     return MemoryJudgement(
         "inconclusive", "noisy",
