@@ -201,6 +201,8 @@ def run_task(task: ChildTask) -> int:
     writer.close()
     if task.final_linger_s > 0:
         time.sleep(task.final_linger_s)  # let the parent sample the final state before close() frees it
+    child_info["close_started_monotonic_s"] = time.monotonic()
+    rundir.write_json_atomic(strategy_dir / rundir.CHILD_INFO_FILE, child_info)
     try:
         workload.close()
     except Exception as error:  # noqa: BLE001 - a failing close() is reported, the data is already safe

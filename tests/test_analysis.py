@@ -250,3 +250,12 @@ def test_samples_after_the_loop_ended_are_not_judged():
     iterations = pd.DataFrame({"start_monotonic_s": [10.0, 10.1], "latency_ms": [50.0, 50.0]})
     samples = pd.DataFrame({"t_monotonic_s": [10.05, 10.15, 10.3, 11.0], "rss_bytes": [1, 2, 3, 4]})
     assert list(samples_during_loop(samples, iterations)["rss_bytes"]) == [1, 2]
+
+
+def test_samples_while_the_child_lingers_before_close_are_judged():
+    from leakhunt.analysis.summarize import samples_during_loop
+
+    iterations = pd.DataFrame({"start_monotonic_s": [10.0, 10.1], "latency_ms": [50.0, 50.0]})
+    samples = pd.DataFrame({"t_monotonic_s": [10.05, 10.15, 10.3, 11.0], "rss_bytes": [1, 2, 3, 4]})
+    kept = samples_during_loop(samples, iterations, close_started_s=10.35)
+    assert list(kept["rss_bytes"]) == [1, 2, 3]

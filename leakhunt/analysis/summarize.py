@@ -101,11 +101,17 @@ def _iterations_completed(status: dict[str, Any], iterations: pd.DataFrame) -> i
     return int(len(iterations))
 
 
-def samples_during_loop(samples: pd.DataFrame, iterations: pd.DataFrame) -> pd.DataFrame:
-    """Drop samples taken after the last step ended (the child tearing down, not the loop running).
+def samples_during_loop(samples: pd.DataFrame, iterations: pd.DataFrame,
+                        close_started_s: float | None = None) -> pd.DataFrame:
+    """Drop samples taken once the child began tearing down (close()), not while the loop's state stood.
 
     Parent and child read the same system-wide monotonic clock, so the child's step times bound the loop.
+    The child lingers after its last step so the parent can sample the final state; it records when it
+    began close() in child.json (`close_started_monotonic_s`), which is the cut when present.
     """
+    if close_started_s is not None and not samples.empty and "t_monotonic_s" in samples.columns:
+        times = pd.to_numeric(samples["t_monotonic_s"], errors="coerce")
+        return samples[~(times > close_started_s)]
     needed = {"start_monotonic_s", "latency_ms"}
     if samples.empty or iterations.empty or not needed <= set(iterations.columns) \
             or "t_monotonic_s" not in samples.columns:
@@ -144,7 +150,9 @@ def analyze_strategy(strategy, meta: dict[str, Any]) -> StrategyAnalysis:
     outcome = str(status.get("outcome", "unknown"))
     if outcome == "completed":
         # Only a completed child wrote all its steps; after a crash the last second may be missing.
-        samples = samples_during_loop(samples, iterations)
+        close_started_s = child_info.get("close_started_monotonic_s")
+        samples = samples_during_loop(samples, iterations,
+                                      float(close_started_s) if isinstance(close_started_s, (int, float)) else None)
 
     estimates: dict[str, GrowthEstimate | None] = {}
     for series, column in SAMPLED_SERIES.items():
