@@ -139,20 +139,28 @@ def _with_sampler_pace(judgement: MemoryJudgement, meta: dict[str, Any], latency
     return dataclasses.replace(judgement, more_iterations_needed=round_up_roughly(more))
 
 
+def judged_samples(strategy) -> pd.DataFrame:
+    """The samples that show the loop's state: a completed child's teardown is cut off (plots use this too)."""
+    samples: pd.DataFrame = strategy.samples
+    status = strategy.status if isinstance(strategy.status, dict) else {}
+    if str(status.get("outcome", "unknown")) != "completed":
+        # Only a completed child wrote all its steps; after a crash the last second may be missing.
+        return samples
+    child_info = strategy.child_info if isinstance(strategy.child_info, dict) else {}
+    close_started_s = child_info.get("close_started_monotonic_s")
+    return samples_during_loop(samples, strategy.iterations,
+                               float(close_started_s) if isinstance(close_started_s, (int, float)) else None)
+
+
 def analyze_strategy(strategy, meta: dict[str, Any]) -> StrategyAnalysis:
     """Analyse one rundir.StrategyData (duck-typed: spec, status, child_info, error, iterations, samples)."""
     iterations: pd.DataFrame = strategy.iterations
-    samples: pd.DataFrame = strategy.samples
+    samples = judged_samples(strategy)
     status = strategy.status if isinstance(strategy.status, dict) else {}
     child_info = strategy.child_info if isinstance(strategy.child_info, dict) else {}
     spec = strategy.spec if isinstance(strategy.spec, dict) else {}
     warmup_steps = warmup_steps_of(meta, iterations)
     outcome = str(status.get("outcome", "unknown"))
-    if outcome == "completed":
-        # Only a completed child wrote all its steps; after a crash the last second may be missing.
-        close_started_s = child_info.get("close_started_monotonic_s")
-        samples = samples_during_loop(samples, iterations,
-                                      float(close_started_s) if isinstance(close_started_s, (int, float)) else None)
 
     estimates: dict[str, GrowthEstimate | None] = {}
     for series, column in SAMPLED_SERIES.items():

@@ -152,7 +152,9 @@ def overlay_figure(analyses, samples_list: list[pd.DataFrame], labels: list[str]
 def render_run_plots(analyses, strategies, summary: dict[str, Any]) -> dict[str, Any]:
     """{"overlay": uri|None, "strategies": [uri per strategy]}; labels come from the (maybe redacted) summary."""
     labels = [str(entry.get("name")) for entry in summary.get("strategies", [])]
-    samples_list = [strategy.samples for strategy in strategies]
+    from leakhunt.analysis.summarize import judged_samples
+
+    samples_list = [judged_samples(strategy) for strategy in strategies]
     return {
         "overlay": overlay_figure(analyses, samples_list, labels),
         "strategies": [strategy_figure(a, s, label) for a, s, label in zip(analyses, samples_list, labels)],
