@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import traceback
@@ -177,6 +178,9 @@ _mount_model_commands()
 
 
 def main() -> None:
+    # TensorFlow's C++ start-up chatter (oneDNN, CUDA probing) would bury leakhunt's own lines; errors still
+    # show. A user's explicit setting wins, and run.json records the value the children ran with.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         app()
     except KeyboardInterrupt:

@@ -24,15 +24,24 @@ def format_bytes(value: float | None) -> str:
 class ProgressDisplay:
     """Wraps rich; `enabled=False` (non-TTY or --no-progress) prints one line per strategy instead."""
 
+    # Without a terminal (CI logs, nohup) a plain status line is printed this often instead of a bar.
+    PLAIN_LINE_INTERVAL_S = 30.0
+
     def __init__(self, enabled: bool):
         self.console = Console(stderr=True)
         self.enabled = enabled and sys.stderr.isatty()
+        self.plain_lines = enabled and not self.enabled
         self._progress: Progress | None = None
         self._task = None
         self._last_update_s = 0.0
+        self._label = ""
+        self._total_steps = 0
 
     def start_strategy(self, index: int, count: int, name: str, total_steps: int) -> None:
         label = f"[{index + 1}/{count}] {name}"
+        self._label = label
+        self._total_steps = total_steps
+        self._last_update_s = time.monotonic()
         if not self.enabled:
             self.console.print(f"leakhunt: {label}: running {total_steps} steps", highlight=False, markup=False)
             return
@@ -51,9 +60,19 @@ class ProgressDisplay:
 
     def update(self, steps_done: int, steps_per_s: float | None, rss_bytes: float | None,
                growth_bytes: float | None) -> None:
+        now = time.monotonic()
+        if self.plain_lines and now - self._last_update_s >= self.PLAIN_LINE_INTERVAL_S:
+            self._last_update_s = now
+            eta = "-"
+            if steps_per_s and steps_done >= 0:
+                eta = f"{(self._total_steps - steps_done) / steps_per_s / 60:.1f} min"
+            rate = "-" if steps_per_s is None else f"{steps_per_s:.2f} it/s"
+            self.console.print(f"    {self._label}: {max(steps_done, 0)}/{self._total_steps} steps, {rate}, "
+                               f"ETA {eta}, RSS {format_bytes(rss_bytes)} (growth {format_bytes(growth_bytes)})",
+                               highlight=False, markup=False, soft_wrap=True)
+            return
         if self._progress is None or self._task is None:
             return
-        now = time.monotonic()
         if now - self._last_update_s < 0.25:  # the bar need not redraw at the sampling rate
             return
         self._last_update_s = now
@@ -71,7 +90,7 @@ class ProgressDisplay:
             self._progress.stop()
         self._progress = None
         self._task = None
-        self.console.print(f"    {outcome_line}", highlight=False, markup=False)
+        self.console.print(f"    {outcome_line}", highlight=False, markup=False, soft_wrap=True)
 
     def message(self, text: str) -> None:
-        self.console.print(text, highlight=False, markup=False)
+        self.console.print(text, highlight=False, markup=False, soft_wrap=True)

@@ -66,11 +66,14 @@ def _node_base_name(input_name: str) -> str:
 
 def load_graph_def(path: Any) -> Any:
     """Parse and validate a frozen OD API GraphDef; ModelFileError on anything unusable."""
+    path = Path(path)
+    data = _read_model_bytes(path)  # before importing TensorFlow: a missing file is answered at once
+    from leakhunt.tf_import import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
     from google.protobuf.message import DecodeError
     from tensorflow.core.framework import graph_pb2, types_pb2
 
-    path = Path(path)
-    data = _read_model_bytes(path)
     graph_def = graph_pb2.GraphDef()
     hint = " (that is a SavedModel file: pass its folder instead)" if path.name == "saved_model.pb" else ""
     try:
@@ -108,6 +111,9 @@ def load_graph_def(path: Any) -> Any:
 
 
 def _read_saved_model_proto(folder: Path) -> Any:
+    from leakhunt.tf_import import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
     from google.protobuf import text_format
     from google.protobuf.message import DecodeError
     from tensorflow.core.protobuf import saved_model_pb2
@@ -136,9 +142,12 @@ def _read_saved_model_proto(folder: Path) -> Any:
 
 def validate_saved_model(folder: Path) -> ModelSource:
     """Check the serving_default signature of a SavedModel folder without loading its variables."""
+    if not (folder / "saved_model.pb").is_file() and not (folder / "saved_model.pbtxt").is_file():
+        raise ModelFileError(f"{folder} is a folder without saved_model.pb; pass a SavedModel folder or a "
+                             "frozen .pb file")
+    proto = _read_saved_model_proto(folder)
     from tensorflow.core.framework import types_pb2
 
-    proto = _read_saved_model_proto(folder)
     signatures = proto.meta_graphs[0].signature_def
     if SERVING_SIGNATURE not in signatures:
         found = ", ".join(sorted(signatures)) or "none"
