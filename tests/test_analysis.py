@@ -37,6 +37,10 @@ def fabricate_rss(kind: str, iterations: int = 5000, iterations_per_sample: floa
         "slowing": lambda: slope_bytes_per_iter * 60 * np.sqrt(x),
         "warmup_then_linear": lambda: slope_bytes_per_iter * x + 30 * MIB * (1 - np.exp(-x / 200)),
         "warmup_then_flat": lambda: 30 * MIB * (1 - np.exp(-x / 200)),
+        # What the TF1 tutorial pattern looks like: a steady climb, with brief deep dips (a few samples at
+        # each new Session, when a big buffer is freed and taken back): bounded dips, unbounded level.
+        "linear_with_transient_dips": lambda: slope_bytes_per_iter * x - 300 * MIB * (
+            (x % 600 >= 300) & (x % 600 < 306)),
         # A flat process whose allocator now and then grabs or returns a chunk (arena/mmap jitter).
         "allocator_jitter": lambda: np.cumsum(rng.choice([0, 0, 0, 0, 132 * 1024, -132 * 1024], len(x))
                                               * (rng.random(len(x)) < 0.02)),
@@ -58,6 +62,7 @@ def judged(kind: str, **kwargs):
     ("flat", "flat", "none"),
     ("plateau", "plateau", "stopped"),
     ("sawtooth", "plateau", "sawtooth"),
+    ("linear_with_transient_dips", "leak", "linear"),
     ("sawtooth_rising", "leak", "sawtooth-rising"),
     ("step", "plateau", "step"),
     ("slowing", "leak", "slowing"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.ndimage import grey_closing
 import pandas as pd
 
 from leakhunt.analysis.robust import SlopeFit, clean_xy, median_bin, robust_sigma, theil_sen
@@ -39,6 +40,11 @@ STEP_BINS = 20
 RELEASE_BINS = 100
 # Each smoothed level is the median of at least this many samples, so noise alone rarely looks like a drop.
 RELEASE_MIN_SAMPLES_PER_BIN = 10
+# A drop that recovers within this many samples (2.5 s at the default 10 Hz) is transient, not a release:
+# e.g. a TF1 Session freeing a large buffer, glibc trimming it back to the OS, and the next run taking it
+# again (seen on the tutorial pattern: 700 MB dips lasting ~1 s while the level keeps rising). A grey
+# closing of this width removes such dips and keeps every drop that lasts longer (a real sawtooth).
+TRANSIENT_DIP_MAX_SAMPLES = 25
 
 
 @dataclass(frozen=True)
@@ -159,7 +165,10 @@ def _shape(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float, fl
         if net_rise > 0 and jumps.size:
             pair = jumps if jumps.size < 2 else jumps[:-1] + jumps[1:]
             step_fraction = float(max(pair.max(), jumps.max()) / net_rise)
-    _, smooth = median_bin(x, y, int(min(RELEASE_BINS, max(n // RELEASE_MIN_SAMPLES_PER_BIN, 2))))
+    undipped = y
+    if n >= 4 * TRANSIENT_DIP_MAX_SAMPLES:
+        undipped = grey_closing(y, size=TRANSIENT_DIP_MAX_SAMPLES, mode="nearest")
+    _, smooth = median_bin(x, undipped, int(min(RELEASE_BINS, max(n // RELEASE_MIN_SAMPLES_PER_BIN, 2))))
     smooth_sigma = robust_sigma(np.diff(smooth)) / np.sqrt(2) if smooth.size > 2 else 0.0
     running_max = np.maximum.accumulate(smooth)
     release = float(np.max(running_max - smooth)) if smooth.size else 0.0
