@@ -1,8 +1,10 @@
 """Measurement overhead: the same workload as a bare loop and under `leakhunt soak` (default sampling).
 
 Prints, per workload, the ratio soak/bare of (a) the median per-iteration latency and (b) the wall time per
-iteration (which also charges the child's own bookkeeping between steps). Runs alternate bare/soak several
-times so machine noise hits both sides alike. Targets: <= 1.02 on the tiny Mask R-CNN preset, <= 1.10 on a
+iteration (which also charges the child's own bookkeeping between steps), as the median of per-round paired
+ratios with their range (this shared machine's noise between two identical runs is easily +-10%), and
+(c) the loop's own bookkeeping per step (gap between one step's end and the next one's start), which is
+deterministic and shows the instrumentation cost directly. Runs alternate bare/soak. Targets: <= 1.02 on the tiny Mask R-CNN preset, <= 1.10 on a
 1 ms pure-Python step.
 
     python benchmarks/overhead.py [--iterations 2000] [--rounds 3] [--skip-model]
@@ -42,15 +44,22 @@ print(json.dumps({"starts": starts, "latencies_ms": latencies}))
 """
 
 
-def bare_run(target: str, kwargs: dict, warmup: int, iterations: int) -> tuple[float, float]:
+def _gap_us(starts, latencies_ms) -> float:
+    """Median time from the end of one step to the start of the next: the loop's own bookkeeping."""
+    gaps = [(starts[i + 1] - starts[i]) * 1e6 - latencies_ms[i] * 1e3 for i in range(len(starts) - 1)]
+    return statistics.median(gaps)
+
+
+def bare_run(target: str, kwargs: dict, warmup: int, iterations: int) -> tuple[float, float, float]:
     output = subprocess.run([sys.executable, "-c", BARE_LOOP, target, json.dumps(kwargs), str(warmup), str(iterations)],
                             capture_output=True, text=True, check=True).stdout
     data = json.loads(output.strip().splitlines()[-1])
     starts = data["starts"]
-    return statistics.median(data["latencies_ms"]), (starts[-1] - starts[0]) / (len(starts) - 1) * 1e3
+    return (statistics.median(data["latencies_ms"]), (starts[-1] - starts[0]) / (len(starts) - 1) * 1e3,
+            _gap_us(starts, data["latencies_ms"]))
 
 
-def soak_run(target: str, kwargs: dict, warmup: int, iterations: int) -> tuple[float, float]:
+def soak_run(target: str, kwargs: dict, warmup: int, iterations: int) -> tuple[float, float, float]:
     from leakhunt import runner
     from leakhunt.config import RunConfig, StrategySpec
     from leakhunt.progress_ui import ProgressDisplay
@@ -67,27 +76,33 @@ def soak_run(target: str, kwargs: dict, warmup: int, iterations: int) -> tuple[f
         frame = pd.read_csv(folder / "iterations.csv")
     measured = frame[frame["phase"] == "measure"]
     starts = measured["start_monotonic_s"].to_numpy()
-    return float(measured["latency_ms"].median()), float((starts[-1] - starts[0]) / (len(starts) - 1) * 1e3)
+    latencies = measured["latency_ms"].to_numpy()
+    return (float(measured["latency_ms"].median()), float((starts[-1] - starts[0]) / (len(starts) - 1) * 1e3),
+            _gap_us(list(starts), list(latencies)))
 
 
 def compare(label: str, target: str, kwargs: dict, warmup: int, iterations: int, rounds: int) -> dict:
-    bare_latency, bare_period, soak_latency, soak_period = [], [], [], []
+    latency_ratios, period_ratios, bare_p50, soak_p50, bare_gap, soak_gap = [], [], [], [], [], []
     for _ in range(rounds):
-        latency, period = bare_run(target, kwargs, warmup, iterations)
-        bare_latency.append(latency)
-        bare_period.append(period)
-        latency, period = soak_run(target, kwargs, warmup, iterations)
-        soak_latency.append(latency)
-        soak_period.append(period)
+        bare_latency, bare_period, bare_gap_us = bare_run(target, kwargs, warmup, iterations)
+        soak_latency, soak_period, soak_gap_us = soak_run(target, kwargs, warmup, iterations)
+        latency_ratios.append(soak_latency / bare_latency)
+        period_ratios.append(soak_period / bare_period)
+        bare_p50.append(bare_latency)
+        soak_p50.append(soak_latency)
+        bare_gap.append(bare_gap_us)
+        soak_gap.append(soak_gap_us)
     row = {
         "workload": label,
         "iterations": iterations,
-        "bare_p50_ms": statistics.median(bare_latency),
-        "soak_p50_ms": statistics.median(soak_latency),
-        "latency_ratio": statistics.median(soak_latency) / statistics.median(bare_latency),
-        "bare_period_ms": statistics.median(bare_period),
-        "soak_period_ms": statistics.median(soak_period),
-        "period_ratio": statistics.median(soak_period) / statistics.median(bare_period),
+        "rounds": rounds,
+        "bare_p50_ms": statistics.median(bare_p50),
+        "soak_p50_ms": statistics.median(soak_p50),
+        "latency_ratio": statistics.median(latency_ratios),
+        "latency_ratio_range": (min(latency_ratios), max(latency_ratios)),
+        "period_ratio": statistics.median(period_ratios),
+        "bare_gap_us": statistics.median(bare_gap),
+        "soak_gap_us": statistics.median(soak_gap),
     }
     print(json.dumps(row), file=sys.stderr)
     return row
@@ -97,7 +112,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=2000)
     parser.add_argument("--model-iterations", type=int, default=150)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--skip-model", action="store_true")
     args = parser.parse_args()
     sys.path.insert(0, str(BENCH_STEPS.parent))
@@ -111,12 +126,13 @@ def main() -> None:
                             {"strategy": "persistent", "preset": "tiny"}, 5, args.model_iterations, args.rounds))
     targets = {"python 1 ms step": 1.10, "mask r-cnn tiny, persistent": 1.02}
     print()
-    print(f"{'workload':<30} {'bare p50 ms':>12} {'soak p50 ms':>12} {'p50 ratio':>10} "
-          f"{'bare period':>12} {'soak period':>12} {'period ratio':>13} {'target':>7}")
+    print(f"{'workload':<28} {'bare p50 ms':>11} {'soak p50 ms':>11} {'p50 ratio':>9} {'(range)':>13} "
+          f"{'period ratio':>12} {'loop gap bare/soak us':>22} {'target':>6}")
     for row in rows:
-        print(f"{row['workload']:<30} {row['bare_p50_ms']:>12.3f} {row['soak_p50_ms']:>12.3f} "
-              f"{row['latency_ratio']:>10.3f} {row['bare_period_ms']:>12.3f} {row['soak_period_ms']:>12.3f} "
-              f"{row['period_ratio']:>13.3f} {targets[row['workload']]:>7.2f}")
+        low, high = row["latency_ratio_range"]
+        print(f"{row['workload']:<28} {row['bare_p50_ms']:>11.3f} {row['soak_p50_ms']:>11.3f} "
+              f"{row['latency_ratio']:>9.3f} {f'({low:.2f}-{high:.2f})':>13} {row['period_ratio']:>12.3f} "
+              f"{row['bare_gap_us']:>10.1f} / {row['soak_gap_us']:<9.1f} {targets[row['workload']]:>6.2f}")
 
 
 if __name__ == "__main__":

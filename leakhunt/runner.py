@@ -333,6 +333,8 @@ def run(config: RunConfig) -> RunResult:
     rundir.write_json_atomic(config.out_dir / rundir.RUN_META_FILE, meta)
     (config.out_dir / rundir.STRATEGIES_DIR).mkdir(exist_ok=True)
     display.message(f"leakhunt: run folder {config.out_dir}")
+    for note in config.notes:
+        display.message(f"leakhunt: {note}")
     if nvml is None:
         display.message(f"leakhunt: GPU sampling {samplers['nvml']}")
 

@@ -89,6 +89,16 @@ def build_run_config(*, workloads, labels, strategies, preset, model, batches, r
                            use_default_set=not workloads)
     if not specs:
         raise BadInputError("nothing to run: give --workload or --strategy")
+    notes = []
+    builtin = [spec for spec in specs if spec.factory.startswith("leakhunt.strategies")]
+    if builtin and model is None:
+        from leakhunt.models import DEFAULT_PRESET, PRESETS
+
+        chosen = PRESETS[preset or DEFAULT_PRESET]
+        why = "chosen with --preset" if preset else "the default: the OD API's 800/1365 `full` config is slow on CPUs"
+        notes.append(f"embedded model preset '{chosen.name}' ({why}): {chosen.description}")
+    elif builtin:
+        notes.append(f"your model: {model}")
     names = [spec.name for spec in specs]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
@@ -109,4 +119,5 @@ def build_run_config(*, workloads, labels, strategies, preset, model, batches, r
         redact_paths=redact_paths,
         show_progress=show_progress,
         command_line=tuple(command_line),
+        notes=tuple(notes),
     )

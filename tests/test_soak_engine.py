@@ -118,3 +118,39 @@ def test_report_tolerates_a_partial_last_line(engine_run, tmp_path):
     assert result.returncode == 0, result.stderr
     summary = json.loads((copy / "summary.json").read_text())
     assert summary["strategies"][0]["verdict"] == "leak"
+
+
+def test_fail_on_leak_exits_1_and_a_high_threshold_exits_0(tmp_path):
+    leaking = run_cli("soak", "--workload", f"{FAULTS}:leak_16k", "--iterations", "1500", "--out",
+                      str(tmp_path / "a"), "--fail-on-leak", "--no-progress")
+    assert leaking.returncode == 1, leaking.stderr
+    tolerated = run_cli("report", str(tmp_path / "a"))  # report itself never fails on a leak
+    assert tolerated.returncode == 0
+    above_threshold = run_cli("soak", "--workload", f"{FAULTS}:leak_16k", "--iterations", "1500", "--out",
+                              str(tmp_path / "b"), "--fail-on-leak", "--leak-threshold", "1000000",
+                              "--no-progress")
+    assert above_threshold.returncode == 0, above_threshold.stderr
+
+
+def test_duration_stops_a_strategy_before_its_iterations(tmp_path):
+    out = tmp_path / "run"
+    result = run_cli("soak", "--workload", f"{FAULTS}:flat", "--iterations", "1000000", "--duration", "2s",
+                     "--warmup", "0", "--out", str(out), "--no-progress")
+    assert result.returncode == 0, result.stderr
+    status = json.loads(next((out / "strategies").glob("00-*/status.json")).read_text())
+    assert status["outcome"] == "completed"
+    assert 200 < status["iterations_completed"] < 10000
+    assert status["wall_time_s"] < 15
+
+
+def test_compare_cli_writes_markdown_and_html(engine_run, tmp_path):
+    out = engine_run[0]
+    after = tmp_path / "after"
+    shutil.copytree(out, after)
+    result = run_cli("compare", str(out), str(after), "--out", str(tmp_path / "cmp"))
+    assert result.returncode == 0, result.stderr
+    markdown = (tmp_path / "cmp" / "compare.md").read_text()
+    assert "faults:leak_16k" in markdown
+    assert (tmp_path / "cmp" / "compare.html").is_file()
+    missing = run_cli("compare", str(out), str(tmp_path / "nope"))
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
