@@ -108,6 +108,49 @@ def compare(label: str, target: str, kwargs: dict, warmup: int, iterations: int,
     return row
 
 
+def interference_run(target: str, kwargs: dict, warmup: int, iterations: int, block_s: float) -> tuple[float, int]:
+    """Within ONE soak child, parent sampling alternates on/off in blocks of block_s seconds.
+
+    Comparing steps of on-blocks with steps of off-blocks of the same process removes the process-to-process
+    variance (memory layout, core placement, neighbours) that dominates the bare-vs-soak comparison.
+    Returns (median latency on / median latency off, steps compared).
+    """
+    from leakhunt import runner
+    from leakhunt.config import RunConfig, StrategySpec
+    from leakhunt.progress_ui import ProgressDisplay
+    from leakhunt.sampling import RssSampler
+
+    class GatedRssSampler(RssSampler):
+        def __init__(self):
+            super().__init__()
+            self.origin_s = None
+
+        def sample(self, pid):
+            import time
+
+            now = time.monotonic()
+            if self.origin_s is None:
+                self.origin_s = now
+            if int((now - self.origin_s) // block_s) % 2:
+                return {"rss_bytes": None, "uss_bytes": None}  # an off-block: the child is left alone
+            return super().sample(pid)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "run"
+        spec = StrategySpec("bench", target, kwargs)
+        config = RunConfig(strategies=(spec,), out_dir=out, iterations=iterations, warmup_steps=warmup,
+                           show_progress=False)
+        folder = out / "strategies" / "00-bench"
+        sampler = GatedRssSampler()
+        runner.StrategyRun(0, 1, spec, config, folder, sampler, None, ProgressDisplay(False)).run()
+        frame = pd.read_csv(folder / "iterations.csv")
+    measured = frame[frame["phase"] == "measure"]
+    block = ((measured["start_monotonic_s"] - sampler.origin_s) // block_s).astype(int) % 2
+    on = measured[block == 0]["latency_ms"].median()
+    off = measured[block == 1]["latency_ms"].median()
+    return float(on / off), len(measured)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=2000)
@@ -124,6 +167,14 @@ def main() -> None:
     if not args.skip_model:
         rows.append(compare("mask r-cnn tiny, persistent", "leakhunt.strategies.factory:build",
                             {"strategy": "persistent", "preset": "tiny"}, 5, args.model_iterations, args.rounds))
+    interference = []
+    interference.append(("python 1 ms step", [interference_run(f"{BENCH_STEPS}:python_1ms", {"spins": spins}, 50,
+                                                                args.iterations * 3, 0.5)[0]
+                                               for _ in range(args.rounds)]))
+    if not args.skip_model:
+        interference.append(("mask r-cnn tiny, persistent", [
+            interference_run("leakhunt.strategies.factory:build", {"strategy": "persistent", "preset": "tiny"}, 5,
+                             args.model_iterations * 3, 2.0)[0] for _ in range(max(2, args.rounds // 2))]))
     targets = {"python 1 ms step": 1.10, "mask r-cnn tiny, persistent": 1.02}
     print()
     print(f"{'workload':<28} {'bare p50 ms':>11} {'soak p50 ms':>11} {'p50 ratio':>9} {'(range)':>13} "
@@ -133,6 +184,10 @@ def main() -> None:
         print(f"{row['workload']:<28} {row['bare_p50_ms']:>11.3f} {row['soak_p50_ms']:>11.3f} "
               f"{row['latency_ratio']:>9.3f} {f'({low:.2f}-{high:.2f})':>13} {row['period_ratio']:>12.3f} "
               f"{row['bare_gap_us']:>10.1f} / {row['soak_gap_us']:<9.1f} {targets[row['workload']]:>6.2f}")
+    print()
+    print("parent sampling on/off in alternating blocks within one soak child (median latency on / off):")
+    for label, ratios in interference:
+        print(f"  {label:<28} {statistics.median(ratios):.3f}  (runs: {', '.join(f'{r:.3f}' for r in ratios)})")
 
 
 if __name__ == "__main__":

@@ -60,7 +60,10 @@ def theil_sen(x: np.ndarray, y: np.ndarray, max_points: int = SLOPE_MAX_POINTS) 
         return None
     if len(x) > max_points:
         x, y = median_bin(x, y, max_points)
-    slope, intercept, low, high = stats.theilslopes(y, x, alpha=CONFIDENCE_LEVEL)
+    with np.errstate(invalid="ignore"):
+        # Tied data (a perfectly flat series) makes scipy's interval variance negative; the NaN it yields
+        # is handled below, the warning would only reach the user's terminal.
+        slope, intercept, low, high = stats.theilslopes(y, x, alpha=CONFIDENCE_LEVEL)
     if not np.isfinite(slope):
         return None
     low = slope if not np.isfinite(low) else low
