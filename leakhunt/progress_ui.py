@@ -8,17 +8,7 @@ import time
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-
-def format_bytes(value: float | None) -> str:
-    if value is None:
-        return "-"
-    sign = "-" if value < 0 else ""
-    value = abs(float(value))
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{sign}{value:.0f} {unit}" if unit == "B" else f"{sign}{value:.1f} {unit}"
-        value /= 1024
-    return f"{sign}{value:.1f} TiB"
+from leakhunt.report.formatting import fmt_bytes
 
 
 class ProgressDisplay:
@@ -68,7 +58,7 @@ class ProgressDisplay:
                 eta = f"{(self._total_steps - steps_done) / steps_per_s / 60:.1f} min"
             rate = "-" if steps_per_s is None else f"{steps_per_s:.2f} it/s"
             self.console.print(f"    {self._label}: {max(steps_done, 0)}/{self._total_steps} steps, {rate}, "
-                               f"ETA {eta}, RSS {format_bytes(rss_bytes)} (growth {format_bytes(growth_bytes)})",
+                               f"ETA {eta}, RSS {fmt_bytes(rss_bytes)} (growth {fmt_bytes(growth_bytes, signed=True)})",
                                highlight=False, markup=False, soft_wrap=True)
             return
         if self._progress is None or self._task is None:
@@ -80,8 +70,8 @@ class ProgressDisplay:
             self._task,
             completed=max(steps_done, 0),
             rate="-" if steps_per_s is None else f"{steps_per_s:.1f} it/s",
-            rss=format_bytes(rss_bytes),
-            growth=format_bytes(growth_bytes),
+            rss=fmt_bytes(rss_bytes),
+            growth=fmt_bytes(growth_bytes, signed=True),
         )
 
     def finish_strategy(self, steps_done: int, outcome_line: str) -> None:

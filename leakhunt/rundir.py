@@ -192,13 +192,7 @@ def require_run_folder(folder: Path) -> None:
 def read_run(folder: Path) -> RunData:
     """Load a run folder from disk. Raises NotARunFolderError (one clear line) if it is not one."""
     folder = Path(folder)
-    if not folder.exists():
-        raise NotARunFolderError(f"run folder not found: {folder}")
-    if not is_run_folder(folder):
-        raise NotARunFolderError(
-            f"{folder} is not a leakhunt run folder (no {RUN_META_FILE} and {STRATEGIES_DIR}/); "
-            "pass the folder that `leakhunt soak --out` created"
-        )
+    require_run_folder(folder)
     try:
         meta = read_json(folder / RUN_META_FILE)
     except (OSError, ValueError) as error:

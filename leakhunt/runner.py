@@ -26,7 +26,8 @@ from leakhunt.config import ChildTask, RunConfig, StrategySpec
 from leakhunt.env import capture_environment
 from leakhunt.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_LEAK_FOUND, EXIT_OK, BadInputError, WorkloadError
 from leakhunt.progress_file import PROGRESS_FILE, ProgressFile
-from leakhunt.progress_ui import ProgressDisplay, format_bytes
+from leakhunt.progress_ui import ProgressDisplay
+from leakhunt.report.formatting import fmt_bytes
 from leakhunt.sampling import NvmlSampler, RssSampler
 
 TERMINATE_GRACE_S = 2.0  # SIGTERM first so the child can flush; SIGKILL after this
@@ -200,8 +201,8 @@ class StrategyRun:
                 baseline_rss = rss_bytes
             if config.memory_limit_bytes and rss_bytes is not None and rss_bytes > config.memory_limit_bytes:
                 self.memory_limit_hit = True
-                self.killed_reason = (f"out of memory: RSS {format_bytes(rss_bytes)} exceeded --memory-limit "
-                                      f"{format_bytes(config.memory_limit_bytes)} at iteration "
+                self.killed_reason = (f"out of memory: RSS {fmt_bytes(rss_bytes)} exceeded --memory-limit "
+                                      f"{fmt_bytes(config.memory_limit_bytes)} at iteration "
                                       f"{max(steps_done - config.warmup_steps, 0)}")
                 self._kill(process)
                 continue

@@ -27,8 +27,9 @@ def get_frozen_graph_path(preset: str = DEFAULT_PRESET, seed: int = 0) -> Path:
     return cache.cached_entry(name, lambda temp_path: write_frozen_graph(preset, seed, temp_path))
 
 
-def _saved_model_module(graph_def: Any) -> Any:
-    """A tf.Module whose serving_default runs the frozen graph (wrap_function + prune)."""
+def saved_model_module(graph_def: Any, output_names: tuple[str, ...] = OUTPUT_NAMES) -> Any:
+    """A tf.Module whose `serve` runs the frozen graph (wrap_function + prune) and returns `output_names`
+    (a user's Faster R-CNN or SSD export has no detection_masks, so callers pass what the graph has)."""
     import tensorflow as tf
 
     def import_frozen() -> None:
@@ -38,7 +39,7 @@ def _saved_model_module(graph_def: Any) -> Any:
     graph = wrapped.graph
     pruned = wrapped.prune(
         feeds=graph.as_graph_element(f"{INPUT_NAME}:0"),
-        fetches={name: graph.as_graph_element(f"{name}:0") for name in OUTPUT_NAMES},
+        fetches={name: graph.as_graph_element(f"{name}:0") for name in output_names},
     )
 
     class DetectionModule(tf.Module):
@@ -58,7 +59,7 @@ def write_saved_model(frozen_path: Path, out_dir: Path) -> None:
 
     from leakhunt.models.load import load_graph_def
 
-    module = _saved_model_module(load_graph_def(frozen_path))
+    module = saved_model_module(load_graph_def(frozen_path))
     tf.saved_model.save(module, str(out_dir), signatures={"serving_default": module.serve})
 
 

@@ -45,27 +45,10 @@ def saved_model_from_graph_def(graph_def: Any, out_dir: Path) -> Path:
     """Write a SavedModel whose serving_default runs the frozen graph (wrap_function + prune)."""
     import tensorflow as tf
 
+    from leakhunt.models.export import saved_model_module
+
     node_names = {node.name for node in graph_def.node}
-    keys = [key for key in DETECTION_KEYS if key in node_names]
-
-    def import_frozen() -> None:
-        tf.compat.v1.import_graph_def(graph_def, name="")
-
-    wrapped = tf.compat.v1.wrap_function(import_frozen, [])
-    pruned = wrapped.prune(
-        feeds=wrapped.graph.as_graph_element(f"{INPUT_NAME}:0"),
-        fetches={key: wrapped.graph.as_graph_element(f"{key}:0") for key in keys},
-    )
-
-    class FrozenGraphModule(tf.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self._pruned = pruned
-
-        @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="input_tensor")])
-        def serve(self, input_tensor: Any) -> dict[str, Any]:
-            return self._pruned(input_tensor)
-
-    module = FrozenGraphModule()
+    keys = tuple(key for key in DETECTION_KEYS if key in node_names)
+    module = saved_model_module(graph_def, keys)
     tf.saved_model.save(module, str(out_dir), signatures={"serving_default": module.serve})
     return out_dir
