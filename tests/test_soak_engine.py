@@ -150,7 +150,8 @@ def test_compare_cli_writes_markdown_and_html(engine_run, tmp_path):
     result = run_cli("compare", str(out), str(after), "--out", str(tmp_path / "cmp"))
     assert result.returncode == 0, result.stderr
     markdown = (tmp_path / "cmp" / "compare.md").read_text()
-    assert "faults:leak_16k" in markdown
+    assert "faults:leak\\_16k" in markdown  # Markdown-escaped name
+    assert "| leak → leak |" in markdown
     assert (tmp_path / "cmp" / "compare.html").is_file()
     missing = run_cli("compare", str(out), str(tmp_path / "nope"))
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
