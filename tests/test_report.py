@@ -222,3 +222,14 @@ def test_compare_runs_flags_a_clearly_different_slope_only(tmp_path: Path):
 
 def test_markdown_cell_escape():
     assert md_escape("a|b <i>") == "a\\|b &lt;i&gt;"
+
+
+def test_child_notes_reach_html_and_markdown_escaped(run_folder: Path):
+    folder = next((run_folder / "strategies").iterdir())
+    info = json.loads((folder / "child.json").read_text())
+    info["notes"] = ["gpu-memory axis (growth) had no effect: no GPU visible <b>x</b>"]
+    (folder / "child.json").write_text(json.dumps(info))
+    build_outputs(run_folder)
+    html = (run_folder / "report.html").read_text()
+    assert "gpu-memory axis (growth) had no effect: no GPU visible &lt;b&gt;x&lt;/b&gt;" in html
+    assert "had no effect: no GPU visible" in (run_folder / "summary.md").read_text()

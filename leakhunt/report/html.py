@@ -90,6 +90,8 @@ def strategy_view(entry: dict[str, Any], plot: str | None) -> dict[str, Any]:
         "factory_kwargs": json.dumps((entry.get("strategy") or {}).get("factory_kwargs") or {}, sort_keys=True),
         "memory_rows": memory_rows,
         "plot": plot,
+        # What the child says could not take effect (e.g. a GPU axis on a machine without a GPU).
+        "child_notes": [str(note) for note in (entry.get("child") or {}).get("notes") or []],
     }
 
 

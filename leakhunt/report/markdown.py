@@ -67,6 +67,8 @@ def render_markdown(summary: dict[str, Any]) -> str:
             details.append(f"  - {md_escape(entry.get('outcome'))}: {md_escape(entry.get('description'))}")
             if entry.get("error_text"):
                 details.append(f"  - error: {md_escape(entry.get('error_text'))}")
+        for note in (entry.get("child") or {}).get("notes") or []:
+            details.append(f"  - note: {md_escape(note)}")
         for hint in entry.get("hints", []):
             details.append(f"  - hint ({md_escape(hint.get('kind'))}): {md_escape(hint.get('evidence'))}. "
                            f"{md_escape(hint.get('advice'))}")
