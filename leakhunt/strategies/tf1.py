@@ -56,6 +56,15 @@ class _Tf1Strategy:
         image_shape = self._tf.shape(graph.get_tensor_by_name(INPUT_TENSOR))
         return add_postprocessing(tensors, self.images_per_step, image_shape[1], image_shape[2])
 
+    def _build_finalized_graph(self) -> None:
+        """Import the model and build the post-processing once, then finalize: the fixed pattern."""
+        self.graph = self._tf.Graph()
+        with self.graph.as_default():
+            self._import_model()
+            self._fetches = self._build_fetches(self.graph)
+            self._image_tensor = self.graph.get_tensor_by_name(INPUT_TENSOR)
+        self._finalize()
+
     def evidence(self) -> dict[str, int]:
         if self._finalized_op_count is not None:
             return {"graph_ops": self._finalized_op_count}
@@ -115,12 +124,7 @@ class SessionPerCallStrategy(_Tf1Strategy):
 
     def __init__(self, graph_def: Any, batches: list[np.ndarray], runtime: Runtime, notes: list[str]):
         super().__init__(graph_def, batches, runtime, notes)
-        self.graph = self._tf.Graph()
-        with self.graph.as_default():
-            self._import_model()
-            self._fetches = self._build_fetches(self.graph)
-            self._image_tensor = self.graph.get_tensor_by_name(INPUT_TENSOR)
-        self._finalize()
+        self._build_finalized_graph()
 
     def step(self) -> None:
         batch = self._next_batch()
@@ -173,12 +177,7 @@ class PersistentStrategy(_Tf1Strategy):
 
     def __init__(self, graph_def: Any, batches: list[np.ndarray], runtime: Runtime, notes: list[str]):
         super().__init__(graph_def, batches, runtime, notes)
-        self.graph = self._tf.Graph()
-        with self.graph.as_default():
-            self._import_model()
-            self._fetches = self._build_fetches(self.graph)
-            self._image_tensor = self.graph.get_tensor_by_name(INPUT_TENSOR)
-        self._finalize()
+        self._build_finalized_graph()
         self._session = self._tf.compat.v1.Session(graph=self.graph, config=self._config)
 
     def step(self) -> None:
