@@ -415,6 +415,8 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
             f"  {entry.get('verdict', '?'):<12} {entry.get('name')}: {slope_text}{ci_text}, "
             f"{entry.get('iterations_completed', 0)} iterations, "
             f"p50 {'-' if p50 is None else f'{p50:.1f} ms'}"
+            + (f" (roughly {entry['more_iterations_needed']} more iterations would decide)"
+               if entry.get("verdict") == "inconclusive" and entry.get("more_iterations_needed") else "")
         )
     return lines
 
