@@ -218,9 +218,15 @@ def run_task(task: ChildTask) -> int:
     return CHILD_EXIT_COMPLETED
 
 
+def _stop_on_sigterm(signum: int, frame: Any) -> None:
+    # The parent stops a child with SIGTERM (Ctrl-C, errors): unwind like Ctrl-C so the last rows are flushed.
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     _die_with_parent()
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     task = ChildTask.from_json(json.loads(Path(argv[0]).read_text(encoding="utf-8")))
     # A segfault in native code still leaves a Python-level stack for the report.
     fault_handle = open(task.strategy_dir / FAULT_FILE, "w", encoding="utf-8")
