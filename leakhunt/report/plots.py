@@ -55,7 +55,18 @@ def _by_step(samples: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray
     return memory_series(samples, column, 0)
 
 
-def _memory_panel(axis, analysis, samples: pd.DataFrame, series_label: str) -> None:
+def _tf_allocator_series(iterations: pd.DataFrame | None, warmup: int) -> tuple[np.ndarray, np.ndarray]:
+    """(measured iteration, TF allocator current bytes) from the child's sparse in-process readings."""
+    if iterations is None or iterations.empty or "tf_current_bytes" not in iterations.columns:
+        return np.array([]), np.array([])
+    steps = pd.to_numeric(iterations["step"], errors="coerce").to_numpy(dtype=float)
+    values = pd.to_numeric(iterations["tf_current_bytes"], errors="coerce").to_numpy(dtype=float)
+    keep = np.isfinite(steps) & np.isfinite(values)
+    return steps[keep] - warmup, values[keep]
+
+
+def _memory_panel(axis, analysis, samples: pd.DataFrame, series_label: str,
+                  iterations: pd.DataFrame | None = None) -> None:
     warmup = analysis.warmup_steps
     x, y = _by_step(samples, "rss_bytes")
     x = x - warmup
@@ -67,8 +78,13 @@ def _memory_panel(axis, analysis, samples: pd.DataFrame, series_label: str) -> N
         return
     px, py = _stride(x, y, MAX_PLOT_POINTS)
     axis.plot(px, py / MIB, color=COLORS[0], linewidth=0.8, label="RSS")
+    ux, uy = _by_step(samples, "uss_bytes")
+    if len(ux):
+        # USS is read on a time budget (about once a second for a TensorFlow child): dots, not a line.
+        ux, uy = _stride(ux - warmup, uy, MAX_PLOT_POINTS)
+        axis.scatter(ux, uy / MIB, s=4, color=COLORS[2], linewidths=0, label="USS")
     if x.min() < 0:
-        axis.axvspan(x.min(), 0, color="#999999", alpha=0.25, label="--warmup")
+        axis.axvspan(x.min(), 0, color="#999999", alpha=0.25, label="warm-up (--warmup)")
     estimate = analysis.estimates.get("rss")
     if estimate is not None:
         if estimate.warmup_end_iteration > 0:
@@ -84,6 +100,15 @@ def _memory_panel(axis, analysis, samples: pd.DataFrame, series_label: str) -> N
         twin.plot(gx, gy / MIB, color=COLORS[3], linewidth=0.8, label="GPU process")
         twin.set_ylabel("GPU (MiB)", fontsize=8, color=COLORS[3])
         twin.tick_params(labelsize=7)
+    else:
+        tx, ty = _tf_allocator_series(iterations, warmup)
+        if len(tx):
+            twin = axis.twinx()
+            tx, ty = _stride(tx, ty, MAX_PLOT_POINTS)
+            # Read every K steps in the child: markers, since a line would invent what happened between.
+            twin.scatter(tx, ty / MIB, s=5, marker="x", color=COLORS[3], linewidths=0.6, label="TF allocator")
+            twin.set_ylabel("TF allocator current (MiB)", fontsize=8, color=COLORS[3])
+            twin.tick_params(labelsize=7)
     axis.legend(fontsize=7, loc="upper left")
     axis.tick_params(labelsize=7)
 
@@ -115,13 +140,13 @@ def _latency_panels(axis_series, axis_hist, analysis) -> None:
     axis_hist.set_ylabel("iterations", fontsize=8)
 
 
-def strategy_figure(analysis, samples: pd.DataFrame, label: str) -> str:
+def strategy_figure(analysis, samples: pd.DataFrame, label: str, iterations: pd.DataFrame | None = None) -> str:
     figure = Figure(figsize=(12, 3.1))
     axes = figure.subplots(1, 3, gridspec_kw={"width_ratios": [1.3, 1.3, 0.8]})
-    _memory_panel(axes[0], analysis, samples, label)
+    _memory_panel(axes[0], analysis, samples, label, iterations)
     _latency_panels(axes[1], axes[2], analysis)
     # Fixed margins: tight_layout draws the figure twice just to measure it.
-    figure.subplots_adjust(left=0.05, right=0.95, bottom=0.16, top=0.9, wspace=0.3)
+    figure.subplots_adjust(left=0.05, right=0.97, bottom=0.16, top=0.9, wspace=0.42)
     return _to_data_uri(figure)
 
 
@@ -157,5 +182,6 @@ def render_run_plots(analyses, strategies, summary: dict[str, Any]) -> dict[str,
     samples_list = [judged_samples(strategy) for strategy in strategies]
     return {
         "overlay": overlay_figure(analyses, samples_list, labels),
-        "strategies": [strategy_figure(a, s, label) for a, s, label in zip(analyses, samples_list, labels)],
+        "strategies": [strategy_figure(a, s, label, strategy.iterations)
+                       for a, s, label, strategy in zip(analyses, samples_list, labels, strategies)],
     }
