@@ -20,6 +20,10 @@ MIN_JUDGED_SAMPLES = 10
 RELEASE_MIN_FRACTION = 0.5
 # ...and deeper than this many sigmas of the smoothed level's own noise (a noisy line wobbles, too).
 RELEASE_MIN_SIGMAS = 6.0
+# A rising sawtooth is a leak only if its troughs and peaks each rose by at least this share of what the
+# fitted slope predicts between the first and last quarter (0.75 of the span). A bounded sawtooth caught
+# mid-tooth (few teeth, the first one starting low) has a steep fit but barely rising peaks.
+SAWTOOTH_RISE_MIN_SHARE = 0.25
 # When one jump (two adjacent bins of twenty) carries this share of the net rise, it is a step, not a trend.
 STEP_MIN_FRACTION = 0.7
 # Growth has stopped when even the upper bound of the recent rate is under this share of the overall rate.
@@ -109,7 +113,8 @@ def judge_growth(estimate: GrowthEstimate | None) -> MemoryJudgement:
     release_threshold = max(RELEASE_MIN_FRACTION * estimate.rise_bytes, GROWTH_FLOOR_BYTES,
                             RELEASE_MIN_SIGMAS * estimate.smooth_sigma_bytes)
     if estimate.release_bytes >= release_threshold:
-        if (estimate.trough_rise_bytes > GROWTH_FLOOR_BYTES and estimate.peak_rise_bytes > GROWTH_FLOOR_BYTES
+        predicted_rise = SAWTOOTH_RISE_MIN_SHARE * fit.slope * 0.75 * span
+        if (min(estimate.trough_rise_bytes, estimate.peak_rise_bytes) > max(GROWTH_FLOOR_BYTES, predicted_rise)
                 and fit.ci_low > floor):
             return MemoryJudgement(
                 "leak", "sawtooth-rising",
