@@ -92,7 +92,9 @@ def soak(
             images=images, seed=seed, iterations=iterations, duration=duration, warmup=warmup, out=out,
             force=force, sample_interval=sample_interval, signal_every=signal_every, fail_on_leak=fail_on_leak,
             leak_threshold=leak_threshold, iteration_timeout=iteration_timeout, memory_limit=memory_limit,
-            redact_paths=redact_paths, show_progress=progress, command_line=tuple(sys.argv),
+            redact_paths=redact_paths, show_progress=progress,
+            # argv[0] is a path to the script or to __main__.py; the user typed `leakhunt`.
+            command_line=("leakhunt", *sys.argv[1:]),
         )
         from leakhunt import runner
 

@@ -42,6 +42,7 @@ def test_run_completes_with_exit_0_and_all_outputs(engine_run):
     assert meta["samplers"]["rss"] == "available"
     assert meta["samplers"]["nvml"].startswith(("available", "unavailable: "))
     assert meta["environment"]["python"]
+    assert meta["command_line"][:2] == ["leakhunt", "soak"] and "--iterations" in meta["command_line"]
 
 
 def test_planted_16k_leak_is_judged_leak_with_slope_within_20_percent(engine_run):
