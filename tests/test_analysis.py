@@ -264,3 +264,21 @@ def test_samples_while_the_child_lingers_before_close_are_judged():
     samples = pd.DataFrame({"t_monotonic_s": [10.05, 10.15, 10.3, 11.0], "rss_bytes": [1, 2, 3, 4]})
     kept = samples_during_loop(samples, iterations, close_started_s=10.35)
     assert list(kept["rss_bytes"]) == [1, 2, 3]
+
+
+def test_a_sawtooth_with_too_few_teeth_is_inconclusive_not_a_leak():
+    # Two teeth whose second starts higher than the first (the first began at the model's import level).
+    x = np.arange(0, 600, 0.5)
+    y = BASE_RSS_BYTES + 2 * MIB * (x % 300) + np.where(x >= 300, 100 * MIB, 0)
+    estimate = estimate_growth("rss", x, np.floor(y / PAGE_BYTES) * PAGE_BYTES)
+    judgement = judge_growth(estimate)
+    assert judgement.verdict == "inconclusive"
+    assert judgement.pattern == "sawtooth"
+    assert judgement.more_iterations_needed and judgement.more_iterations_needed > 0
+
+
+def test_count_releases():
+    from leakhunt.analysis.leak import count_releases
+
+    assert count_releases((0, 5, 10, 2, 6, 10, 1, 4), 5) == 2
+    assert count_releases((0, 1, 2, 3), 1) == 0

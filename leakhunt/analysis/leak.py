@@ -73,6 +73,7 @@ class GrowthEstimate:
     peak_rise_bytes: float  # highest level of the last quarter minus that of the first quarter
     net_rise_bytes: float  # last minus first of the 20 binned levels
     smooth_sigma_bytes: float  # noise left in the smoothed level (from its bin-to-bin changes)
+    smoothed_levels_bytes: tuple[float, ...] = ()  # the <= 100 median-binned levels the shape was read from
 
     @property
     def judged_span_iterations(self) -> int:
@@ -153,8 +154,8 @@ def _segment_fit(x: np.ndarray, y: np.ndarray, low: float, high: float) -> Slope
     return theil_sen(x[keep], y[keep])
 
 
-def _shape(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float, float, float, float]:
-    """(step_fraction, release, rise, trough_rise, peak_rise, net_rise, smooth_sigma) from binned levels."""
+def _shape(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float, float, float, float, np.ndarray]:
+    """(step_fraction, release, rise, trough_rise, peak_rise, net_rise, smooth_sigma, smooth) from binned levels."""
     n = len(y)
     step_fraction = float("nan")
     net_rise = 0.0
@@ -176,7 +177,19 @@ def _shape(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float, fl
     quarters = np.array_split(smooth, 4) if smooth.size >= 4 else [smooth, smooth]
     trough_rise = float(quarters[-1].min() - quarters[0].min())
     peak_rise = float(quarters[-1].max() - quarters[0].max())
-    return step_fraction, release, rise, trough_rise, peak_rise, net_rise, float(smooth_sigma)
+    return step_fraction, release, rise, trough_rise, peak_rise, net_rise, float(smooth_sigma), smooth
+
+
+def count_releases(levels: tuple[float, ...] | np.ndarray, min_drop_bytes: float) -> int:
+    """How many times the level fell at least min_drop_bytes below its high since the previous fall."""
+    count = 0
+    high = None
+    for level in levels:
+        high = level if high is None else max(high, level)
+        if high - level >= min_drop_bytes:
+            count += 1
+            high = level
+    return count
 
 
 def estimate_growth(series: str, x, y, detect_warmup: bool = True) -> GrowthEstimate | None:
@@ -197,7 +210,7 @@ def estimate_growth(series: str, x, y, detect_warmup: bool = True) -> GrowthEsti
         residuals = jy - (fit.intercept + fit.slope * jx)
     else:
         residuals = jy - np.median(jy)
-    step_fraction, release, rise, trough_rise, peak_rise, net_rise, smooth_sigma = _shape(jx, jy)
+    step_fraction, release, rise, trough_rise, peak_rise, net_rise, smooth_sigma, smooth = _shape(jx, jy)
     start_level = _edge_level(jy, last=False)
     end_level = _edge_level(jy, last=True)
     return GrowthEstimate(
@@ -223,4 +236,5 @@ def estimate_growth(series: str, x, y, detect_warmup: bool = True) -> GrowthEsti
         peak_rise_bytes=peak_rise,
         net_rise_bytes=net_rise,
         smooth_sigma_bytes=smooth_sigma,
+        smoothed_levels_bytes=tuple(float(level) for level in smooth),
     )

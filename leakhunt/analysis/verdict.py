@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from leakhunt.analysis.leak import GROWTH_FLOOR_BYTES, GrowthEstimate, noise_floor_bytes_per_iter
+from leakhunt.analysis.leak import GROWTH_FLOOR_BYTES, GrowthEstimate, count_releases, noise_floor_bytes_per_iter
 from leakhunt.analysis.robust import SlopeFit
 
 MEMORY_VERDICTS = ("leak", "plateau", "flat", "inconclusive")
@@ -24,6 +24,9 @@ RELEASE_MIN_SIGMAS = 6.0
 # fitted slope predicts between the first and last quarter (0.75 of the span). A bounded sawtooth caught
 # mid-tooth (few teeth, the first one starting low) has a steep fit but barely rising peaks.
 SAWTOOTH_RISE_MIN_SHARE = 0.25
+# ...and only after this many releases: with fewer teeth, the first one (often starting from the low level
+# of the first model import) decides the trough rise alone. Fewer means "inconclusive", not "leak".
+SAWTOOTH_MIN_RELEASES = 3
 # When one jump (two adjacent bins of twenty) carries this share of the net rise, it is a step, not a trend.
 STEP_MIN_FRACTION = 0.7
 # Growth has stopped when even the upper bound of the recent rate is under this share of the overall rate.
@@ -116,6 +119,15 @@ def judge_growth(estimate: GrowthEstimate | None) -> MemoryJudgement:
         predicted_rise = SAWTOOTH_RISE_MIN_SHARE * fit.slope * 0.75 * span
         if (min(estimate.trough_rise_bytes, estimate.peak_rise_bytes) > max(GROWTH_FLOOR_BYTES, predicted_rise)
                 and fit.ci_low > floor):
+            releases = count_releases(estimate.smoothed_levels_bytes, release_threshold)
+            if estimate.smoothed_levels_bytes and releases < SAWTOOTH_MIN_RELEASES:
+                return MemoryJudgement(
+                    "inconclusive", "sawtooth",
+                    f"sawtooth with {releases} release(s) so far: its troughs rose by "
+                    f"{_mib(estimate.trough_rise_bytes)}, but too few teeth to tell a leak from a bounded "
+                    f"sawtooth ({slope_text})",
+                    round_up_roughly(span * (SAWTOOTH_MIN_RELEASES + 1) / max(releases, 1) - span),
+                )
             return MemoryJudgement(
                 "leak", "sawtooth-rising",
                 f"sawtooth whose troughs rise by {_mib(estimate.trough_rise_bytes)} and peaks by "
