@@ -29,6 +29,7 @@ from leakhunt.progress_file import PROGRESS_FILE, ProgressFile
 from leakhunt.progress_ui import ProgressDisplay
 from leakhunt.report.formatting import fmt_bytes
 from leakhunt.sampling import NvmlSampler, RssSampler
+from leakhunt.sampling.oom import oom_kill_count
 
 TERMINATE_GRACE_S = 2.0  # SIGTERM first so the child can flush; SIGKILL after this
 
@@ -139,6 +140,8 @@ class StrategyRun:
         package_root = str(Path(__file__).resolve().parent.parent)
         env["PYTHONPATH"] = package_root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         started_wall_s = time.monotonic()
+        # The child inherits our cgroup: its OOM-kill counter, before and after, tells an OOM kill apart.
+        oom_kills_before = oom_kill_count(os.getpid())
         process = subprocess.Popen(
             [sys.executable, "-m", "leakhunt.child", str(task_path.resolve())],
             stdout=log_handle,
@@ -163,7 +166,9 @@ class StrategyRun:
             samples.close()
             progress.close()
             log_handle.close()
-            status = self._status(process.returncode, steps_done, time.monotonic() - started_wall_s)
+            oom_kills_after = oom_kill_count(os.getpid())
+            status = self._status(process.returncode, steps_done, time.monotonic() - started_wall_s,
+                                  oom_kills_before, oom_kills_after)
             rundir.write_json_atomic(strategy_dir / rundir.STATUS_FILE, status)
             self.display.finish_strategy(steps_done, f"{status['outcome']}: {status['description']} "
                                                      f"({status['iterations_completed']} iterations, "
@@ -246,7 +251,8 @@ class StrategyRun:
             process.kill()
             process.wait()
 
-    def _status(self, returncode: int | None, steps_done: int, wall_time_s: float) -> dict[str, Any]:
+    def _status(self, returncode: int | None, steps_done: int, wall_time_s: float,
+                oom_kills_before: int | None = None, oom_kills_after: int | None = None) -> dict[str, Any]:
         warmup = self.config.warmup_steps
         steps_completed = max(steps_done, 0)
         outcome, signum, signame, description = _describe_exit(returncode if returncode is not None else -9)
@@ -258,6 +264,12 @@ class StrategyRun:
             outcome, description = "crashed", self.killed_reason or "out of memory"
         elif self.parent_error:
             outcome, description = "crashed", self.parent_error
+        oom_kills = None
+        if oom_kills_before is not None and oom_kills_after is not None:
+            oom_kills = oom_kills_after - oom_kills_before
+        if signame == "SIGKILL" and outcome == "crashed" and not self.memory_limit_hit and oom_kills:
+            description = (f"killed by the kernel's OOM killer (the cgroup's oom_kill count rose by {oom_kills} "
+                           "while it ran): out of memory")
         error = None
         error_path = self.strategy_dir / rundir.ERROR_FILE
         if error_path.exists():
@@ -286,6 +298,7 @@ class StrategyRun:
             "memory_limit_hit": self.memory_limit_hit,
             "hung": self.hung,
             "bad_workload": returncode == CHILD_EXIT_BAD_WORKLOAD,
+            "cgroup_oom_kills": oom_kills,
         }
         if fault_text:
             status["fault_traceback"] = fault_text[-4000:]

@@ -113,3 +113,39 @@ def test_nvml_errors_during_a_real_run_are_recorded_and_the_run_goes_on(tmp_path
     assert samples["nvml_error"].notna().any()
     assert samples["gpu_total_bytes"].notna().any()
     assert samples["rss_bytes"].notna().all()
+
+
+def test_oom_kill_counter_cgroup_v2_and_v1(tmp_path):
+    from leakhunt.sampling.oom import oom_kill_count
+
+    proc = tmp_path / "proc"
+    cgroup = tmp_path / "cgroup"
+    (proc / "10").mkdir(parents=True)
+    (proc / "10" / "cgroup").write_text("0::/user.slice/app\n")
+    (cgroup / "user.slice" / "app").mkdir(parents=True)
+    (cgroup / "user.slice" / "app" / "memory.events").write_text("low 0\nhigh 0\nmax 3\noom 2\noom_kill 2\n")
+    assert oom_kill_count(10, proc, cgroup) == 2
+    (proc / "11").mkdir()
+    (proc / "11" / "cgroup").write_text("5:cpu,cpuacct:/\n4:memory:/job/7\n0::/\n")
+    (cgroup / "memory" / "job" / "7").mkdir(parents=True)
+    (cgroup / "memory" / "job" / "7" / "memory.oom_control").write_text("oom_kill_disable 0\nunder_oom 0\noom_kill 5\n")
+    assert oom_kill_count(11, proc, cgroup) == 5
+    assert oom_kill_count(12, proc, cgroup) is None  # no such process: unknown, never an error
+
+
+def test_oom_kill_counter_on_this_machine_is_a_count_or_unknown():
+    from leakhunt.sampling.oom import oom_kill_count
+
+    value = oom_kill_count(os.getpid())
+    assert value is None or value >= 0
+
+
+def test_status_names_the_oom_killer_when_the_cgroup_counter_rose(tmp_path):
+    spec = StrategySpec(name="x", factory=f"{FAULTS}:flat")
+    config = RunConfig(strategies=(spec,), out_dir=tmp_path, iterations=10)
+    run = StrategyRun(0, 1, spec, config, tmp_path / "s", RssSampler(), None, ProgressDisplay(False))
+    (tmp_path / "s").mkdir()
+    status = run._status(-9, 120, 3.0, oom_kills_before=4, oom_kills_after=5)
+    assert "OOM killer" in status["description"] and status["cgroup_oom_kills"] == 1
+    status = run._status(-9, 120, 3.0, oom_kills_before=4, oom_kills_after=4)
+    assert status["description"] == "killed by SIGKILL (likely out of memory)"
