@@ -78,7 +78,8 @@ def soak(
     iteration_timeout: Annotated[Optional[str], typer.Option(
         help="Kill the child and report a hang if one iteration takes longer than this many seconds.")] = None,
     memory_limit: Annotated[Optional[str], typer.Option(
-        help="Kill the child when its RSS exceeds this size (e.g. 4GiB) and report it as out of memory.")] = None,
+        help="Cap the child's memory (e.g. 4GiB): a memory cgroup where possible, else the parent kills it when "
+        "its RSS passes the cap; reported as out of memory at iteration k.")] = None,
     redact_paths: Annotated[bool, typer.Option(help="Replace home folders and user names in every output.")] = False,
     progress: Annotated[bool, typer.Option(help="Show the live progress bar.")] = True,
 ) -> None:

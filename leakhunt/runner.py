@@ -29,6 +29,7 @@ from leakhunt.progress_file import PROGRESS_FILE, ProgressFile
 from leakhunt.progress_ui import ProgressDisplay
 from leakhunt.report.formatting import fmt_bytes
 from leakhunt.sampling import NvmlSampler, RssSampler
+from leakhunt.sampling.memcap import MemoryCgroup
 from leakhunt.sampling.oom import oom_kill_count
 
 TERMINATE_GRACE_S = 2.0  # SIGTERM first so the child can flush; SIGKILL after this
@@ -114,6 +115,8 @@ class StrategyRun:
         self.hung = False
         self.interrupted = False
         self.parent_error: str | None = None
+        self.memory_cgroup: MemoryCgroup | None = None
+        self.memory_limit_method: str | None = None
 
     def run(self) -> dict[str, Any]:
         config = self.config
@@ -142,6 +145,8 @@ class StrategyRun:
         started_wall_s = time.monotonic()
         # The child inherits our cgroup: its OOM-kill counter, before and after, tells an OOM kill apart.
         oom_kills_before = oom_kill_count(os.getpid())
+        if config.memory_limit_bytes:
+            self.memory_cgroup = MemoryCgroup.create(config.memory_limit_bytes)
         process = subprocess.Popen(
             [sys.executable, "-m", "leakhunt.child", str(task_path.resolve())],
             stdout=log_handle,
@@ -151,6 +156,12 @@ class StrategyRun:
             # Own session: a terminal Ctrl-C reaches only the parent, which then stops the child cleanly.
             start_new_session=True,
         )
+        if self.memory_cgroup is not None and not self.memory_cgroup.add(process.pid):
+            self.memory_cgroup.remove()
+            self.memory_cgroup = None
+        if config.memory_limit_bytes:
+            self.memory_limit_method = ("parent RSS check" if self.memory_cgroup is None
+                                        else self.memory_cgroup.describe())
         steps_done = -1
         try:
             steps_done = self._monitor(process, progress, samples, started_wall_s)
@@ -167,6 +178,12 @@ class StrategyRun:
             progress.close()
             log_handle.close()
             oom_kills_after = oom_kill_count(os.getpid())
+            if self.memory_cgroup is not None:
+                cgroup_oom_kills = self.memory_cgroup.oom_kills()
+                self.memory_cgroup.remove()
+                if cgroup_oom_kills is not None:
+                    # The child's own cgroup: every OOM kill in it is the child's.
+                    oom_kills_before, oom_kills_after = 0, cgroup_oom_kills
             status = self._status(process.returncode, steps_done, time.monotonic() - started_wall_s,
                                   oom_kills_before, oom_kills_after)
             rundir.write_json_atomic(strategy_dir / rundir.STATUS_FILE, status)
@@ -204,7 +221,8 @@ class StrategyRun:
             rss_bytes = row.get("rss_bytes")
             if baseline_rss is None and steps_done >= config.warmup_steps and rss_bytes is not None:
                 baseline_rss = rss_bytes
-            if config.memory_limit_bytes and rss_bytes is not None and rss_bytes > config.memory_limit_bytes:
+            if (config.memory_limit_bytes and self.memory_cgroup is None and rss_bytes is not None
+                    and rss_bytes > config.memory_limit_bytes):
                 self.memory_limit_hit = True
                 self.killed_reason = (f"out of memory: RSS {fmt_bytes(rss_bytes)} exceeded --memory-limit "
                                       f"{fmt_bytes(config.memory_limit_bytes)} at iteration "
@@ -268,8 +286,14 @@ class StrategyRun:
         if oom_kills_before is not None and oom_kills_after is not None:
             oom_kills = oom_kills_after - oom_kills_before
         if signame == "SIGKILL" and outcome == "crashed" and not self.memory_limit_hit and oom_kills:
-            description = (f"killed by the kernel's OOM killer (the cgroup's oom_kill count rose by {oom_kills} "
-                           "while it ran): out of memory")
+            if self.memory_cgroup is not None:
+                self.memory_limit_hit = True
+                description = (f"out of memory: the kernel OOM-killed it at the --memory-limit "
+                               f"{fmt_bytes(self.config.memory_limit_bytes)} cgroup cap at iteration "
+                               f"{max(steps_completed - warmup, 0)}")
+            else:
+                description = (f"killed by the kernel's OOM killer (the cgroup's oom_kill count rose by "
+                               f"{oom_kills} while it ran): out of memory")
         error = None
         error_path = self.strategy_dir / rundir.ERROR_FILE
         if error_path.exists():
@@ -299,6 +323,7 @@ class StrategyRun:
             "hung": self.hung,
             "bad_workload": returncode == CHILD_EXIT_BAD_WORKLOAD,
             "cgroup_oom_kills": oom_kills,
+            "memory_limit_method": self.memory_limit_method,
         }
         if fault_text:
             status["fault_traceback"] = fault_text[-4000:]

@@ -149,3 +149,17 @@ def test_status_names_the_oom_killer_when_the_cgroup_counter_rose(tmp_path):
     assert "OOM killer" in status["description"] and status["cgroup_oom_kills"] == 1
     status = run._status(-9, 120, 3.0, oom_kills_before=4, oom_kills_after=4)
     assert status["description"] == "killed by SIGKILL (likely out of memory)"
+
+
+def test_memory_limit_falls_back_to_the_parent_rss_check_without_a_cgroup(tmp_path, monkeypatch):
+    from leakhunt import runner as runner_module
+
+    monkeypatch.setattr(runner_module.MemoryCgroup, "create", classmethod(lambda cls, limit: None))
+    spec = StrategySpec(name="leak", factory=f"{FAULTS}:leak_1mib_fast")
+    config = RunConfig(strategies=(spec,), out_dir=tmp_path, iterations=2000, warmup_steps=0,
+                       memory_limit_bytes=200 * 2**20)
+    status = StrategyRun(0, 1, spec, config, tmp_path / "s", RssSampler(), None, ProgressDisplay(False)).run()
+    assert status["memory_limit_method"] == "parent RSS check"
+    assert status["memory_limit_hit"] is True
+    assert "exceeded --memory-limit" in status["description"] and "at iteration" in status["description"]
+    assert 50 < status["iterations_completed"] < 300
