@@ -163,3 +163,32 @@ def test_memory_limit_falls_back_to_the_parent_rss_check_without_a_cgroup(tmp_pa
     assert status["memory_limit_hit"] is True
     assert "exceeded --memory-limit" in status["description"] and "at iteration" in status["description"]
     assert 50 < status["iterations_completed"] < 300
+
+
+def test_memory_cgroup_on_a_fake_v1_tree_and_stale_cleanup(tmp_path):
+    from leakhunt.sampling.memcap import MemoryCgroup
+
+    proc = tmp_path / "proc"
+    (proc / "self").mkdir(parents=True)
+    (proc / "self" / "cgroup").write_text("4:memory:/job\n0::/\n")
+    parent = tmp_path / "cgroup" / "memory" / "job"
+    parent.mkdir(parents=True)
+    stale = parent / "leakhunt-999999999-0"  # a pid that cannot exist: left by a hard-killed run
+    stale.mkdir()
+
+    cgroup = MemoryCgroup.create(300 * 2**20, proc, tmp_path / "cgroup")
+    assert cgroup is not None and cgroup.version == "v1"
+    assert (cgroup.folder / "memory.limit_in_bytes").read_text() == str(300 * 2**20)
+    assert not stale.exists()
+    (cgroup.folder / "memory.limit_in_bytes").unlink()
+    cgroup.remove()
+    assert not cgroup.folder.exists()
+
+
+def test_no_memory_cgroup_where_none_can_be_created(tmp_path):
+    from leakhunt.sampling.memcap import MemoryCgroup
+
+    proc = tmp_path / "proc"
+    (proc / "self").mkdir(parents=True)
+    (proc / "self" / "cgroup").write_text("0::/\n")  # v2 root: the test tree has no such folder
+    assert MemoryCgroup.create(2**30, proc, tmp_path / "missing") is None

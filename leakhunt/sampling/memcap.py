@@ -44,6 +44,7 @@ class MemoryCgroup:
     def create(cls, limit_bytes: int, proc_root: Path = PROC_ROOT,
                cgroup_root: Path = CGROUP_ROOT) -> "MemoryCgroup | None":
         for version, parent in _own_memory_cgroup_dirs(proc_root, cgroup_root):
+            _remove_stale(parent)
             folder = parent / f"leakhunt-{os.getpid()}-{next(_names)}"
             limit_file = "memory.limit_in_bytes" if version == "v1" else "memory.max"
             try:
@@ -80,6 +81,21 @@ class MemoryCgroup:
 
     def remove(self) -> None:
         _remove_folder(self.folder)
+
+
+def _remove_stale(parent: Path) -> None:
+    """Remove empty cgroups left by an earlier leakhunt whose parent process was hard-killed."""
+    try:
+        candidates = list(parent.glob("leakhunt-*-*"))
+    except OSError:
+        return
+    for folder in candidates:
+        owner = folder.name.split("-")[1]
+        if owner.isdigit() and int(owner) != os.getpid() and not Path(f"/proc/{owner}").exists():
+            try:
+                folder.rmdir()
+            except OSError:
+                continue  # still has a process in it, or not ours to remove: leave it
 
 
 def _remove_folder(folder: Path) -> None:
