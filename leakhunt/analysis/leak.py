@@ -87,26 +87,26 @@ def noise_floor_bytes_per_iter(span_iterations: float) -> float:
     return max(SLOPE_FLOOR_MIN_BYTES_PER_ITER, GROWTH_FLOOR_BYTES / span_iterations)
 
 
-def memory_series(samples: pd.DataFrame, column: str, warmup_steps: int) -> tuple[np.ndarray, np.ndarray]:
-    """(measured iteration, bytes) for parent samples taken after the warm-up; build/warm-up dropped."""
-    if column not in samples.columns or "steps_done" not in samples.columns or samples.empty:
+def _measured_series(frame: pd.DataFrame, step_column: str, column: str,
+                     warmup_steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """(measured iteration, value) from a step-indexed table; warm-up, build and empty cells dropped."""
+    if column not in frame.columns or step_column not in frame.columns or frame.empty:
         return np.empty(0), np.empty(0)
-    steps = pd.to_numeric(samples["steps_done"], errors="coerce").to_numpy(dtype=float)
-    values = pd.to_numeric(samples[column], errors="coerce").to_numpy(dtype=float)
+    steps = pd.to_numeric(frame[step_column], errors="coerce").to_numpy(dtype=float)
+    values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
     iteration = steps - warmup_steps
     keep = np.isfinite(iteration) & (iteration >= 0) & np.isfinite(values)
     return clean_xy(iteration[keep], values[keep])
+
+
+def memory_series(samples: pd.DataFrame, column: str, warmup_steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """(measured iteration, bytes) for parent samples taken after the warm-up; build/warm-up dropped."""
+    return _measured_series(samples, "steps_done", column, warmup_steps)
 
 
 def iteration_series(iterations: pd.DataFrame, column: str, warmup_steps: int) -> tuple[np.ndarray, np.ndarray]:
     """(measured iteration, value) for a per-step signal column of iterations.csv; empty cells dropped."""
-    if column not in iterations.columns or "step" not in iterations.columns or iterations.empty:
-        return np.empty(0), np.empty(0)
-    steps = pd.to_numeric(iterations["step"], errors="coerce").to_numpy(dtype=float)
-    values = pd.to_numeric(iterations[column], errors="coerce").to_numpy(dtype=float)
-    iteration = steps - warmup_steps
-    keep = np.isfinite(iteration) & (iteration >= 0) & np.isfinite(values)
-    return clean_xy(iteration[keep], values[keep])
+    return _measured_series(iterations, "step", column, warmup_steps)
 
 
 def _bin_left_edges(x: np.ndarray, bins: int) -> np.ndarray:

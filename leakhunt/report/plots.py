@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from leakhunt.analysis.leak import memory_series
+from leakhunt.analysis.leak import iteration_series, memory_series
 from leakhunt.analysis.robust import median_bin
 
 MAX_PLOT_POINTS = 1500  # per line: more than a 1000-px-wide axis can show
@@ -55,16 +55,6 @@ def _by_step(samples: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray
     return memory_series(samples, column, 0)
 
 
-def _tf_allocator_series(iterations: pd.DataFrame | None, warmup: int) -> tuple[np.ndarray, np.ndarray]:
-    """(measured iteration, TF allocator current bytes) from the child's sparse in-process readings."""
-    if iterations is None or iterations.empty or "tf_current_bytes" not in iterations.columns:
-        return np.array([]), np.array([])
-    steps = pd.to_numeric(iterations["step"], errors="coerce").to_numpy(dtype=float)
-    values = pd.to_numeric(iterations["tf_current_bytes"], errors="coerce").to_numpy(dtype=float)
-    keep = np.isfinite(steps) & np.isfinite(values)
-    return steps[keep] - warmup, values[keep]
-
-
 def _memory_panel(axis, analysis, samples: pd.DataFrame, series_label: str,
                   iterations: pd.DataFrame | None = None) -> None:
     warmup = analysis.warmup_steps
@@ -101,7 +91,9 @@ def _memory_panel(axis, analysis, samples: pd.DataFrame, series_label: str,
         twin.set_ylabel("GPU (MiB)", fontsize=8, color=COLORS[3])
         twin.tick_params(labelsize=7)
     else:
-        tx, ty = _tf_allocator_series(iterations, warmup)
+        tx, ty = (iteration_series(iterations, "tf_current_bytes", 0) if iterations is not None
+                  else (np.empty(0), np.empty(0)))
+        tx = tx - warmup  # plotted left of 0 during the warm-up, like RSS
         if len(tx):
             twin = axis.twinx()
             tx, ty = _stride(tx, ty, MAX_PLOT_POINTS)
