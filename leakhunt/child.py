@@ -1,9 +1,10 @@
 """The child process: build one workload, warm it up, loop, and stream one record per step to disk.
 
 This is the only place TensorFlow runs during a soak, and its loop is the hottest path in leakhunt:
-per step it takes two clock readings, one mmap write and one buffered CSV line. Signals that cost more
-(TF allocator, graph op count, gc object count) are read every K steps, and the most expensive ones on a
-time budget so their cost stays under EXPENSIVE_SIGNAL_BUDGET of the run.
+per step it takes two clock readings, one mmap write and one buffered CSV line. Every K steps (K on a
+time budget, sampling/schedule.py) it reads itself at the end of the step: RSS, C heap, Python blocks, the
+TF allocator; the most expensive signals (graph op count, gc objects) and the machine-speed reference
+each run on a time budget of their own.
 
 Run as `python -m leakhunt.child TASK.json`. Exit codes are read by the runner (see CHILD_EXIT_*).
 """
@@ -26,6 +27,9 @@ from leakhunt import rundir
 from leakhunt.config import ChildTask
 from leakhunt.errors import WorkloadError
 from leakhunt.progress_file import PROGRESS_FILE, ProgressFile
+from leakhunt.sampling.machine_speed import MachineSpeedReference
+from leakhunt.sampling.schedule import ReadingSchedule
+from leakhunt.sampling.self_memory import SelfMemoryReader
 
 CHILD_EXIT_COMPLETED = 0
 CHILD_EXIT_WORKLOAD_RAISED = 3
@@ -63,11 +67,13 @@ def _write_error(strategy_dir: Path, error: BaseException, phase: str, step: int
 
 
 class _SignalReader:
-    """Reads in-process signals; knows which exist (TF loaded? workload evidence?)."""
+    """Reads in-process signals at a reading step; knows which exist (TF loaded? workload evidence?)."""
 
     def __init__(self, workload: Any):
         self._workload = workload
         self._tf_memory_info = None
+        self.memory = SelfMemoryReader()
+        self.reference = MachineSpeedReference()
         tf = sys.modules.get("tensorflow")
         if tf is not None:
             try:
@@ -82,16 +88,19 @@ class _SignalReader:
         self._next_evidence_s = 0.0
         self._next_gc_s = 0.0
 
-    def cheap(self) -> tuple[str, str]:
-        if self._tf_memory_info is None:
-            return "", ""
-        info = self._tf_memory_info(self._tf_device)
-        return str(info["current"]), str(info["peak"])
+    def memory_cells(self) -> str:
+        """tf_current,tf_peak,...: the cheap readings every reading step takes, as CSV cells."""
+        tf_current = tf_peak = ""
+        if self._tf_memory_info is not None:
+            info = self._tf_memory_info(self._tf_device)
+            tf_current, tf_peak = str(info["current"]), str(info["peak"])
+        rss = self.memory.rss_bytes()
+        heap = self.memory.heap_bytes()
+        return (f"{tf_current},{tf_peak}", f"{'' if rss is None else rss},{'' if heap is None else heap},"
+                f"{self.memory.python_blocks()}")
 
-    def expensive_due(self, now_s: float) -> bool:
-        return now_s >= self._next_evidence_s or now_s >= self._next_gc_s
-
-    def expensive(self, now_s: float) -> tuple[str, str, str]:
+    def expensive(self, now_s: float) -> str:
+        """graph_ops,tracing_count,gc_objects cells; each read only when its own time budget allows."""
         graph_ops = tracing_count = gc_objects = ""
         if now_s >= self._next_evidence_s:
             started_s = time.monotonic()
@@ -107,36 +116,41 @@ class _SignalReader:
             gc_objects = str(len(gc.get_objects()))
             finished_s = time.monotonic()
             self._next_gc_s = finished_s + (finished_s - started_s) / EXPENSIVE_SIGNAL_BUDGET
-        return graph_ops, tracing_count, gc_objects
+        return f"{graph_ops},{tracing_count},{gc_objects}"
+
+    def reference_cell(self, now_s: float) -> str:
+        return f"{self.reference.measure_ms():.4f}" if self.reference.due(now_s) else ""
 
 
-def run_task(task: ChildTask) -> int:
+def _load_workload(task: ChildTask):
+    """(workload, build seconds) or (None, exit code) with error.json written."""
     from leakhunt.workloads.custom import Workload, load_factory
 
     strategy_dir = task.strategy_dir
-    progress = ProgressFile(strategy_dir / PROGRESS_FILE)
     build_started_s = time.monotonic()
     try:
         factory = load_factory(task.spec.factory)
     except WorkloadError as error:
         _write_error(strategy_dir, error, "import", None)
-        return CHILD_EXIT_BAD_WORKLOAD
+        return None, CHILD_EXIT_BAD_WORKLOAD
     except Exception as error:  # noqa: BLE001 - any import failure of user code is reported, not raised
         _write_error(strategy_dir, WorkloadError(f"workload {task.spec.factory} cannot be imported: "
                                                  f"{type(error).__name__}: {error}"), "import", None)
-        return CHILD_EXIT_BAD_WORKLOAD
+        return None, CHILD_EXIT_BAD_WORKLOAD
     try:
         built = factory(**task.spec.factory_kwargs)
     except Exception as error:  # noqa: BLE001 - a factory that raises is a finding for the report
         _write_error(strategy_dir, error, "build", None)
-        return CHILD_EXIT_WORKLOAD_RAISED
+        return None, CHILD_EXIT_WORKLOAD_RAISED
     try:
         workload = Workload(built, task.spec.factory)
     except WorkloadError as error:
         _write_error(strategy_dir, error, "build", None)
-        return CHILD_EXIT_BAD_WORKLOAD
-    build_time_s = time.monotonic() - build_started_s
+        return None, CHILD_EXIT_BAD_WORKLOAD
+    return workload, time.monotonic() - build_started_s
 
+
+def _child_info(workload: Any, build_time_s: float) -> dict[str, Any]:
     tf = sys.modules.get("tensorflow")
     child_info: dict[str, Any] = {
         "pid": os.getpid(),
@@ -154,58 +168,99 @@ def run_task(task: ChildTask) -> int:
         except (AttributeError, RuntimeError):
             child_info["cuda_version"] = None
         child_info["tf_gpus"] = [d.name for d in tf.config.list_logical_devices("GPU")]
-    rundir.write_json_atomic(strategy_dir / rundir.CHILD_INFO_FILE, child_info)
+    return child_info
 
-    signals = _SignalReader(workload)
-    signal_every = max(1, task.signal_every_steps)
-    total_steps = task.warmup_steps + task.iterations
-    warmup_steps = task.warmup_steps
-    deadline_s = None if task.duration_s is None else time.monotonic() + task.duration_s
-    writer = rundir.CsvAppender(strategy_dir / rundir.ITERATIONS_FILE, rundir.ITERATION_COLUMNS)
-    step_fn = workload.step
-    monotonic = time.monotonic
-    mark = progress.mark_step_start
-    write_line = writer.write_line
-    step = 0
-    gc.collect()  # a clean baseline: garbage from the build is not charged to the first iterations
-    try:
-        for step in range(total_steps):
+
+class _StepLoop:
+    """The measured loop: one clocked step, one CSV line; every K steps the child's own readings."""
+
+    def __init__(self, task: ChildTask, workload: Any, progress: ProgressFile):
+        self.task = task
+        self.workload = workload
+        self.progress = progress
+        self.signals = _SignalReader(workload)
+        self.total_steps = task.warmup_steps + task.iterations
+        self.schedule = ReadingSchedule(self.total_steps, task.signal_every_steps)
+        self.writer = rundir.CsvAppender(task.strategy_dir / rundir.ITERATIONS_FILE, rundir.ITERATION_COLUMNS)
+        self.step = 0
+
+    def _reading_row(self, step: int, phase: str, started_s: float, finished_s: float) -> str:
+        """The full row of a reading step; the readings come right after the step, always in this order."""
+        signals = self.signals
+        tf_cells, memory_cells = signals.memory_cells()
+        expensive_cells = signals.expensive(finished_s)
+        reference = signals.reference_cell(finished_s)
+        return (f"{step},{phase},{started_s:.6f},{(finished_s - started_s) * 1e3:.4f},"
+                f"{tf_cells},{expensive_cells},{memory_cells},{reference}\n")
+
+    def run(self) -> None:
+        """Run warm-up and measured steps; self.step is how many were done if the workload raises."""
+        task = self.task
+        step_fn = self.workload.step
+        monotonic = time.monotonic
+        mark = self.progress.mark_step_start
+        write_line = self.writer.write_line
+        warmup_steps = task.warmup_steps
+        deadline_s = None if task.duration_s is None else monotonic() + task.duration_s
+        next_reading = 0
+        last_reading_end_s = monotonic()
+        last_reading_step = -1
+        step = 0
+        for step in range(self.total_steps):
+            self.step = step
             started_s = monotonic()
             if deadline_s is not None and started_s >= deadline_s:
                 break
             mark(step, started_s)
             step_fn()
             finished_s = monotonic()
-            phase = "warmup" if step < warmup_steps else "measure"
-            if step % signal_every == 0:
-                tf_current, tf_peak = signals.cheap()
-                if signals.expensive_due(finished_s):
-                    graph_ops, tracing_count, gc_objects = signals.expensive(finished_s)
-                else:
-                    graph_ops = tracing_count = gc_objects = ""
-                write_line(
-                    f"{step},{phase},{started_s:.6f},{(finished_s - started_s) * 1e3:.4f},"
-                    f"{tf_current},{tf_peak},{graph_ops},{tracing_count},{gc_objects}\n",
-                    finished_s,
-                )
+            if step >= next_reading:
+                phase = "warmup" if step < warmup_steps else "measure"
+                write_line(self._reading_row(step, phase, started_s, finished_s), finished_s)
+                reading_end_s = monotonic()
+                next_reading = self.schedule.next_step(
+                    step, reading_end_s - finished_s, finished_s - last_reading_end_s, step - last_reading_step)
+                last_reading_end_s, last_reading_step = reading_end_s, step
             else:
                 write_line(
-                    f"{step},{phase},{started_s:.6f},{(finished_s - started_s) * 1e3:.4f},,,,,\n",
+                    f"{step},{'warmup' if step < warmup_steps else 'measure'},{started_s:.6f},"
+                    f"{(finished_s - started_s) * 1e3:.4f},,,,,,,,,\n",
                     finished_s,
                 )
         else:
-            step = total_steps
+            step = self.total_steps
+        self.step = step
         mark(step, monotonic())
+
+    def close(self) -> None:
+        self.writer.close()
+        self.signals.memory.close()
+
+
+def run_task(task: ChildTask) -> int:
+    strategy_dir = task.strategy_dir
+    progress = ProgressFile(strategy_dir / PROGRESS_FILE)
+    workload, build = _load_workload(task)
+    if workload is None:
+        return int(build)
+    child_info = _child_info(workload, float(build))
+    loop = _StepLoop(task, workload, progress)
+    child_info["unavailable"] = dict(loop.signals.memory.unavailable)
+    rundir.write_json_atomic(strategy_dir / rundir.CHILD_INFO_FILE, child_info)
+    gc.collect()  # a clean baseline: garbage from the build is not charged to the first iterations
+    try:
+        loop.run()
     except Exception as error:  # noqa: BLE001 - the workload raising is a finding: keep data, report it
-        mark(step, monotonic())
-        writer.close()
-        _write_error(strategy_dir, error, "step", step)
+        progress.mark_step_start(loop.step, time.monotonic())
+        loop.close()
+        _write_error(strategy_dir, error, "step", loop.step)
         return CHILD_EXIT_WORKLOAD_RAISED
     except KeyboardInterrupt:
-        mark(step, monotonic())
-        writer.close()
+        progress.mark_step_start(loop.step, time.monotonic())
+        loop.close()
         return 130
-    writer.close()
+    loop.close()
+    child_info["reading_every_steps_last"] = loop.schedule.every
     if task.final_linger_s > 0:
         time.sleep(task.final_linger_s)  # let the parent sample the final state before close() frees it
     child_info["close_started_monotonic_s"] = time.monotonic()
@@ -213,7 +268,7 @@ def run_task(task: ChildTask) -> int:
     try:
         workload.close()
     except Exception as error:  # noqa: BLE001 - a failing close() is reported, the data is already safe
-        _write_error(strategy_dir, error, "close", step)
+        _write_error(strategy_dir, error, "close", loop.step)
         return CHILD_EXIT_WORKLOAD_RAISED
     return CHILD_EXIT_COMPLETED
 

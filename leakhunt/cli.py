@@ -71,7 +71,8 @@ def soak(
     force: Annotated[bool, typer.Option(help="Write into an existing non-empty --out folder.")] = False,
     sample_interval: Annotated[str, typer.Option(help="Seconds between parent memory samples.")] = "0.1",
     signal_every: Annotated[str, typer.Option(
-        help="Read in-process signals (TF allocator, graph ops, gc objects) every K iterations.")] = "10",
+        help="The child reads its own memory (RSS, C heap, Python blocks, TF allocator) every K iterations; "
+        "'auto' chooses K on a 1% time budget from the step time.")] = "auto",
     fail_on_leak: Annotated[bool, typer.Option(help="Exit 1 if any strategy is judged a leak.")] = False,
     leak_threshold: Annotated[str, typer.Option(
         help="With --fail-on-leak: only leaks faster than this many bytes per iteration count.")] = "0",

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_SAMPLE_INTERVAL_S = 0.1
-# Expensive in-process signals (graph op count, gc object count) are read once every K steps so the
-# child's loop stays cheap; cheap ones (latency, TF allocator) are read every step.
-DEFAULT_SIGNAL_EVERY_STEPS = 10
+# The child reads itself (RSS, C heap, Python blocks, TF allocator) every K steps. 0 means "auto": K chosen
+# on a time budget from the measured step time (sampling/schedule.py); a positive K forces that period.
+DEFAULT_SIGNAL_EVERY_STEPS = 0
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,13 @@ ITERATION_COLUMNS = (
     "graph_ops",
     "tracing_count",
     "gc_objects",
+    # In-child readings at the end of the step, every K steps on a time budget (sampling/schedule.py):
+    # the process's RSS, the C heap in use (glibc mallinfo2), Python's live blocks, and the duration of
+    # the fixed machine-speed reference kernel (sampling/machine_speed.py) when it ran after this step.
+    "rss_bytes",
+    "heap_bytes",
+    "py_blocks",
+    "reference_ms",
 )
 # Column order of samples.csv. `steps_done` is how many steps (warm-up included) the child had finished
 # when the sample was taken; -1 while the workload was still being built.

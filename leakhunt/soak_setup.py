@@ -75,7 +75,8 @@ def build_run_config(*, workloads, labels, strategies, preset, model, batches, r
     warmup_steps = options.parse_non_negative_int(warmup, "--warmup")
     duration_s = options.parse_duration_s(duration) if duration is not None else None
     sample_interval_s = options.parse_positive_float(sample_interval, "--sample-interval")
-    signal_every_steps = options.parse_positive_int(signal_every, "--signal-every")
+    signal_every_steps = (0 if str(signal_every).strip().lower() == "auto"
+                          else options.parse_positive_int(signal_every, "--signal-every"))
     seed_value = options.parse_non_negative_int(seed, "--seed")
     try:
         leak_threshold_value = float(leak_threshold)

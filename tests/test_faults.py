@@ -90,12 +90,19 @@ def _wait_for(predicate, timeout_s):
     return False
 
 
+def _sigint_default() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_stops_and_reaps_the_child_reports_and_exits_130(tmp_path):
     out = tmp_path / "run"
     parent = subprocess.Popen(
         [sys.executable, "-m", "leakhunt", "soak", "--workload", f"{FAULTS}:leak_16k", "--workload",
          f"{FAULTS}:flat", "--iterations", "1000000", "--warmup", "0", "--out", str(out), "--no-progress"],
         cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # A suite started as a background job inherits SIGINT ignored, and so would the parent: Python only
+        # turns SIGINT into KeyboardInterrupt when it is not ignored at start-up. Give it a terminal's default.
+        preexec_fn=_sigint_default,
     )
     child_info = out / "strategies" / "00-faults-leak_16k" / "child.json"
     try:

@@ -1,8 +1,10 @@
-"""Memory growth of one series (RSS, USS, GPU, TF allocator) against the measured iteration index.
+"""Memory growth of one series (RSS, C heap, Python blocks, USS, GPU, TF allocator) against the iteration.
 
-`estimate_growth` turns raw (iteration, bytes) points into the numbers a verdict needs: where the climb to
+`estimate_growth` turns raw (iteration, value) points into the numbers a verdict needs: where the climb to
 a steady state ended, a robust slope with a 95% interval over the rest, early and recent rates, how much
 memory is released along the way (sawtooth) and how much of the growth came in one jump (step).
+Each series has its own noise floor (`SeriesKind`): RSS moves in pages and allocator chunks, the C heap
+in bytes, Python's allocator in blocks.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import grey_closing
+from scipy.ndimage import grey_closing, grey_opening
 import pandas as pd
 
 from leakhunt.analysis.robust import SlopeFit, clean_xy, median_bin, robust_sigma, theil_sen
@@ -26,8 +28,9 @@ SLOPE_FLOOR_MIN_BYTES_PER_ITER = 1.0
 # Warm-up: the early climb must end within this fraction of the measured iterations; growth that lasts
 # longer is judged (as a plateau or a leak), not hidden as warm-up.
 WARMUP_MAX_FRACTION = 0.25
-# A bin counts as "at steady state" once it is within this much (or 3 robust sigmas) of the late trend.
-WARMUP_LEVEL_TOLERANCE_BYTES = 256 * 1024
+# A bin counts as "at steady state" once it is within this share of the series' growth floor (256 KiB for
+# RSS), or 3 robust sigmas, of the late trend.
+WARMUP_LEVEL_TOLERANCE_FRACTION = 1 / 8
 WARMUP_BINS = 40
 WARMUP_MIN_SAMPLES = 20
 # Early and recent rates come from the first and last third of the judged iterations.
@@ -44,7 +47,42 @@ RELEASE_MIN_SAMPLES_PER_BIN = 10
 # e.g. a TF1 Session freeing a large buffer, glibc trimming it back to the OS, and the next run taking it
 # again (seen on the tutorial pattern: 700 MB dips lasting ~1 s while the level keeps rising). A grey
 # closing of this width removes such dips and keeps every drop that lasts longer (a real sawtooth).
+# This width is for the parent's steady-clock samples (old run folders, USS, GPU).
 TRANSIENT_DIP_MAX_SAMPLES = 25
+# For the child's iteration-aligned readings the width is set in iterations, whatever the machine's load:
+# a dip or spike that comes back within this many iterations is a transient. A real release (a cache
+# emptied, a sawtooth's tooth) keeps memory down for longer than that.
+TRANSIENT_MAX_ITERATIONS = 8
+# ...and never narrower than this many readings (a fast loop read every K steps: one odd reading is noise).
+TRANSIENT_MIN_READINGS = 3
+# A step: the rest of the series outside the jump must not be clearly growing, and the jump cannot carry
+# more than the net rise (plus this tolerance for the levels' own noise): more than 100% is not one step.
+STEP_MAX_FRACTION = 1.15
+
+
+@dataclass(frozen=True)
+class SeriesKind:
+    """What a series measures and how much growth over a run is below its noise floor."""
+
+    unit: str  # "bytes" or "blocks"
+    min_growth: float  # growth over the judged window never called a leak (allocator granularity)
+    # ...nor growth below this many robust sigmas of the points' scatter around the fit.
+    noise_sigmas: float = 0.0
+    iteration_aligned: bool = True  # read by the child at the end of a step (vs the parent's clock)
+    min_slope: float = SLOPE_FLOOR_MIN_BYTES_PER_ITER  # below this rate nothing is actionable
+
+
+# RSS: pages, plus allocator chunks (glibc heap top, mmap threshold, Python arenas, TF regions).
+RSS_KIND = SeriesKind("bytes", 2 * 1024 * 1024)
+# The C heap counts bytes in use: a flat loop's in-use bytes come back to the same level at the same point
+# of the loop, so a much smaller floor holds. 64 KiB is a few of TF's per-thread caches filling; growth
+# below two sigmas of the scatter (other threads allocating at the reading) is not called a leak either.
+HEAP_KIND = SeriesKind("bytes", 64 * 1024, noise_sigmas=2.0)
+# Python's live blocks: caches (type attribute cache, interned strings, freelists) settle within a few
+# thousand blocks; beyond that a count that keeps rising is objects kept per call.
+PY_BLOCKS_KIND = SeriesKind("blocks", 2000, noise_sigmas=2.0, min_slope=0.01)
+PARENT_KIND = SeriesKind("bytes", 2 * 1024 * 1024, iteration_aligned=False)
+TF_ALLOCATOR_KIND = SeriesKind("bytes", 2 * 1024 * 1024)
 
 
 @dataclass(frozen=True)
@@ -74,17 +112,23 @@ class GrowthEstimate:
     net_rise_bytes: float  # last minus first of the 20 binned levels
     smooth_sigma_bytes: float  # noise left in the smoothed level (from its bin-to-bin changes)
     smoothed_levels_bytes: tuple[float, ...] = ()  # the <= 100 median-binned levels the shape was read from
+    unit: str = "bytes"  # of every *_bytes field: "blocks" for the Python block count
+    growth_floor: float = GROWTH_FLOOR_BYTES  # growth over the window below the noise floor (in `unit`)
+    step_iteration: int | None = None  # where the largest jump happened
+    before_step_fit: SlopeFit | None = None  # the series before the jump...
+    after_step_fit: SlopeFit | None = None  # ...and after it: a step has both flat
 
     @property
     def judged_span_iterations(self) -> int:
         return max(self.last_iteration - self.first_iteration, 0)
 
 
-def noise_floor_bytes_per_iter(span_iterations: float) -> float:
-    """The smallest slope that is more than allocator granularity over `span_iterations`."""
+def noise_floor_bytes_per_iter(span_iterations: float, growth_floor: float = GROWTH_FLOOR_BYTES,
+                               min_slope: float = SLOPE_FLOOR_MIN_BYTES_PER_ITER) -> float:
+    """The smallest slope that is more than `growth_floor` (allocator granularity) over `span_iterations`."""
     if span_iterations <= 0:
         return float("inf")
-    return max(SLOPE_FLOOR_MIN_BYTES_PER_ITER, GROWTH_FLOOR_BYTES / span_iterations)
+    return max(min_slope, growth_floor / span_iterations)
 
 
 def _measured_series(frame: pd.DataFrame, step_column: str, column: str,
@@ -114,7 +158,7 @@ def _bin_left_edges(x: np.ndarray, bins: int) -> np.ndarray:
     return x[edges]
 
 
-def detect_warmup_end(x: np.ndarray, y: np.ndarray) -> float:
+def detect_warmup_end(x: np.ndarray, y: np.ndarray, kind: SeriesKind | None = None) -> float:
     """The measured iteration where memory reached its steady trend (x[0] when there is no early climb).
 
     The trend is a robust line through the second half; the warm-up is the leading run of bins that sit
@@ -130,7 +174,8 @@ def detect_warmup_end(x: np.ndarray, y: np.ndarray) -> float:
     if fit is None:
         return float(x[0])
     trend = fit.intercept + fit.slope * bin_x
-    tolerance = max(WARMUP_LEVEL_TOLERANCE_BYTES, 3 * robust_sigma(bin_y[late] - trend[late]))
+    min_growth = (kind or PARENT_KIND).min_growth
+    tolerance = max(WARMUP_LEVEL_TOLERANCE_FRACTION * min_growth, 3 * robust_sigma(bin_y[late] - trend[late]))
     below = bin_y < trend - tolerance
     if not below[0]:
         return float(x[0])
@@ -154,21 +199,63 @@ def _segment_fit(x: np.ndarray, y: np.ndarray, low: float, high: float) -> Slope
     return theil_sen(x[keep], y[keep])
 
 
-def _shape(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float, float, float, float, np.ndarray]:
-    """(step_fraction, release, rise, trough_rise, peak_rise, net_rise, smooth_sigma, smooth) from binned levels."""
+@dataclass(frozen=True)
+class _Shape:
+    step_fraction: float
+    step_index: int | None  # index into x where the largest jump lands
+    release: float
+    rise: float
+    trough_rise: float
+    peak_rise: float
+    net_rise: float
+    smooth_sigma: float
+    smooth: np.ndarray
+
+
+def transient_width_points(x: np.ndarray, kind: SeriesKind) -> int:
+    """How many consecutive points a transient dip or spike may span (see TRANSIENT_MAX_ITERATIONS)."""
+    if not kind.iteration_aligned:
+        return TRANSIENT_DIP_MAX_SAMPLES
+    if len(x) < 2:
+        return TRANSIENT_MIN_READINGS
+    iterations_per_point = max(float(np.median(np.diff(x))), 1e-9)
+    return max(TRANSIENT_MIN_READINGS, int(np.ceil(TRANSIENT_MAX_ITERATIONS / iterations_per_point)))
+
+
+def without_transients(y: np.ndarray, width: int) -> np.ndarray:
+    """Dips and spikes narrower than `width` points removed (grey closing, then opening)."""
+    if len(y) < 4 * width or width < 2:
+        return y
+    closed = grey_closing(y, size=width, mode="nearest")
+    return grey_opening(closed, size=width, mode="nearest")
+
+
+def _largest_jump(x: np.ndarray, y: np.ndarray) -> tuple[float, float, int | None]:
+    """(step_fraction, net_rise, index of the jump) from 20 median-binned levels."""
     n = len(y)
-    step_fraction = float("nan")
-    net_rise = 0.0
-    if n >= 2 * 4:
-        _, levels = median_bin(x, y, int(min(STEP_BINS, n // 2)))
-        net_rise = float(levels[-1] - levels[0])
-        jumps = np.diff(levels)
-        if net_rise > 0 and jumps.size:
-            pair = jumps if jumps.size < 2 else jumps[:-1] + jumps[1:]
-            step_fraction = float(max(pair.max(), jumps.max()) / net_rise)
-    undipped = y
-    if n >= 4 * TRANSIENT_DIP_MAX_SAMPLES:
-        undipped = grey_closing(y, size=TRANSIENT_DIP_MAX_SAMPLES, mode="nearest")
+    if n < 2 * 4:
+        return float("nan"), 0.0, None
+    bins = int(min(STEP_BINS, n // 2))
+    _, levels = median_bin(x, y, bins)
+    net_rise = float(levels[-1] - levels[0])
+    jumps = np.diff(levels)
+    if net_rise <= 0 or not jumps.size:
+        return float("nan"), net_rise, None
+    pair = jumps if jumps.size < 2 else jumps[:-1] + jumps[1:]
+    best_pair, best_single = int(np.argmax(pair)), int(np.argmax(jumps))
+    if pair[best_pair] >= jumps[best_single]:
+        fraction, bin_index = float(pair[best_pair] / net_rise), best_pair + 1
+    else:
+        fraction, bin_index = float(jumps[best_single] / net_rise), best_single + 1
+    edges = np.linspace(0, n, bins + 1).astype(int)
+    return fraction, net_rise, int(edges[min(bin_index, bins - 1)])
+
+
+def _shape(x: np.ndarray, y: np.ndarray, transient_width: int) -> _Shape:
+    """Step, release and rise measures from binned levels of the series with its transients removed."""
+    undipped = without_transients(y, transient_width)
+    step_fraction, net_rise, step_index = _largest_jump(x, undipped)
+    n = len(y)
     _, smooth = median_bin(x, undipped, int(min(RELEASE_BINS, max(n // RELEASE_MIN_SAMPLES_PER_BIN, 2))))
     smooth_sigma = robust_sigma(np.diff(smooth)) / np.sqrt(2) if smooth.size > 2 else 0.0
     running_max = np.maximum.accumulate(smooth)
@@ -177,7 +264,8 @@ def _shape(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float, fl
     quarters = np.array_split(smooth, 4) if smooth.size >= 4 else [smooth, smooth]
     trough_rise = float(quarters[-1].min() - quarters[0].min())
     peak_rise = float(quarters[-1].max() - quarters[0].max())
-    return step_fraction, release, rise, trough_rise, peak_rise, net_rise, float(smooth_sigma), smooth
+    return _Shape(step_fraction, step_index, release, rise, trough_rise, peak_rise, net_rise,
+                  float(smooth_sigma), smooth)
 
 
 def count_releases(levels: tuple[float, ...] | np.ndarray, min_drop_bytes: float) -> int:
@@ -192,12 +280,13 @@ def count_releases(levels: tuple[float, ...] | np.ndarray, min_drop_bytes: float
     return count
 
 
-def estimate_growth(series: str, x, y, detect_warmup: bool = True) -> GrowthEstimate | None:
+def estimate_growth(series: str, x, y, detect_warmup: bool = True,
+                    kind: SeriesKind = PARENT_KIND) -> GrowthEstimate | None:
     """Measure the growth of one series; None when it has no measured points at all."""
     x, y = clean_xy(x, y)
     if len(x) == 0:
         return None
-    warmup_end = detect_warmup_end(x, y) if detect_warmup else float(x[0])
+    warmup_end = detect_warmup_end(x, y, kind) if detect_warmup else float(x[0])
     judged = x >= warmup_end
     jx, jy = x[judged], y[judged]
     first, last = float(jx[0]), float(jx[-1])
@@ -210,7 +299,15 @@ def estimate_growth(series: str, x, y, detect_warmup: bool = True) -> GrowthEsti
         residuals = jy - (fit.intercept + fit.slope * jx)
     else:
         residuals = jy - np.median(jy)
-    step_fraction, release, rise, trough_rise, peak_rise, net_rise, smooth_sigma, smooth = _shape(jx, jy)
+    noise_sigma = max(robust_sigma(residuals), 0.0)
+    growth_floor = max(kind.min_growth, kind.noise_sigmas * noise_sigma)
+    shape = _shape(jx, jy, transient_width_points(jx, kind))
+    before_fit = after_fit = None
+    step_iteration = None
+    if shape.step_index is not None:
+        step_iteration = int(jx[shape.step_index])
+        before_fit = theil_sen(jx[:shape.step_index], jy[:shape.step_index])
+        after_fit = theil_sen(jx[shape.step_index:], jy[shape.step_index:])
     start_level = _edge_level(jy, last=False)
     end_level = _edge_level(jy, last=True)
     return GrowthEstimate(
@@ -227,14 +324,19 @@ def estimate_growth(series: str, x, y, detect_warmup: bool = True) -> GrowthEsti
         start_level_bytes=start_level,
         end_level_bytes=end_level,
         peak_bytes=float(np.max(y)),
-        noise_sigma_bytes=max(robust_sigma(residuals), 0.0),
-        noise_floor_bytes_per_iter=noise_floor_bytes_per_iter(span),
-        step_fraction=step_fraction,
-        release_bytes=release,
-        rise_bytes=rise,
-        trough_rise_bytes=trough_rise,
-        peak_rise_bytes=peak_rise,
-        net_rise_bytes=net_rise,
-        smooth_sigma_bytes=smooth_sigma,
-        smoothed_levels_bytes=tuple(float(level) for level in smooth),
+        noise_sigma_bytes=noise_sigma,
+        noise_floor_bytes_per_iter=noise_floor_bytes_per_iter(span, growth_floor, kind.min_slope),
+        step_fraction=shape.step_fraction,
+        release_bytes=shape.release,
+        rise_bytes=shape.rise,
+        trough_rise_bytes=shape.trough_rise,
+        peak_rise_bytes=shape.peak_rise,
+        net_rise_bytes=shape.net_rise,
+        smooth_sigma_bytes=shape.smooth_sigma,
+        smoothed_levels_bytes=tuple(float(level) for level in shape.smooth),
+        unit=kind.unit,
+        growth_floor=growth_floor,
+        step_iteration=step_iteration,
+        before_step_fit=before_fit,
+        after_step_fit=after_fit,
     )

@@ -15,17 +15,21 @@ import pandas as pd
 
 from leakhunt.analysis.hints import CounterGrowth, Hint, counter_growth, find_hints
 from leakhunt.analysis.latency import LatencyStats, latency_stats, measured_latency
-from leakhunt.analysis.leak import GrowthEstimate, estimate_growth, iteration_series, memory_series
+from leakhunt.analysis.leak import (HEAP_KIND, PY_BLOCKS_KIND, RSS_KIND, TF_ALLOCATOR_KIND, GrowthEstimate,
+                                   estimate_growth, iteration_series, memory_series)
 from leakhunt.analysis.projection import Exhaustion, project_exhaustion
 from leakhunt.analysis.verdict import (MIN_JUDGED_ITERATIONS, MIN_JUDGED_SAMPLES, MemoryJudgement, Verdict,
                                       judge_growth, round_up_roughly, strategy_verdict)
 from leakhunt.config import DEFAULT_SAMPLE_INTERVAL_S
 
 SUMMARY_FORMAT_VERSION = 1
-# Parent-sampled series (samples.csv column) and child-read ones (iterations.csv column).
-SAMPLED_SERIES = {"rss": "rss_bytes", "uss": "uss_bytes", "gpu_process": "gpu_process_bytes",
+# Parent-sampled series (samples.csv column) and child-read ones (iterations.csv column, iteration-aligned).
+# "rss" is the child's own RSS read at the end of a step; run folders written before the child read itself
+# (or a child that died before its first reading) fall back to the parent's samples for it.
+SAMPLED_SERIES = {"rss_parent": "rss_bytes", "uss": "uss_bytes", "gpu_process": "gpu_process_bytes",
                   "gpu_used": "gpu_used_bytes"}
-CHILD_SERIES = {"tf_current": "tf_current_bytes"}
+CHILD_SERIES = {"rss": ("rss_bytes", RSS_KIND), "heap": ("heap_bytes", HEAP_KIND),
+                "py_blocks": ("py_blocks", PY_BLOCKS_KIND), "tf_current": ("tf_current_bytes", TF_ALLOCATOR_KIND)}
 COUNTERS = ("graph_ops", "tracing_count", "gc_objects")
 RUN_CONFIG_FIELDS = ("iterations", "duration_s", "warmup_steps", "sample_interval_s", "signal_every_steps",
                      "fail_on_leak", "leak_threshold_bytes_per_iter", "iteration_timeout_s", "memory_limit_bytes")
@@ -57,6 +61,7 @@ class StrategyAnalysis:
     peak_uss_bytes: float | None
     peak_gpu_bytes: float | None
     images_per_step: float
+    rss_source: str = "child"  # "child" (iteration-aligned readings) or "parent" (steady-clock samples)
 
 
 def _column_max(frame: pd.DataFrame, column: str) -> float | None:
@@ -163,10 +168,15 @@ def analyze_strategy(strategy, meta: dict[str, Any]) -> StrategyAnalysis:
     outcome = str(status.get("outcome", "unknown"))
 
     estimates: dict[str, GrowthEstimate | None] = {}
+    for series, (column, kind) in CHILD_SERIES.items():
+        estimates[series] = estimate_growth(series, *iteration_series(iterations, column, warmup_steps), kind=kind)
     for series, column in SAMPLED_SERIES.items():
         estimates[series] = estimate_growth(series, *memory_series(samples, column, warmup_steps))
-    for series, column in CHILD_SERIES.items():
-        estimates[series] = estimate_growth(series, *iteration_series(iterations, column, warmup_steps))
+    rss_source = "child"
+    if estimates["rss"] is None or estimates["rss"].samples_judged < MIN_JUDGED_SAMPLES:
+        if estimates["rss_parent"] is not None:
+            estimates["rss"] = dataclasses.replace(estimates["rss_parent"], series="rss")
+            rss_source = "parent"
     judgements = {series: judge_growth(estimate) for series, estimate in estimates.items() if estimate is not None}
     if "rss" not in judgements:
         judgements["rss"] = judge_growth(None)
@@ -174,7 +184,8 @@ def analyze_strategy(strategy, meta: dict[str, Any]) -> StrategyAnalysis:
     images_per_step = _images_per_step(child_info)
     latency_iteration, latency_values, starts = measured_latency(iterations, warmup_steps)
     latency = latency_stats(latency_iteration, latency_values, starts, images_per_step)
-    judgements["rss"] = _with_sampler_pace(judgements["rss"], meta, latency, len(latency_values))
+    if rss_source == "parent":
+        judgements["rss"] = _with_sampler_pace(judgements["rss"], meta, latency, len(latency_values))
     verdict = strategy_verdict(outcome, judgements)
     counters = {name: counter_growth(*iteration_series(iterations, name, warmup_steps)) for name in COUNTERS}
 
@@ -213,7 +224,7 @@ def analyze_strategy(strategy, meta: dict[str, Any]) -> StrategyAnalysis:
         latency_iteration=latency_iteration, latency_ms=latency_values, counters=counters,
         projections=tuple(projections), hints=tuple(hints), peak_rss_bytes=peak_rss,
         peak_uss_bytes=_column_max(samples, "uss_bytes"), peak_gpu_bytes=peak_gpu,
-        images_per_step=images_per_step,
+        images_per_step=images_per_step, rss_source=rss_source,
     )
 
 
@@ -229,9 +240,22 @@ def _slope_fields(prefix: str, estimate: GrowthEstimate | None) -> dict[str, Any
     }
 
 
+def _fit_slope(estimate: GrowthEstimate | None) -> float | None:
+    return None if estimate is None or estimate.fit is None else estimate.fit.slope
+
+
+def _deciding_slope_bytes(deciding: GrowthEstimate | None, rss: GrowthEstimate | None) -> float | None:
+    """The deciding series' slope in bytes; for a count (Python blocks) the RSS slope stands in."""
+    if deciding is not None and deciding.unit == "bytes":
+        return _fit_slope(deciding)
+    return _fit_slope(rss)
+
+
 def _series_entry(estimate: GrowthEstimate, judgement: MemoryJudgement | None) -> dict[str, Any]:
     fit, early, recent = estimate.fit, estimate.early_fit, estimate.recent_fit
     return {
+        "unit": estimate.unit,
+        "growth_floor": estimate.growth_floor,
         "verdict": None if judgement is None else judgement.verdict,
         "pattern": None if judgement is None else judgement.pattern,
         "reason": None if judgement is None else judgement.reason,
@@ -274,8 +298,7 @@ def strategy_summary(analysis: StrategyAnalysis) -> dict[str, Any]:
         "memory_verdict": analysis.verdict.memory_verdict,
         "pattern": analysis.verdict.pattern,
         "deciding_series": deciding,
-        "deciding_slope_bytes_per_iter": (None if deciding_estimate is None or deciding_estimate.fit is None
-                                          else deciding_estimate.fit.slope),
+        "deciding_slope_bytes_per_iter": _deciding_slope_bytes(deciding_estimate, rss),
         "outcome": status.get("outcome", "unknown"),
         "description": status.get("description"),
         "exit_code": status.get("exit_code"),
@@ -299,6 +322,11 @@ def strategy_summary(analysis: StrategyAnalysis) -> dict[str, Any]:
         **_slope_fields("uss", analysis.estimates.get("uss")),
         **_slope_fields("gpu_process", analysis.estimates.get("gpu_process")),
         **_slope_fields("tf_current", analysis.estimates.get("tf_current")),
+        **_slope_fields("heap", analysis.estimates.get("heap")),
+        "py_blocks_slope_per_iter": _fit_slope(analysis.estimates.get("py_blocks")),
+        "deciding_slope_per_iter": _fit_slope(deciding_estimate),
+        "deciding_unit": None if deciding_estimate is None else deciding_estimate.unit,
+        "rss_source": analysis.rss_source,
         "peak_rss_bytes": _int_or_none(analysis.peak_rss_bytes),
         "peak_uss_bytes": _int_or_none(analysis.peak_uss_bytes),
         "peak_gpu_bytes": _int_or_none(analysis.peak_gpu_bytes),

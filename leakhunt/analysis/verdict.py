@@ -1,21 +1,28 @@
 """Verdicts: what a memory series' growth means (leak / plateau / flat / inconclusive), and the verdict of
-a strategy once how its child ended (crashed / failed) is taken into account."""
+a strategy once how its child ended (crashed / failed) is taken into account.
+
+The memory verdict is one table, `RULES`: each row is (pattern, verdict, condition, reason). The first row
+whose condition holds decides; every condition reads named facts (`Facts`) computed once from the
+estimate, so a row can be read, tested and changed on its own.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
-from leakhunt.analysis.leak import GROWTH_FLOOR_BYTES, GrowthEstimate, count_releases, noise_floor_bytes_per_iter
+from leakhunt.analysis.leak import GrowthEstimate, count_releases, noise_floor_bytes_per_iter
 from leakhunt.analysis.robust import SlopeFit
+from leakhunt.units import human_amount, human_interval, human_rate
 
 MEMORY_VERDICTS = ("leak", "plateau", "flat", "inconclusive")
 VERDICTS = MEMORY_VERDICTS + ("crashed", "failed")
-# Fewer judged iterations or samples than this say nothing about a trend (a few seconds of a fast model).
+# Fewer judged iterations or points than this say nothing about a trend (a few seconds of a fast model).
 MIN_JUDGED_ITERATIONS = 50
 MIN_JUDGED_SAMPLES = 10
-# A drop below an earlier level of at least half the whole swing (and more than allocator granularity)
+# A drop below an earlier level of at least half the whole swing (and more than the series' growth floor)
 # means memory is being given back: a sawtooth is bounded unless its troughs and peaks both climb.
 RELEASE_MIN_FRACTION = 0.5
 # ...and deeper than this many sigmas of the smoothed level's own noise (a noisy line wobbles, too).
@@ -27,8 +34,10 @@ SAWTOOTH_RISE_MIN_SHARE = 0.25
 # ...and only after this many releases: with fewer teeth, the first one (often starting from the low level
 # of the first model import) decides the trough rise alone. Fewer means "inconclusive", not "leak".
 SAWTOOTH_MIN_RELEASES = 3
-# When one jump (two adjacent bins of twenty) carries this share of the net rise, it is a step, not a trend.
+# When one jump (two adjacent bins of twenty) carries this share of the net rise, and the series before
+# and after it is not growing, it is a step, not a trend. Above STEP_MAX_FRACTION it is not one jump.
 STEP_MIN_FRACTION = 0.7
+STEP_MAX_FRACTION = 1.15
 # Growth has stopped when even the upper bound of the recent rate is under this share of the overall rate.
 STOPPED_MAX_FRACTION = 0.25
 # Growth is "slowing" (reported with both rates) when the recent rate is under this share of the early one.
@@ -37,8 +46,9 @@ SLOWING_FRACTION = 0.5
 MORE_ITERATIONS_MAX_FACTOR = 100.0
 # Interval half-widths shrink ~ span^-1.5 when samples arrive at a steady rate per iteration.
 CI_SHRINK_EXPONENT = 1.5
-# Which series can make a strategy a leak; the first one present is the primary for other verdicts.
-JUDGED_SERIES = ("rss", "gpu_process", "tf_current")
+# Which series can make a strategy a leak, in the order they are named as deciding; "rss" (the child's
+# iteration-aligned RSS, else the parent's samples) is the primary series for every other verdict.
+JUDGED_SERIES = ("rss", "heap", "py_blocks", "gpu_process", "tf_current")
 OUTCOME_VERDICT = {"failed": "failed", "crashed": "crashed", "hung": "crashed"}
 
 
@@ -68,7 +78,7 @@ def round_up_roughly(value: float) -> int:
     return int(np.ceil(value / magnitude) * magnitude)
 
 
-def iterations_to_decide(fit: SlopeFit, span: float) -> int | None:
+def iterations_to_decide(fit: SlopeFit, span: float, growth_floor: float | None = None) -> int | None:
     """Roughly how many more iterations until the interval clears the noise floor one way or the other."""
     if span <= 0:
         return None
@@ -76,129 +86,221 @@ def iterations_to_decide(fit: SlopeFit, span: float) -> int | None:
     for factor in np.geomspace(1.05, MORE_ITERATIONS_MAX_FACTOR, 80):
         new_span = span * factor
         new_half = half_width * factor ** (-CI_SHRINK_EXPONENT)
-        floor = noise_floor_bytes_per_iter(new_span)
+        floor = (noise_floor_bytes_per_iter(new_span) if growth_floor is None
+                 else noise_floor_bytes_per_iter(new_span, growth_floor))
         if fit.slope - new_half > floor or fit.slope + new_half < floor:
             return round_up_roughly(new_span - span)
     return None
 
 
-def _kib(value: float) -> str:
-    return f"{value / 1024:+.2f} KiB"
+@dataclass(frozen=True)
+class Facts:
+    """Everything the rules read, computed once from one series' estimate."""
+
+    estimate: GrowthEstimate
+    span: int
+    fit: SlopeFit | None
+    floor: float
+    release_threshold: float
+    releases: int
+
+    @property
+    def unit(self) -> str:
+        return self.estimate.unit
+
+    def rate(self, value: float) -> str:
+        return human_rate(value, self.unit)
+
+    def amount(self, value: float) -> str:
+        return human_amount(value, self.unit, signed=True)
+
+    @property
+    def slope_text(self) -> str:
+        fit = self.fit
+        if fit is None:
+            return "-"
+        return f"{self.rate(fit.slope)} {human_interval(fit.ci_low, fit.ci_high, self.unit)}"
+
+    @property
+    def floor_text(self) -> str:
+        return f"the noise floor of {self.rate(self.floor)}"
+
+    # -- conditions ---------------------------------------------------------------------------------
+    @property
+    def too_short(self) -> bool:
+        return (self.span < MIN_JUDGED_ITERATIONS or self.estimate.samples_judged < MIN_JUDGED_SAMPLES
+                or self.fit is None)
+
+    @property
+    def has_release(self) -> bool:
+        return self.estimate.release_bytes >= self.release_threshold
+
+    @property
+    def troughs_and_peaks_rise(self) -> bool:
+        estimate, fit = self.estimate, self.fit
+        predicted_rise = SAWTOOTH_RISE_MIN_SHARE * fit.slope * 0.75 * self.span
+        return (min(estimate.trough_rise_bytes, estimate.peak_rise_bytes)
+                > max(estimate.growth_floor, predicted_rise) and fit.ci_low > self.floor)
+
+    @property
+    def enough_teeth(self) -> bool:
+        return not self.estimate.smoothed_levels_bytes or self.releases >= SAWTOOTH_MIN_RELEASES
+
+    @property
+    def is_step(self) -> bool:
+        estimate = self.estimate
+        fraction = estimate.step_fraction
+        if (estimate.net_rise_bytes <= estimate.growth_floor or np.isnan(fraction)
+                or not STEP_MIN_FRACTION <= fraction <= STEP_MAX_FRACTION):
+            return False
+        # The rest must be level: a climb that also grows before or after the jump is a trend in chunks.
+        return all(part is None or part.ci_low <= self.floor
+                   for part in (estimate.before_step_fit, estimate.after_step_fit))
+
+    @property
+    def below_floor(self) -> bool:
+        return self.fit.ci_high < self.floor
+
+    @property
+    def above_floor(self) -> bool:
+        return self.fit.ci_low > self.floor
+
+    @property
+    def stopped(self) -> bool:
+        # Judged on the level, not on the overall fit's interval: a climb that levels off fits a line badly,
+        # so its (autocorrelation-widened) interval is wide even when the rise itself is beyond doubt.
+        estimate, recent = self.estimate, self.estimate.recent_fit
+        return (estimate.growth_bytes > estimate.growth_floor and self.fit.slope > self.floor
+                and recent is not None and recent.ci_high < STOPPED_MAX_FRACTION * self.fit.slope)
+
+    @property
+    def still_growing(self) -> bool:
+        recent = self.estimate.recent_fit
+        return self.above_floor and recent is not None and recent.ci_low > 0
+
+    @property
+    def slowing(self) -> bool:
+        early, recent = self.estimate.early_fit, self.estimate.recent_fit
+        return (self.still_growing and early is not None and early.slope > 0
+                and recent.slope < SLOWING_FRACTION * early.slope)
+
+    # -- how many more iterations would decide ------------------------------------------------------
+    def more_for_short(self) -> int:
+        estimate = self.estimate
+        needed = max(MIN_JUDGED_ITERATIONS - self.span, 0)
+        if estimate.samples_judged < MIN_JUDGED_SAMPLES and self.span > 0:
+            needed = max(needed, MIN_JUDGED_SAMPLES * self.span / max(estimate.samples_judged, 1) - self.span)
+        if self.fit is not None:
+            needed = max(needed, iterations_to_decide(self.fit, max(self.span, 1), estimate.growth_floor) or 0)
+        return round_up_roughly(max(needed, self.span, MIN_JUDGED_ITERATIONS))
+
+    def more_for_teeth(self) -> int:
+        return round_up_roughly(self.span * (SAWTOOTH_MIN_RELEASES + 1) / max(self.releases, 1) - self.span)
 
 
-def _mib(value: float) -> str:
-    return f"{value / 2**20:+.1f} MiB"
+def _short_reason(f: Facts) -> str:
+    return (f"too short to judge: {f.span} iterations and {f.estimate.samples_judged} readings after the "
+            f"warm-up (at least {MIN_JUDGED_ITERATIONS} iterations and {MIN_JUDGED_SAMPLES} readings are needed)")
+
+
+def _stopped_reason(f: Facts) -> str:
+    recent = f.estimate.recent_fit
+    return (f"grew {f.amount(f.estimate.growth_bytes)}, then stopped: recent rate {f.rate(recent.slope)} "
+            f"{human_interval(recent.ci_low, recent.ci_high, f.unit)} vs {f.rate(f.fit.slope)} overall")
+
+
+def _slowing_reason(f: Facts) -> str:
+    early, recent = f.estimate.early_fit, f.estimate.recent_fit
+    return (f"keeps growing, but slower: early {f.rate(early.slope)}, recent {f.rate(recent.slope)} "
+            f"({f.slope_text} overall, {f.amount(f.estimate.growth_bytes)} in {f.span} iterations)")
+
+
+@dataclass(frozen=True)
+class Rule:
+    pattern: str
+    verdict: str
+    condition: Callable[[Facts], bool]
+    reason: Callable[[Facts], str]
+    more_iterations: Callable[[Facts], int | None] = lambda facts: None
+
+
+# The verdict table: first match wins. Read top to bottom as "if ... then".
+RULES: tuple[Rule, ...] = (
+    Rule("short", "inconclusive", lambda f: f.too_short, _short_reason, Facts.more_for_short),
+    Rule("sawtooth-rising", "leak",
+         lambda f: f.has_release and f.troughs_and_peaks_rise and f.enough_teeth,
+         lambda f: (f"sawtooth whose troughs rise by {f.amount(f.estimate.trough_rise_bytes)} and peaks by "
+                    f"{f.amount(f.estimate.peak_rise_bytes)}: memory is released but not all of it "
+                    f"({f.slope_text})")),
+    Rule("sawtooth", "inconclusive",
+         lambda f: f.has_release and f.troughs_and_peaks_rise,
+         lambda f: (f"sawtooth with {f.releases} release(s) so far: its troughs rose by "
+                    f"{f.amount(f.estimate.trough_rise_bytes)}, but too few teeth to tell a leak from a "
+                    f"bounded sawtooth ({f.slope_text})"),
+         Facts.more_for_teeth),
+    Rule("sawtooth", "plateau", lambda f: f.has_release,
+         lambda f: (f"sawtooth: memory grows and is released (drops of "
+                    f"{human_amount(f.estimate.release_bytes, f.unit)}); the level stays bounded")),
+    Rule("step", "plateau", lambda f: f.is_step,
+         lambda f: (f"grew {f.amount(f.estimate.net_rise_bytes)} in one jump "
+                    f"({min(f.estimate.step_fraction, 1.0):.0%} of the rise) near iteration "
+                    f"{f.estimate.step_iteration}, level before and after")),
+    Rule("none", "flat", lambda f: f.below_floor,
+         lambda f: f"slope {f.slope_text} stays below {f.floor_text} over {f.span} iterations"),
+    Rule("stopped", "plateau", lambda f: f.stopped, _stopped_reason),
+    Rule("slowing", "leak", lambda f: f.slowing, _slowing_reason),
+    Rule("linear", "leak", lambda f: f.still_growing,
+         lambda f: (f"keeps growing at {f.slope_text} ({f.amount(f.estimate.growth_bytes)} in {f.span} "
+                    f"iterations), above {f.floor_text}")),
+    Rule("unclear-end", "inconclusive", lambda f: f.above_floor,
+         lambda f: f"grew at {f.slope_text}, but whether it keeps growing is unclear from the last third",
+         lambda f: round_up_roughly(f.span)),
+    Rule("noisy", "inconclusive", lambda f: True,
+         lambda f: f"slope {f.slope_text} is too noisy to tell from {f.floor_text}",
+         lambda f: iterations_to_decide(f.fit, f.span, f.estimate.growth_floor)),
+)
+
+
+def facts_of(estimate: GrowthEstimate) -> Facts:
+    span = estimate.judged_span_iterations
+    release_threshold = max(RELEASE_MIN_FRACTION * estimate.rise_bytes, estimate.growth_floor,
+                            RELEASE_MIN_SIGMAS * estimate.smooth_sigma_bytes)
+    releases = count_releases(estimate.smoothed_levels_bytes, release_threshold)
+    return Facts(estimate, span, estimate.fit, estimate.noise_floor_bytes_per_iter, release_threshold, releases)
 
 
 def judge_growth(estimate: GrowthEstimate | None) -> MemoryJudgement:
     """leak / plateau / flat / inconclusive for one memory series, with the reason in words."""
     if estimate is None:
-        return MemoryJudgement("inconclusive", "no-data", "no memory samples after the warm-up",
+        return MemoryJudgement("inconclusive", "no-data", "no memory readings after the warm-up",
                                MIN_JUDGED_ITERATIONS)
-    span = estimate.judged_span_iterations
-    fit = estimate.fit
-    floor = estimate.noise_floor_bytes_per_iter
-    if span < MIN_JUDGED_ITERATIONS or estimate.samples_judged < MIN_JUDGED_SAMPLES or fit is None:
-        needed = max(MIN_JUDGED_ITERATIONS - span, 0)
-        if estimate.samples_judged < MIN_JUDGED_SAMPLES and span > 0:
-            # The loop outran the sampler: what is missing is wall time, i.e. iterations at this pace.
-            needed = max(needed, MIN_JUDGED_SAMPLES * span / max(estimate.samples_judged, 1) - span)
-        if fit is not None:
-            needed = max(needed, iterations_to_decide(fit, max(span, 1)) or 0)
-        needed = round_up_roughly(max(needed, span, MIN_JUDGED_ITERATIONS))
-        return MemoryJudgement(
-            "inconclusive", "short",
-            f"too short to judge: {span} iterations and {estimate.samples_judged} samples after the warm-up "
-            f"(at least {MIN_JUDGED_ITERATIONS} iterations and {MIN_JUDGED_SAMPLES} samples are needed)",
-            needed,
-        )
-    slope_text = f"{fit.slope:+.0f} B/iter [{fit.ci_low:+.0f}, {fit.ci_high:+.0f}]"
-    release_threshold = max(RELEASE_MIN_FRACTION * estimate.rise_bytes, GROWTH_FLOOR_BYTES,
-                            RELEASE_MIN_SIGMAS * estimate.smooth_sigma_bytes)
-    if estimate.release_bytes >= release_threshold:
-        predicted_rise = SAWTOOTH_RISE_MIN_SHARE * fit.slope * 0.75 * span
-        if (min(estimate.trough_rise_bytes, estimate.peak_rise_bytes) > max(GROWTH_FLOOR_BYTES, predicted_rise)
-                and fit.ci_low > floor):
-            releases = count_releases(estimate.smoothed_levels_bytes, release_threshold)
-            if estimate.smoothed_levels_bytes and releases < SAWTOOTH_MIN_RELEASES:
-                return MemoryJudgement(
-                    "inconclusive", "sawtooth",
-                    f"sawtooth with {releases} release(s) so far: its troughs rose by "
-                    f"{_mib(estimate.trough_rise_bytes)}, but too few teeth to tell a leak from a bounded "
-                    f"sawtooth ({slope_text})",
-                    round_up_roughly(span * (SAWTOOTH_MIN_RELEASES + 1) / max(releases, 1) - span),
-                )
-            return MemoryJudgement(
-                "leak", "sawtooth-rising",
-                f"sawtooth whose troughs rise by {_mib(estimate.trough_rise_bytes)} and peaks by "
-                f"{_mib(estimate.peak_rise_bytes)}: memory is released but not all of it ({slope_text})",
-            )
-        return MemoryJudgement(
-            "plateau", "sawtooth",
-            f"sawtooth: memory grows and is released (drops of {_mib(estimate.release_bytes)}); "
-            "the level stays bounded",
-        )
-    if (estimate.net_rise_bytes > GROWTH_FLOOR_BYTES and not np.isnan(estimate.step_fraction)
-            and estimate.step_fraction >= STEP_MIN_FRACTION):
-        return MemoryJudgement(
-            "plateau", "step",
-            f"grew {_mib(estimate.net_rise_bytes)} in one jump ({estimate.step_fraction:.0%} of the rise), "
-            "then stayed level",
-        )
-    if fit.ci_high < floor:
-        return MemoryJudgement(
-            "flat", "none",
-            f"slope {slope_text} stays below the noise floor of {floor:.0f} B/iter "
-            f"(allocator granularity over {span} iterations)",
-        )
-    if fit.ci_low > floor:
-        recent = estimate.recent_fit
-        early = estimate.early_fit
-        if recent is not None and recent.ci_high < STOPPED_MAX_FRACTION * fit.slope:
-            return MemoryJudgement(
-                "plateau", "stopped",
-                f"grew {_mib(estimate.growth_bytes)}, then stopped: recent rate {recent.slope:+.0f} B/iter "
-                f"[{recent.ci_low:+.0f}, {recent.ci_high:+.0f}] vs {fit.slope:+.0f} B/iter overall",
-            )
-        if recent is not None and recent.ci_low > 0:
-            if early is not None and early.slope > 0 and recent.slope < SLOWING_FRACTION * early.slope:
-                return MemoryJudgement(
-                    "leak", "slowing",
-                    f"keeps growing, but slower: early {early.slope:+.0f} B/iter, recent {recent.slope:+.0f} "
-                    f"B/iter ({slope_text} overall, {_mib(estimate.growth_bytes)} in {span} iterations)",
-                )
-            return MemoryJudgement(
-                "leak", "linear",
-                f"keeps growing at {slope_text} ({_kib(fit.slope)}/iter, {_mib(estimate.growth_bytes)} in "
-                f"{span} iterations), above the noise floor of {floor:.0f} B/iter",
-            )
-        return MemoryJudgement(
-            "inconclusive", "unclear-end",
-            f"grew at {slope_text}, but whether it keeps growing is unclear from the last third",
-            round_up_roughly(span),
-        )
-    return MemoryJudgement(
-        "inconclusive", "noisy",
-        f"slope {slope_text} is too noisy to tell from the noise floor of {floor:.0f} B/iter",
-        iterations_to_decide(fit, span),
-    )
+    facts = facts_of(estimate)
+    for rule in RULES:
+        if rule.condition(facts):
+            return MemoryJudgement(rule.verdict, rule.pattern, rule.reason(facts), rule.more_iterations(facts))
+    raise AssertionError("the last rule always matches")
+
+
+SERIES_LABELS = {"heap": "C heap", "py_blocks": "Python blocks", "gpu_process": "GPU (process)",
+                 "gpu_used": "GPU (device)", "tf_current": "TF allocator", "rss_parent": "RSS (parent samples)"}
 
 
 def strategy_verdict(outcome: str, judgements: dict[str, MemoryJudgement]) -> Verdict:
     """The strategy's verdict: crashed/failed from how the child ended, else what memory says.
 
-    Any judged series (RSS, GPU process, TF allocator) that leaks makes the strategy a leak; otherwise
-    the primary series (RSS when present) decides.
+    Any judged series (RSS, C heap, Python blocks, GPU, TF allocator) that leaks makes the strategy a
+    leak (the byte-precise heap sees leaks far below RSS's page-and-arena floor); otherwise the primary
+    series (RSS) decides.
     """
     present = [name for name in JUDGED_SERIES if name in judgements and judgements[name].pattern != "no-data"]
     deciding = next((name for name in present if judgements[name].verdict == "leak"), None)
     if deciding is None and present:
         deciding = present[0]
     if deciding is None:
-        memory = judgements.get("rss") or MemoryJudgement("inconclusive", "no-data", "no memory samples", None)
+        memory = judgements.get("rss") or MemoryJudgement("inconclusive", "no-data", "no memory readings", None)
     else:
         memory = judgements[deciding]
     verdict = OUTCOME_VERDICT.get(outcome, memory.verdict)
-    series_label = f"{deciding}: " if deciding and deciding != "rss" else ""
+    series_label = f"{SERIES_LABELS.get(deciding, deciding)}: " if deciding and deciding != "rss" else ""
     reason = f"{series_label}{memory.reason}"
     return Verdict(verdict, reason, memory.verdict, deciding, memory.pattern, memory.more_iterations_needed)

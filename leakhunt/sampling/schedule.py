@@ -1,0 +1,49 @@
+"""When the child reads itself: every K steps, K chosen on a time budget from the measured step time.
+
+A 50 ms model call is read after every step (K=1); a sub-microsecond step every few hundred or thousand
+steps, so the readings cost at most READING_TIME_BUDGET of the loop. A run that is short in wall time
+still gets MIN_READINGS_PER_RUN readings: its whole loop lasts milliseconds, so a few more microseconds
+buy a verdict where the budget alone would leave two or three points.
+"""
+
+from __future__ import annotations
+
+import math
+
+# Share of the loop's wall time the readings may take over a long run (the issue's ~1% target).
+READING_TIME_BUDGET = 0.01
+# Readings wanted over the measured iterations at least: enough for a robust slope and its interval, and
+# for shape checks (warm-up, releases) that bin the series into up to 100 levels.
+MIN_READINGS_PER_RUN = 400
+# K never exceeds this: even a nanosecond step is read once per this many steps.
+MAX_STEPS_PER_READING = 100_000
+# The first readings (and warm-up) calibrate the cost; K is re-chosen at every reading from running means.
+_SMOOTHING = 0.2
+
+
+class ReadingSchedule:
+    """Decides the next step to read at; told the cost of each reading and the loop's pace in between."""
+
+    def __init__(self, planned_steps: int, fixed_every: int = 0):
+        self.fixed_every = max(0, int(fixed_every))
+        self.coverage_every = max(1, int(planned_steps) // MIN_READINGS_PER_RUN)
+        self.every = self.fixed_every or 1
+        self._reading_cost_s: float | None = None
+        self._step_s: float | None = None
+
+    @staticmethod
+    def _smooth(previous: float | None, value: float) -> float:
+        return value if previous is None else previous + _SMOOTHING * (value - previous)
+
+    def next_step(self, step: int, reading_cost_s: float, loop_s_since_last: float,
+                  steps_since_last: int) -> int:
+        """Record what the reading at `step` cost and how long the steps since the last one took."""
+        if self.fixed_every:
+            return step + self.fixed_every
+        self._reading_cost_s = self._smooth(self._reading_cost_s, max(reading_cost_s, 0.0))
+        if steps_since_last > 0 and loop_s_since_last > 0:
+            self._step_s = self._smooth(self._step_s, loop_s_since_last / steps_since_last)
+        if self._step_s:
+            budget_every = math.ceil(self._reading_cost_s / (READING_TIME_BUDGET * self._step_s))
+            self.every = max(1, min(budget_every, self.coverage_every, MAX_STEPS_PER_READING))
+        return step + self.every

@@ -1,0 +1,52 @@
+"""Sub-microsecond and sub-millisecond steps for the in-child readings' tests (no TensorFlow, no sleep)."""
+
+import ctypes
+
+import numpy as np
+
+_libc = ctypes.CDLL(None)
+_libc.malloc.restype = ctypes.c_void_p
+_libc.malloc.argtypes = [ctypes.c_size_t]
+
+
+def keep_4k():
+    """Keeps 4 KiB per step; the step itself takes well under a microsecond of work."""
+    kept = []
+
+    def step():
+        kept.append(bytearray(4096))
+
+    return step
+
+
+def native_256():
+    """A native leak below a page: 256 bytes malloc'd and touched per step, never freed."""
+
+    def step():
+        address = _libc.malloc(256)
+        ctypes.memset(address, 1, 256)
+
+    return step
+
+
+def numpy_flat():
+    """A flat sub-millisecond numpy step: allocates, computes and frees."""
+    rng = np.random.default_rng(0)
+    matrix = rng.standard_normal((64, 64))
+
+    def step():
+        (matrix @ matrix).sum()
+
+    return step
+
+
+def bounded_cache():
+    """A cache that empties itself every 300 steps: a bounded sawtooth with sub-ms steps."""
+    cache = []
+
+    def step():
+        cache.append(bytearray(16 * 1024))
+        if len(cache) >= 300:
+            cache.clear()
+
+    return step
