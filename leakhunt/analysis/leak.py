@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import grey_closing, grey_opening
+from scipy.ndimage import grey_closing, median_filter
 import pandas as pd
 
 from leakhunt.analysis.robust import SlopeFit, clean_xy, median_bin, robust_sigma, theil_sen
@@ -41,8 +41,11 @@ EDGE_MIN_SAMPLES = 3
 # Shapes are read from median-binned levels: 20 bins to find a single jump, 100 to see releases.
 STEP_BINS = 20
 RELEASE_BINS = 100
-# Each smoothed level is the median of at least this many samples, so noise alone rarely looks like a drop.
+# Each smoothed level is the median of at least this many parent samples, so noise alone rarely looks like a
+# drop. The child's readings are taken at the same point of every step and their transients are removed in
+# iterations first, so each reading may stand as a level of its own (a 150-iteration run keeps its teeth).
 RELEASE_MIN_SAMPLES_PER_BIN = 10
+RELEASE_MIN_READINGS_PER_BIN = 1
 # A drop that recovers within this many samples (2.5 s at the default 10 Hz) is transient, not a release:
 # e.g. a TF1 Session freeing a large buffer, glibc trimming it back to the OS, and the next run taking it
 # again (seen on the tutorial pattern: 700 MB dips lasting ~1 s while the level keeps rising). A grey
@@ -50,11 +53,10 @@ RELEASE_MIN_SAMPLES_PER_BIN = 10
 # This width is for the parent's steady-clock samples (old run folders, USS, GPU).
 TRANSIENT_DIP_MAX_SAMPLES = 25
 # For the child's iteration-aligned readings the width is set in iterations, whatever the machine's load:
-# a dip or spike that comes back within this many iterations is a transient. A real release (a cache
-# emptied, a sawtooth's tooth) keeps memory down for longer than that.
-TRANSIENT_MAX_ITERATIONS = 8
-# ...and never narrower than this many readings (a fast loop read every K steps: one odd reading is noise).
-TRANSIENT_MIN_READINGS = 3
+# a dip or spike that comes back within this many iterations is a transient. They are removed with a
+# running median (window 2m+1 readings for transients of up to m readings), which, unlike a grey closing,
+# leaves ramps and edges where they are: a sawtooth's teeth keep their full depth.
+TRANSIENT_MAX_ITERATIONS = 3
 # A step: the rest of the series outside the jump must not be clearly growing, and the jump cannot carry
 # more than the net rise (plus this tolerance for the levels' own noise): more than 100% is not one step.
 STEP_MAX_FRACTION = 1.15
@@ -217,17 +219,24 @@ def transient_width_points(x: np.ndarray, kind: SeriesKind) -> int:
     if not kind.iteration_aligned:
         return TRANSIENT_DIP_MAX_SAMPLES
     if len(x) < 2:
-        return TRANSIENT_MIN_READINGS
+        return 1
     iterations_per_point = max(float(np.median(np.diff(x))), 1e-9)
-    return max(TRANSIENT_MIN_READINGS, int(np.ceil(TRANSIENT_MAX_ITERATIONS / iterations_per_point)))
+    return max(1, int(np.ceil(TRANSIENT_MAX_ITERATIONS / iterations_per_point)))
 
 
-def without_transients(y: np.ndarray, width: int) -> np.ndarray:
-    """Dips and spikes narrower than `width` points removed (grey closing, then opening)."""
+def without_transients(y: np.ndarray, width: int, iteration_aligned: bool = False) -> np.ndarray:
+    """Dips (and, for readings, spikes) spanning at most `width` points removed.
+
+    Parent samples: a grey closing of that width (the steady clock catches long mid-step dips). The
+    child's readings: a running median of 2*width+1 points, which keeps ramps and edges intact.
+    """
+    if iteration_aligned:
+        if len(y) < 4 * width + 2:
+            return y
+        return median_filter(y, size=2 * width + 1, mode="nearest")
     if len(y) < 4 * width or width < 2:
         return y
-    closed = grey_closing(y, size=width, mode="nearest")
-    return grey_opening(closed, size=width, mode="nearest")
+    return grey_closing(y, size=width, mode="nearest")
 
 
 def _largest_jump(x: np.ndarray, y: np.ndarray) -> tuple[float, float, int | None]:
@@ -251,12 +260,13 @@ def _largest_jump(x: np.ndarray, y: np.ndarray) -> tuple[float, float, int | Non
     return fraction, net_rise, int(edges[min(bin_index, bins - 1)])
 
 
-def _shape(x: np.ndarray, y: np.ndarray, transient_width: int) -> _Shape:
+def _shape(x: np.ndarray, y: np.ndarray, transient_width: int, iteration_aligned: bool) -> _Shape:
     """Step, release and rise measures from binned levels of the series with its transients removed."""
-    undipped = without_transients(y, transient_width)
+    undipped = without_transients(y, transient_width, iteration_aligned)
+    min_points_per_bin = RELEASE_MIN_READINGS_PER_BIN if iteration_aligned else RELEASE_MIN_SAMPLES_PER_BIN
     step_fraction, net_rise, step_index = _largest_jump(x, undipped)
     n = len(y)
-    _, smooth = median_bin(x, undipped, int(min(RELEASE_BINS, max(n // RELEASE_MIN_SAMPLES_PER_BIN, 2))))
+    _, smooth = median_bin(x, undipped, int(min(RELEASE_BINS, max(n // min_points_per_bin, 2))))
     smooth_sigma = robust_sigma(np.diff(smooth)) / np.sqrt(2) if smooth.size > 2 else 0.0
     running_max = np.maximum.accumulate(smooth)
     release = float(np.max(running_max - smooth)) if smooth.size else 0.0
@@ -301,7 +311,7 @@ def estimate_growth(series: str, x, y, detect_warmup: bool = True,
         residuals = jy - np.median(jy)
     noise_sigma = max(robust_sigma(residuals), 0.0)
     growth_floor = max(kind.min_growth, kind.noise_sigmas * noise_sigma)
-    shape = _shape(jx, jy, transient_width_points(jx, kind))
+    shape = _shape(jx, jy, transient_width_points(jx, kind), kind.iteration_aligned)
     before_fit = after_fit = None
     step_iteration = None
     if shape.step_index is not None:

@@ -139,8 +139,10 @@ class Facts:
     def troughs_and_peaks_rise(self) -> bool:
         estimate, fit = self.estimate, self.fit
         predicted_rise = SAWTOOTH_RISE_MIN_SHARE * fit.slope * 0.75 * self.span
+        # Level evidence, not the line's interval: a sawtooth fits a line badly, so that interval (widened
+        # for the residuals' serial correlation) is wide even when troughs and peaks clearly climb.
         return (min(estimate.trough_rise_bytes, estimate.peak_rise_bytes)
-                > max(estimate.growth_floor, predicted_rise) and fit.ci_low > self.floor)
+                > max(estimate.growth_floor, predicted_rise) and fit.slope > self.floor)
 
     @property
     def enough_teeth(self) -> bool:
@@ -174,9 +176,20 @@ class Facts:
                 and recent is not None and recent.ci_high < STOPPED_MAX_FRACTION * self.fit.slope)
 
     @property
+    def growing_throughout(self) -> bool:
+        """Both the first and the last third clearly grow, and the whole run grew past the floor.
+
+        A curved climb (growth that slows) fits one line badly, which widens that line's interval; the
+        thirds are each nearly straight, so their own intervals carry the evidence.
+        """
+        estimate, early, recent = self.estimate, self.estimate.early_fit, self.estimate.recent_fit
+        return (early is not None and recent is not None and early.ci_low > 0 and recent.ci_low > 0
+                and self.fit.slope > self.floor and estimate.growth_bytes > estimate.growth_floor)
+
+    @property
     def still_growing(self) -> bool:
         recent = self.estimate.recent_fit
-        return self.above_floor and recent is not None and recent.ci_low > 0
+        return (self.above_floor and recent is not None and recent.ci_low > 0) or self.growing_throughout
 
     @property
     def slowing(self) -> bool:

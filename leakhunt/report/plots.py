@@ -55,26 +55,76 @@ def _by_step(samples: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray
     return memory_series(samples, column, 0)
 
 
+SECONDARY_SERIES = {  # what the right-hand axis shows when that series decided the verdict
+    "heap": ("heap_bytes", "C heap in use (MiB)", MIB),
+    "py_blocks": ("py_blocks", "Python blocks (thousands)", 1000.0),
+    "tf_current": ("tf_current_bytes", "TF allocator current (MiB)", MIB),
+}
+
+
+def child_rss_series(iterations: pd.DataFrame | None, warmup_steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """The child's end-of-step RSS readings by step (warm-up left of 0); empty for old run folders."""
+    if iterations is None:
+        return np.empty(0), np.empty(0)
+    x, y = iteration_series(iterations, "rss_bytes", 0)
+    return x - warmup_steps, y
+
+
+def _secondary_axis(axis, analysis, samples: pd.DataFrame, iterations: pd.DataFrame | None) -> None:
+    """The right-hand axis: the series that decided (heap, Python blocks), else GPU, else the TF allocator."""
+    warmup = analysis.warmup_steps
+    deciding = analysis.verdict.deciding_series
+    gx, gy = _by_step(samples, "gpu_process_bytes")
+    if deciding not in SECONDARY_SERIES and len(gx):
+        twin = axis.twinx()
+        gx, gy = _stride(gx - warmup, gy, MAX_PLOT_POINTS)
+        twin.plot(gx, gy / MIB, color=COLORS[3], linewidth=0.8, label="GPU process")
+        twin.set_ylabel("GPU (MiB)", fontsize=8, color=COLORS[3])
+        twin.tick_params(labelsize=7)
+        return
+    column, ylabel, scale = SECONDARY_SERIES.get(deciding or "", SECONDARY_SERIES["tf_current"])
+    if iterations is None:
+        return
+    tx, ty = iteration_series(iterations, column, 0)
+    if not len(tx):
+        return
+    twin = axis.twinx()
+    tx, ty = _stride(tx - warmup, ty, MAX_PLOT_POINTS)
+    # Read every K steps in the child: markers, since a line would invent what happened between.
+    twin.scatter(tx, ty / scale, s=5, marker="x", color=COLORS[3], linewidths=0.6)
+    suffix = " (decided)" if deciding in SECONDARY_SERIES else ""
+    twin.set_ylabel(ylabel + suffix, fontsize=8, color=COLORS[3])
+    twin.tick_params(labelsize=7)
+
+
 def _memory_panel(axis, analysis, samples: pd.DataFrame, series_label: str,
                   iterations: pd.DataFrame | None = None) -> None:
     warmup = analysis.warmup_steps
     x, y = _by_step(samples, "rss_bytes")
     x = x - warmup
+    cx, cy = child_rss_series(iterations, warmup)
     axis.set_title(plot_text(f"{series_label}: memory"), fontsize=9)
     axis.set_xlabel("measured iteration", fontsize=8)
     axis.set_ylabel("RSS (MiB)", fontsize=8)
-    if len(x) == 0:
+    if len(x) == 0 and len(cx) == 0:
         axis.text(0.5, 0.5, "no memory samples", ha="center", va="center", transform=axis.transAxes)
         return
-    px, py = _stride(x, y, MAX_PLOT_POINTS)
-    axis.plot(px, py / MIB, color=COLORS[0], linewidth=0.8, label="RSS")
+    if len(x):
+        px, py = _stride(x, y, MAX_PLOT_POINTS)
+        # The parent's steady-clock samples see inside a step (peaks, dips); faint, behind the readings.
+        axis.plot(px, py / MIB, color=COLORS[0], linewidth=0.6, alpha=0.35 if len(cx) else 1.0,
+                  label="RSS (parent samples)")
+    if len(cx):
+        qx, qy = _stride(cx, cy, MAX_PLOT_POINTS)
+        axis.plot(qx, qy / MIB, color=COLORS[0], linewidth=1.0, label="RSS (end of step)")
     ux, uy = _by_step(samples, "uss_bytes")
     if len(ux):
         # USS is read on a time budget (about once a second for a TensorFlow child): dots, not a line.
         ux, uy = _stride(ux - warmup, uy, MAX_PLOT_POINTS)
         axis.scatter(ux, uy / MIB, s=4, color=COLORS[2], linewidths=0, label="USS")
-    if x.min() < 0:
-        axis.axvspan(x.min(), 0, color="#999999", alpha=0.25, label="warm-up (--warmup)")
+    lowest = min(x.min() if len(x) else 0.0, cx.min() if len(cx) else 0.0)
+    if lowest < 0:
+        axis.axvspan(lowest, 0, color="#999999", alpha=0.25, label="warm-up (--warmup)")
     estimate = analysis.estimates.get("rss")
     if estimate is not None:
         if estimate.warmup_end_iteration > 0:
@@ -83,24 +133,7 @@ def _memory_panel(axis, analysis, samples: pd.DataFrame, series_label: str,
             line_x = np.array([estimate.first_iteration, estimate.last_iteration], dtype=float)
             line_y = estimate.fit.intercept + estimate.fit.slope * line_x
             axis.plot(line_x, line_y / MIB, color="#000000", linestyle="--", linewidth=1.2, label="fit")
-    gx, gy = _by_step(samples, "gpu_process_bytes")
-    if len(gx):
-        twin = axis.twinx()
-        gx, gy = _stride(gx - warmup, gy, MAX_PLOT_POINTS)
-        twin.plot(gx, gy / MIB, color=COLORS[3], linewidth=0.8, label="GPU process")
-        twin.set_ylabel("GPU (MiB)", fontsize=8, color=COLORS[3])
-        twin.tick_params(labelsize=7)
-    else:
-        tx, ty = (iteration_series(iterations, "tf_current_bytes", 0) if iterations is not None
-                  else (np.empty(0), np.empty(0)))
-        tx = tx - warmup  # plotted left of 0 during the warm-up, like RSS
-        if len(tx):
-            twin = axis.twinx()
-            tx, ty = _stride(tx, ty, MAX_PLOT_POINTS)
-            # Read every K steps in the child: markers, since a line would invent what happened between.
-            twin.scatter(tx, ty / MIB, s=5, marker="x", color=COLORS[3], linewidths=0.6, label="TF allocator")
-            twin.set_ylabel("TF allocator current (MiB)", fontsize=8, color=COLORS[3])
-            twin.tick_params(labelsize=7)
+    _secondary_axis(axis, analysis, samples, iterations)
     axis.legend(fontsize=7, loc="upper left")
     axis.tick_params(labelsize=7)
 
@@ -142,12 +175,19 @@ def strategy_figure(analysis, samples: pd.DataFrame, label: str, iterations: pd.
     return _to_data_uri(figure)
 
 
-def overlay_figure(analyses, samples_list: list[pd.DataFrame], labels: list[str]) -> str | None:
+def overlay_figure(analyses, samples_list: list[pd.DataFrame], labels: list[str],
+                   iterations_list: list[pd.DataFrame | None] | None = None) -> str | None:
+    iterations_list = iterations_list or [None] * len(analyses)
     figure = Figure(figsize=(12, 3.6))
     axis = figure.subplots()
     drawn = 0
-    for number, (analysis, samples, label) in enumerate(zip(analyses, samples_list, labels)):
-        x, y = memory_series(samples, "rss_bytes", analysis.warmup_steps)
+    for number, (analysis, samples, label, iterations) in enumerate(
+            zip(analyses, samples_list, labels, iterations_list)):
+        # The child's end-of-step readings when present: free of the dips a steady clock catches mid-step.
+        x, y = child_rss_series(iterations, analysis.warmup_steps)
+        x, y = x[x >= 0], y[x >= 0]
+        if len(x) == 0:
+            x, y = memory_series(samples, "rss_bytes", analysis.warmup_steps)
         if len(x) == 0:
             continue
         bx, by = median_bin(x, y, OVERLAY_POINTS)
@@ -156,7 +196,7 @@ def overlay_figure(analyses, samples_list: list[pd.DataFrame], labels: list[str]
         drawn += 1
     if not drawn:
         return None
-    axis.set_title("RSS growth since the first measured sample, all strategies", fontsize=9)
+    axis.set_title("RSS growth since the first measured reading, all strategies", fontsize=9)
     axis.set_xlabel("measured iteration", fontsize=8)
     axis.set_ylabel("RSS growth (MiB)", fontsize=8)
     axis.axhline(0, color="#999999", linewidth=0.6)
@@ -173,7 +213,7 @@ def render_run_plots(analyses, strategies, summary: dict[str, Any]) -> dict[str,
 
     samples_list = [judged_samples(strategy) for strategy in strategies]
     return {
-        "overlay": overlay_figure(analyses, samples_list, labels),
+        "overlay": overlay_figure(analyses, samples_list, labels, [s.iterations for s in strategies]),
         "strategies": [strategy_figure(a, s, label, strategy.iterations)
                        for a, s, label, strategy in zip(analyses, samples_list, labels, strategies)],
     }
