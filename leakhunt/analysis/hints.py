@@ -9,6 +9,7 @@ import numpy as np
 from leakhunt.analysis.latency import LatencyStats
 from leakhunt.analysis.robust import theil_sen
 from leakhunt.analysis.verdict import MemoryJudgement
+from leakhunt.units import human_ms
 
 # Counts that only grow when something is built per call. One op or one trace after the warm-up can be
 # a lazily built branch; a count that rises at two or more readings and by at least this much is a pattern.
@@ -58,6 +59,27 @@ def counter_growth(x: np.ndarray, y: np.ndarray) -> CounterGrowth | None:
 def _rate(growth: CounterGrowth) -> str:
     span = max(growth.last_iteration - growth.first_iteration, 1)
     return f"{growth.growth / span:+.3g}/iter"
+
+
+def _latency_drift_hint(latency: LatencyStats, memory_grows: bool) -> Hint:
+    """Quotes the raw slowdown and what is left of it net of the machine-speed reference."""
+    drift = latency.drift
+    raw = drift.raw
+    first, last = raw.window_medians_ms[0], raw.window_medians_ms[-1]
+    evidence = (f"latency slows down over the run: {human_ms(first)} -> {human_ms(last)} (first to last tenth), "
+                f"{raw.change_first_to_last_fifth:+.0%} from the first to the last fifth")
+    if drift.corrected is not None:
+        evidence += (f"; net of the machine-speed reference {drift.corrected.change_first_to_last_fifth:+.0%} "
+                     f"(the machine itself changed {drift.machine_change_first_to_last_fifth:+.0%})")
+    else:
+        evidence += "; no machine-speed reference in this run, so a busier machine is not ruled out"
+    if memory_grows:
+        advice = "the slowdown grows with memory: whatever accumulates is also walked each call"
+    else:
+        evidence += ", with no memory growth"
+        advice = ("slowing down without memory growth: a growing structure scanned per call (graph "
+                  "collections, Python lists), retracing, or thermal throttling; compare with a rerun")
+    return Hint("latency_drift", evidence, advice)
 
 
 def find_hints(
@@ -124,19 +146,9 @@ def find_hints(
             "native or allocator memory: glibc arena fragmentation (try MALLOC_ARENA_MAX=2 or LD_PRELOAD "
             "jemalloc/tcmalloc) or a leak inside a C extension or the TF runtime",
         ))
-    if latency.drift_significant and (latency.drift_ms_per_1k_iter or 0) > 0:
+    if latency.drift_significant and latency.drift is not None and latency.drift.raw is not None:
         memory_grows = any(j.verdict == "leak" for j in judgements.values())
-        ci = latency.drift_ci95_ms_per_1k_iter or (float("nan"), float("nan"))
-        evidence = (f"latency drifts {latency.drift_ms_per_1k_iter:+.3g} ms per 1000 iterations "
-                    f"[{ci[0]:+.3g}, {ci[1]:+.3g}], {latency.drift_over_run_ms:+.3g} ms over the run "
-                    f"(p50 {latency.p50_ms:.3g} ms)")
-        if memory_grows:
-            advice = "the slowdown grows with memory: whatever accumulates is also walked each call"
-        else:
-            evidence += " with no memory growth"
-            advice = ("slowing down without memory growth: a growing structure scanned per call (graph "
-                      "collections, Python lists), retracing, or thermal throttling; compare with a rerun")
-        hints.append(Hint("latency_drift", evidence, advice))
+        hints.append(_latency_drift_hint(latency, memory_grows))
     if outcome == "crashed" and (memory_limit_hit or "SIGKILL" in outcome_description):
         peak = "" if peak_rss_bytes is None else f"; peak RSS {peak_rss_bytes / 2**20:.0f} MiB"
         hints.append(Hint(

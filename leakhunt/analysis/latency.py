@@ -1,4 +1,8 @@
-"""Latency of the measured iterations: percentiles, throughput, and drift (ms per 1000 iterations)."""
+"""Latency of the measured iterations: percentiles, throughput, and drift (ms per 1000 iterations).
+
+Whether the drift is a finding (`drift_significant`) is decided by analysis/drift.py: a sustained,
+monotone slowdown of the raw latency that the machine-speed reference does not explain.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from leakhunt.analysis.drift import DriftAnalysis, analyse_drift
 from leakhunt.analysis.robust import SlopeFit, clean_xy, theil_sen
 
 PERCENTILES = (50, 90, 99)
-# Slowing down counts as a finding when the interval excludes zero and the drift adds up to at least
-# this share of the median latency over the run (smaller drifts are thermal/turbo noise on most hosts).
-LATENCY_DRIFT_MIN_FRACTION = 0.10
 ITERATIONS_PER_DRIFT_UNIT = 1000  # drift is reported per 1000 iterations
 
 
@@ -30,6 +32,11 @@ class LatencyStats:
     drift_ci95_ms_per_1k_iter: tuple[float, float] | None
     drift_over_run_ms: float | None
     drift_significant: bool
+    drift: DriftAnalysis | None = None  # raw and reference-corrected trends behind drift_significant
+
+    @property
+    def faster_over_run(self) -> bool:
+        return self.drift is not None and self.drift.faster
 
 
 def measured_latency(iterations: pd.DataFrame, warmup_steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -50,7 +57,8 @@ def measured_latency(iterations: pd.DataFrame, warmup_steps: int) -> tuple[np.nd
 
 
 def latency_stats(iteration: np.ndarray, latency_ms: np.ndarray, start_s: np.ndarray,
-                  images_per_step: float = 1.0) -> LatencyStats:
+                  images_per_step: float = 1.0, reference_iteration: np.ndarray | None = None,
+                  reference_ms: np.ndarray | None = None) -> LatencyStats:
     count = int(len(latency_ms))
     if count == 0:
         return LatencyStats(0, None, None, None, None, None, None, None, None, None, None, False)
@@ -65,16 +73,17 @@ def latency_stats(iteration: np.ndarray, latency_ms: np.ndarray, start_s: np.nda
     x, y = clean_xy(iteration, latency_ms)
     fit: SlopeFit | None = theil_sen(x, y)
     drift = drift_ci = drift_over_run = None
-    significant = False
     if fit is not None:
         drift = fit.slope * ITERATIONS_PER_DRIFT_UNIT
         drift_ci = (fit.ci_low * ITERATIONS_PER_DRIFT_UNIT, fit.ci_high * ITERATIONS_PER_DRIFT_UNIT)
         drift_over_run = fit.slope * float(x[-1] - x[0])
-        excludes_zero = fit.ci_low > 0 or fit.ci_high < 0
-        significant = bool(excludes_zero and abs(drift_over_run) >= LATENCY_DRIFT_MIN_FRACTION * p50)
+    empty = np.empty(0)
+    drift_analysis = analyse_drift(x, y, empty if reference_iteration is None else reference_iteration,
+                                   empty if reference_ms is None else reference_ms)
+    significant = drift_analysis.slowing
     return LatencyStats(
         count=count, p50_ms=p50, p90_ms=p90, p99_ms=p99, max_ms=float(np.max(latency_ms)), mean_ms=mean_ms,
         images_per_s=images_per_s, seconds_per_iteration=seconds_per_iteration,
         drift_ms_per_1k_iter=drift, drift_ci95_ms_per_1k_iter=drift_ci, drift_over_run_ms=drift_over_run,
-        drift_significant=significant,
+        drift_significant=significant, drift=drift_analysis,
     )

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from leakhunt.analysis.hints import CounterGrowth, Hint, counter_growth, find_hints
-from leakhunt.analysis.latency import LatencyStats, latency_stats, measured_latency
+from leakhunt.analysis.latency import ITERATIONS_PER_DRIFT_UNIT, LatencyStats, latency_stats, measured_latency
 from leakhunt.analysis.leak import (HEAP_KIND, PY_BLOCKS_KIND, RSS_KIND, TF_ALLOCATOR_KIND, GrowthEstimate,
                                    estimate_growth, iteration_series, memory_series)
 from leakhunt.analysis.projection import Exhaustion, project_exhaustion
@@ -183,7 +183,9 @@ def analyze_strategy(strategy, meta: dict[str, Any]) -> StrategyAnalysis:
 
     images_per_step = _images_per_step(child_info)
     latency_iteration, latency_values, starts = measured_latency(iterations, warmup_steps)
-    latency = latency_stats(latency_iteration, latency_values, starts, images_per_step)
+    reference_iteration, reference_ms = iteration_series(iterations, "reference_ms", warmup_steps)
+    latency = latency_stats(latency_iteration, latency_values, starts, images_per_step,
+                            reference_iteration, reference_ms)
     if rss_source == "parent":
         judgements["rss"] = _with_sampler_pace(judgements["rss"], meta, latency, len(latency_values))
     verdict = strategy_verdict(outcome, judgements)
@@ -278,6 +280,31 @@ def _series_entry(estimate: GrowthEstimate, judgement: MemoryJudgement | None) -
     }
 
 
+def _trend_fields(prefix: str, trend) -> dict[str, Any]:
+    return {
+        f"{prefix}change_first_to_last_fifth": None if trend is None else trend.change_first_to_last_fifth,
+        f"{prefix}window_medians_ms": None if trend is None else list(trend.window_medians_ms),
+        f"{prefix}trend_tau": None if trend is None else trend.tau,
+    }
+
+
+def _drift_fields(latency: LatencyStats) -> dict[str, Any]:
+    """The drift test's evidence: raw and reference-corrected trends, and the reference itself."""
+    drift = latency.drift
+    corrected = None if drift is None else drift.corrected
+    corrected_fit = None if corrected is None else corrected.fit
+    return {
+        "latency_faster_over_run": latency.faster_over_run,
+        **_trend_fields("latency_", None if drift is None else drift.raw),
+        **_trend_fields("latency_corrected_", corrected),
+        "latency_corrected_drift_ms_per_1k_iter": (None if corrected_fit is None
+                                                   else corrected_fit.slope * ITERATIONS_PER_DRIFT_UNIT),
+        "reference_p50_ms": None if drift is None else drift.reference_p50_ms,
+        "reference_readings": 0 if drift is None else drift.reference_readings,
+        "machine_change_first_to_last_fifth": None if drift is None else drift.machine_change_first_to_last_fifth,
+    }
+
+
 def strategy_summary(analysis: StrategyAnalysis) -> dict[str, Any]:
     """The summary.json entry of one strategy (field order is part of the format)."""
     status, spec, error = analysis.status, analysis.spec, analysis.error
@@ -339,6 +366,7 @@ def strategy_summary(analysis: StrategyAnalysis) -> dict[str, Any]:
         "latency_drift_ci95_ms_per_1k_iter": (None if latency.drift_ci95_ms_per_1k_iter is None
                                               else list(latency.drift_ci95_ms_per_1k_iter)),
         "latency_drift_significant": latency.drift_significant,
+        **_drift_fields(latency),
         "projection": {p.resource: {
             "capacity_bytes": _int_or_none(p.capacity_bytes), "headroom_bytes": _int_or_none(p.headroom_bytes),
             "slope_bytes_per_iter": p.slope_bytes_per_iter, "iterations_to_exhaust": _int_or_none(p.iterations_to_exhaust),

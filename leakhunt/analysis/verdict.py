@@ -31,6 +31,9 @@ RELEASE_MIN_SIGMAS = 6.0
 # fitted slope predicts between the first and last quarter (0.75 of the span). A bounded sawtooth caught
 # mid-tooth (few teeth, the first one starting low) has a steep fit but barely rising peaks.
 SAWTOOTH_RISE_MIN_SHARE = 0.25
+# ...and by at least this share of the release depth: peaks that creep up by 2 MiB under 800 MiB teeth
+# are a bounded sawtooth's jitter, not a climb.
+SAWTOOTH_RISE_MIN_SHARE_OF_RELEASE = 0.05
 # ...and only after this many releases: with fewer teeth, the first one (often starting from the low level
 # of the first model import) decides the trough rise alone. Fewer means "inconclusive", not "leak".
 SAWTOOTH_MIN_RELEASES = 3
@@ -137,12 +140,18 @@ class Facts:
 
     @property
     def troughs_and_peaks_rise(self) -> bool:
+        """Level evidence: the last quarter's trough and peak both sit clearly above the first quarter's."""
         estimate, fit = self.estimate, self.fit
         predicted_rise = SAWTOOTH_RISE_MIN_SHARE * fit.slope * 0.75 * self.span
-        # Level evidence, not the line's interval: a sawtooth fits a line badly, so that interval (widened
-        # for the residuals' serial correlation) is wide even when troughs and peaks clearly climb.
-        return (min(estimate.trough_rise_bytes, estimate.peak_rise_bytes)
-                > max(estimate.growth_floor, predicted_rise) and fit.slope > self.floor)
+        needed = max(estimate.growth_floor, predicted_rise, SAWTOOTH_RISE_MIN_SHARE_OF_RELEASE * estimate.release_bytes)
+        return min(estimate.trough_rise_bytes, estimate.peak_rise_bytes) > needed
+
+    @property
+    def rising_slope(self) -> bool:
+        # A sawtooth fits a line badly, so that line's interval (widened for the residuals' serial
+        # correlation) is wide even when troughs and peaks clearly climb: the slope must be above the floor
+        # and significantly positive, not its whole interval above the floor.
+        return self.fit.slope > self.floor and self.fit.ci_low > 0
 
     @property
     def enough_teeth(self) -> bool:
@@ -241,15 +250,15 @@ class Rule:
 RULES: tuple[Rule, ...] = (
     Rule("short", "inconclusive", lambda f: f.too_short, _short_reason, Facts.more_for_short),
     Rule("sawtooth-rising", "leak",
-         lambda f: f.has_release and f.troughs_and_peaks_rise and f.enough_teeth,
+         lambda f: f.has_release and f.troughs_and_peaks_rise and f.rising_slope and f.enough_teeth,
          lambda f: (f"sawtooth whose troughs rise by {f.amount(f.estimate.trough_rise_bytes)} and peaks by "
                     f"{f.amount(f.estimate.peak_rise_bytes)}: memory is released but not all of it "
                     f"({f.slope_text})")),
     Rule("sawtooth", "inconclusive",
          lambda f: f.has_release and f.troughs_and_peaks_rise,
          lambda f: (f"sawtooth with {f.releases} release(s) so far: its troughs rose by "
-                    f"{f.amount(f.estimate.trough_rise_bytes)}, but too few teeth to tell a leak from a "
-                    f"bounded sawtooth ({f.slope_text})"),
+                    f"{f.amount(f.estimate.trough_rise_bytes)}, but too few teeth or too uncertain a slope to "
+                    f"tell a leak from a bounded sawtooth ({f.slope_text})"),
          Facts.more_for_teeth),
     Rule("sawtooth", "plateau", lambda f: f.has_release,
          lambda f: (f"sawtooth: memory grows and is released (drops of "

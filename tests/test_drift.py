@@ -1,0 +1,104 @@
+"""Latency drift: a sustained, monotone slowdown that the machine-speed reference does not explain."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from leakhunt.analysis.drift import analyse_drift
+from leakhunt.sampling.machine_speed import REFERENCE_TIME_BUDGET, MachineSpeedReference
+
+N = 3000
+X = np.arange(N, dtype=float)
+REFERENCE_X = np.arange(0, N, 50, dtype=float)
+
+
+def noisy(level_ms, seed=0):
+    rng = np.random.default_rng(seed)
+    return level_ms * rng.gamma(40, 1 / 40, len(level_ms))
+
+
+def quiet_reference(seed=1):
+    """The fixed kernel on a quiet machine: ~3% jitter and an occasional slow outlier."""
+    rng = np.random.default_rng(seed)
+    reference = 0.3 * (1 + 0.03 * rng.standard_normal(REFERENCE_X.size))
+    reference[rng.random(REFERENCE_X.size) < 0.05] *= 1.6
+    return reference
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_planted_slowdown_is_drift(seed):
+    latency = noisy(1.5 * (1 + 0.2 * X / N), seed)  # +20% over the run, machine steady
+    drift = analyse_drift(X, latency, REFERENCE_X, quiet_reference(seed + 10))
+    assert drift.slowing and not drift.faster
+    assert drift.corrected.change_first_to_last_fifth == pytest.approx(0.16, abs=0.05)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_u_shape_is_not_drift(seed):
+    latency = noisy(1.5 * (1 + 0.3 * ((X / N - 0.5) * 2) ** 2), seed)
+    assert not analyse_drift(X, latency, REFERENCE_X, quiet_reference(seed)).slowing
+
+
+def test_a_temporary_hump_is_not_drift():
+    latency = noisy(1.5 * (1 + 0.4 * np.exp(-(((X / N) - 0.5) / 0.12) ** 2)))
+    assert not analyse_drift(X, latency, REFERENCE_X, quiet_reference()).slowing
+
+
+def test_a_slow_start_is_not_drift_and_a_speed_up_is_reported_as_faster():
+    warm = noisy(1.5 * (1 + 3 * np.exp(-X / 30)))
+    assert not analyse_drift(X, warm, REFERENCE_X, quiet_reference()).slowing
+    faster = noisy(1.5 * (1 - 0.3 * X / N))
+    drift = analyse_drift(X, faster, REFERENCE_X, quiet_reference())
+    assert drift.faster and not drift.slowing
+
+
+@pytest.mark.parametrize("machine", ["hog_starts_midway", "ramp"])
+def test_a_slowdown_the_reference_shares_is_the_machines(machine):
+    # GIVEN a flat workload on a machine that gets busier (the reference slows just as much)
+    shape = {"hog_starts_midway": lambda x: np.where(x > N / 2, 1.8, 1.0), "ramp": lambda x: 1 + x / N}[machine]
+    latency = noisy(1.5 * shape(X))
+    reference = quiet_reference(5) * shape(REFERENCE_X)
+    drift = analyse_drift(X, latency, REFERENCE_X, reference)
+    # THEN the raw latency slows, the corrected one does not, and no drift is flagged
+    assert drift.raw.change_first_to_last_fifth > 0.5
+    assert not drift.slowing
+    assert drift.machine_change_first_to_last_fifth > 0.3
+
+
+def test_a_workload_that_ignores_the_machine_is_not_flagged_when_a_hog_stops():
+    # A sleep- or GPU-bound step stays flat while the reference speeds up: no drift from the correction.
+    latency = noisy(np.full(N, 2.0))
+    reference = quiet_reference(3) * np.where(REFERENCE_X > N / 2, 1.0, 2.0)
+    assert not analyse_drift(X, latency, REFERENCE_X, reference).slowing
+
+
+def test_a_real_slowdown_on_a_busier_machine_is_still_drift():
+    latency = noisy(1.5 * (1 + 0.5 * X / N) * np.where(X > N / 2, 1.3, 1.0))
+    reference = quiet_reference(4) * np.where(REFERENCE_X > N / 2, 1.3, 1.0)
+    assert analyse_drift(X, latency, REFERENCE_X, reference).slowing
+
+
+def test_without_a_reference_the_raw_test_decides():
+    drift = analyse_drift(X, noisy(1.5 * (1 + 0.2 * X / N)), np.empty(0), np.empty(0))
+    assert drift.corrected is None and drift.slowing
+
+
+def test_the_reference_costs_about_one_percent_of_a_1ms_step():
+    # GIVEN a loop of ~1 ms steps timing the reference whenever its budget allows
+    reference = MachineSpeedReference()
+    reference_s = 0.0
+    loop_started = time.perf_counter()
+    while time.perf_counter() - loop_started < 1.0:
+        step_end = time.perf_counter() + 0.001
+        while time.perf_counter() < step_end:
+            pass
+        if reference.due(time.monotonic()):
+            started = time.perf_counter()
+            reference.measure_ms()
+            reference_s += time.perf_counter() - started
+    share = reference_s / (time.perf_counter() - loop_started)
+    # THEN its share of the loop is near its budget (0.5%), well under 1% plus scheduling noise
+    assert share < 2 * REFERENCE_TIME_BUDGET + 0.005, share
