@@ -73,6 +73,8 @@ SAMPLE_COLUMNS = (
     "gpu_used_bytes",
     "gpu_total_bytes",
     "nvml_error",
+    "gpu_sm_clock_mhz",
+    "gpu_throttle_reasons",
 )
 
 FLUSH_INTERVAL_S = 1.0  # crash-safety promise: data reaches the OS at least once a second

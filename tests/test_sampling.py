@@ -192,3 +192,25 @@ def test_no_memory_cgroup_where_none_can_be_created(tmp_path):
     (proc / "self").mkdir(parents=True)
     (proc / "self" / "cgroup").write_text("0::/\n")  # v2 root: the test tree has no such folder
     assert MemoryCgroup.create(2**30, proc, tmp_path / "missing") is None
+
+
+def test_nvml_sampler_records_the_sm_clock_and_throttle_reasons_where_the_driver_has_them():
+    class Clocked(FakeNvml):
+        NVML_CLOCK_SM = 1
+
+        def nvmlDeviceGetClockInfo(self, handle, clock_type):
+            assert clock_type == self.NVML_CLOCK_SM
+            return 1410
+
+        def nvmlDeviceGetCurrentClocksEventReasons(self, handle):
+            return 0x20  # e.g. SW thermal slowdown
+
+    sampler = NvmlSampler(Clocked(pid_to_report=1, fail_every=0))
+    assert sampler.probe().available
+    row = sampler.sample(1)
+    assert (row["gpu_sm_clock_mhz"], row["gpu_throttle_reasons"]) == (1410, 0x20)
+    # An older driver without these calls: recorded as missing, never an error.
+    bare = NvmlSampler(FakeNvml(pid_to_report=1, fail_every=0))
+    assert bare.probe().available
+    row = bare.sample(1)
+    assert row["gpu_sm_clock_mhz"] is None and row["gpu_throttle_reasons"] is None and row["nvml_error"] is None

@@ -62,6 +62,8 @@ class StrategyAnalysis:
     peak_gpu_bytes: float | None
     images_per_step: float
     rss_source: str = "child"  # "child" (iteration-aligned readings) or "parent" (steady-clock samples)
+    reference_iteration: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0))
+    reference_ms: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0))
 
 
 def _column_max(frame: pd.DataFrame, column: str) -> float | None:
@@ -226,7 +228,8 @@ def analyze_strategy(strategy, meta: dict[str, Any]) -> StrategyAnalysis:
         latency_iteration=latency_iteration, latency_ms=latency_values, counters=counters,
         projections=tuple(projections), hints=tuple(hints), peak_rss_bytes=peak_rss,
         peak_uss_bytes=_column_max(samples, "uss_bytes"), peak_gpu_bytes=peak_gpu,
-        images_per_step=images_per_step, rss_source=rss_source,
+        images_per_step=images_per_step, rss_source=rss_source, reference_iteration=reference_iteration,
+        reference_ms=reference_ms,
     )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import jinja2
 
-from leakhunt.report.formatting import (MISSING, environment_line, fmt_bytes, fmt_count, fmt_duration,
+from leakhunt.report.formatting import (MISSING, environment_line, fmt_bytes, fmt_count, fmt_duration, is_number,
                                         fmt_interval, fmt_ms, fmt_number, fmt_rate, fmt_slope_with_ci)
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -41,10 +41,26 @@ def _projection_text(projection: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _drift_text(entry: dict[str, Any]) -> str:
+    """First to last fifth of the run, raw and net of the machine-speed reference (no scientific notation)."""
+    raw = entry.get("latency_change_first_to_last_fifth")
+    if not is_number(raw):
+        return MISSING
+    text = f"{raw:+.0%} from the first to the last fifth"
+    corrected = entry.get("latency_corrected_change_first_to_last_fifth")
+    if is_number(corrected):
+        text += f", {corrected:+.0%} net of machine speed"
+        machine = entry.get("machine_change_first_to_last_fifth")
+        if is_number(machine) and machine:
+            text += f" (the machine itself {machine:+.0%})"
+    if entry.get("latency_faster_over_run"):
+        text += "; faster over the run"
+    return text
+
+
 def strategy_view(entry: dict[str, Any], plot: str | None) -> dict[str, Any]:
     latency = entry.get("latency_ms") or {}
     hints = entry.get("hints") or []
-    drift = entry.get("latency_drift_ms_per_1k_iter")
     memory_rows = []
     for series, values in (entry.get("memory") or {}).items():
         memory_rows.append({
@@ -77,8 +93,7 @@ def strategy_view(entry: dict[str, Any], plot: str | None) -> dict[str, Any]:
         "peak_gpu": fmt_bytes(entry.get("peak_gpu_bytes")),
         "iterations": fmt_count(entry.get("iterations_completed")),
         "warmup_end": fmt_count(entry.get("warmup_end_iteration")),
-        "drift": MISSING if drift is None else (
-            f"{drift:+.3g} ms/1k iter {fmt_interval(entry.get('latency_drift_ci95_ms_per_1k_iter'), digits=3)}"),
+        "drift": _drift_text(entry),
         "drift_significant": bool(entry.get("latency_drift_significant")),
         "first_hint": hints[0]["kind"].replace("_", " ") if hints else "",
         "hints": hints,

@@ -157,6 +157,14 @@ def _latency_panels(axis_series, axis_hist, analysis) -> None:
     rolling = pd.Series(y).rolling(window, center=True, min_periods=1).median().to_numpy()
     rx, ry = _stride(x, rolling, MAX_PLOT_POINTS)
     axis_series.plot(rx, ry, color=COLORS[1], linewidth=1.2, label=f"rolling median ({window})")
+    reference_x, reference_ms = analysis.reference_iteration, analysis.reference_ms
+    if len(reference_ms) >= 2:
+        # The machine-speed reference scaled to the workload's median: where both rise together, the
+        # machine got slower, not the workload.
+        scaled = reference_ms / float(np.median(reference_ms)) * float(np.median(y))
+        rolling_reference = pd.Series(scaled).rolling(5, center=True, min_periods=1).median().to_numpy()
+        axis_series.plot(reference_x, rolling_reference, color=COLORS[4], linewidth=1.0, linestyle=":",
+                         label="machine-speed reference (scaled)")
     top = float(np.percentile(y, HISTOGRAM_CLIP_PERCENTILE))
     upper = max(top, float(np.min(y)) + 1e-9)
     axis_series.set_ylim(bottom=min(0.0, float(np.min(y))), top=upper * 1.1)

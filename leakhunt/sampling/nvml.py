@@ -64,13 +64,41 @@ class NvmlSampler(Sampler):
             return None
         return version.decode() if isinstance(version, bytes) else str(version)
 
+    def _clocks(self, handle: Any) -> tuple[int | None, int | None]:
+        """(SM clock MHz, clock throttle-reason bitmask): a slowing GPU explains latency drift too.
+
+        Either is None where this driver or pynvml lacks the call (older pynvml names the reasons
+        "throttle", newer ones "clocks event"); that is data, not an error.
+        """
+        nvml = self._nvml
+        clock = reasons = None
+        try:
+            clock = int(nvml.nvmlDeviceGetClockInfo(handle, getattr(nvml, "NVML_CLOCK_SM", 1)))
+        except (nvml.NVMLError, AttributeError):
+            pass
+        getter = (getattr(nvml, "nvmlDeviceGetCurrentClocksEventReasons", None)
+                  or getattr(nvml, "nvmlDeviceGetCurrentClocksThrottleReasons", None))
+        if getter is not None:
+            try:
+                reasons = int(getter(handle))
+            except nvml.NVMLError:
+                pass
+        return clock, reasons
+
     def sample(self, pid: int) -> dict[str, Any]:
         nvml = self._nvml
         process_bytes = 0
         used_bytes = 0
         total_bytes = 0
         errors = []
+        sm_clocks: list[int] = []
+        throttle = None
         for index, handle in enumerate(self._handles):
+            clock, reasons = self._clocks(handle)
+            if clock is not None:
+                sm_clocks.append(clock)
+            if reasons is not None:
+                throttle = reasons if throttle is None else throttle | reasons
             try:
                 memory = nvml.nvmlDeviceGetMemoryInfo(handle)
                 used_bytes += int(memory.used)
@@ -89,6 +117,9 @@ class NvmlSampler(Sampler):
             "gpu_used_bytes": used_bytes if total_bytes else None,
             "gpu_total_bytes": total_bytes or None,
             "nvml_error": "; ".join(errors) or None,
+            # The slowest device's SM clock and every device's throttle reasons, OR-ed.
+            "gpu_sm_clock_mhz": min(sm_clocks) if sm_clocks else None,
+            "gpu_throttle_reasons": throttle,
         }
 
     def close(self) -> None:
