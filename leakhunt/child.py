@@ -26,7 +26,7 @@ from typing import Any
 from leakhunt import rundir
 from leakhunt.config import ChildTask
 from leakhunt.errors import WorkloadError
-from leakhunt.progress_file import PROGRESS_FILE, ProgressFile
+from leakhunt.progress_file import PROGRESS_FILE, STOP_FILE, ProgressFile, StopFlag
 from leakhunt.sampling.machine_speed import MachineSpeedReference
 from leakhunt.sampling.schedule import ReadingSchedule
 from leakhunt.sampling.self_memory import SelfMemoryReader
@@ -182,12 +182,21 @@ class _StepLoop:
         self.total_steps = task.warmup_steps + task.iterations
         self.schedule = ReadingSchedule(self.total_steps, task.signal_every_steps)
         self.writer = rundir.CsvAppender(task.strategy_dir / rundir.ITERATIONS_FILE, rundir.ITERATION_COLUMNS)
+        stop_path = task.strategy_dir / STOP_FILE
+        self.stop_flag = StopFlag(stop_path) if stop_path.exists() else None
+        self.stopped_early = False
+        self.reading_cost_s = 0.0
         self.step = 0
 
     def _reading_row(self, step: int, phase: str, started_s: float, finished_s: float) -> str:
-        """The full row of a reading step; the readings come right after the step, always in this order."""
+        """The full row of a reading step; the readings come right after the step, always in this order.
+
+        Sets self.reading_cost_s to what the memory readings alone cost: the expensive signals and the
+        reference run on time budgets of their own and must not stretch K.
+        """
         signals = self.signals
         tf_cells, memory_cells = signals.memory_cells()
+        self.reading_cost_s = time.monotonic() - finished_s
         expensive_cells = signals.expensive(finished_s)
         reference = signals.reference_cell(finished_s)
         return (f"{step},{phase},{started_s:.6f},{(finished_s - started_s) * 1e3:.4f},"
@@ -219,8 +228,13 @@ class _StepLoop:
                 write_line(self._reading_row(step, phase, started_s, finished_s), finished_s)
                 reading_end_s = monotonic()
                 next_reading = self.schedule.next_step(
-                    step, reading_end_s - finished_s, finished_s - last_reading_end_s, step - last_reading_step)
+                    step, self.reading_cost_s, finished_s - last_reading_end_s, step - last_reading_step)
                 last_reading_end_s, last_reading_step = reading_end_s, step
+                if self.stop_flag is not None and self.stop_flag.stop_requested():
+                    # The parent judged the verdict settled (--until-decided): end as if this were the last.
+                    self.stopped_early = True
+                    step += 1
+                    break
             else:
                 write_line(
                     f"{step},{'warmup' if step < warmup_steps else 'measure'},{started_s:.6f},"
@@ -235,6 +249,8 @@ class _StepLoop:
     def close(self) -> None:
         self.writer.close()
         self.signals.memory.close()
+        if self.stop_flag is not None:
+            self.stop_flag.close()
 
 
 def run_task(task: ChildTask) -> int:
@@ -261,6 +277,7 @@ def run_task(task: ChildTask) -> int:
         return 130
     loop.close()
     child_info["reading_every_steps_last"] = loop.schedule.every
+    child_info["stopped_early"] = loop.stopped_early
     if task.final_linger_s > 0:
         time.sleep(task.final_linger_s)  # let the parent sample the final state before close() frees it
     child_info["close_started_monotonic_s"] = time.monotonic()

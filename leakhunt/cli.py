@@ -83,6 +83,10 @@ def soak(
         "its RSS passes the cap; reported as out of memory at iteration k.")] = None,
     redact_paths: Annotated[bool, typer.Option(help="Replace home folders and user names in every output.")] = False,
     progress: Annotated[bool, typer.Option(help="Show the live progress bar.")] = True,
+    until_decided: Annotated[bool, typer.Option(
+        "--until-decided/--exact",
+        help="Stop each strategy as soon as its verdict is settled (the default; --iterations and --duration "
+        "are then the maximum), or run exactly --iterations.")] = True,
 ) -> None:
     """Run each strategy in its own child process, sample its memory, judge it, and write a report."""
     from leakhunt.soak_setup import build_run_config
@@ -94,7 +98,7 @@ def soak(
             images=images, seed=seed, iterations=iterations, duration=duration, warmup=warmup, out=out,
             force=force, sample_interval=sample_interval, signal_every=signal_every, fail_on_leak=fail_on_leak,
             leak_threshold=leak_threshold, iteration_timeout=iteration_timeout, memory_limit=memory_limit,
-            redact_paths=redact_paths, show_progress=progress,
+            redact_paths=redact_paths, show_progress=progress, until_decided=until_decided,
             # argv[0] is a path to the script or to __main__.py; the user typed `leakhunt`.
             command_line=("leakhunt", *sys.argv[1:]),
         )

@@ -59,6 +59,9 @@ class RunConfig:
     memory_limit_bytes: int | None = None
     redact_paths: bool = False
     show_progress: bool = True
+    # Stop each strategy once its verdict is settled (analysis/settle.py); iterations/duration are then the
+    # maximum. The CLI turns this on unless --exact; code that needs every iteration leaves it off.
+    until_decided: bool = False
     command_line: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
 

@@ -35,3 +35,32 @@ class ProgressFile:
     def close(self) -> None:
         self._map.close()
         self._file.close()
+
+
+STOP_FILE = "stop.bin"
+_STOP_LAYOUT = struct.Struct("<q")
+
+
+class StopFlag:
+    """An 8-byte shared file through which the parent asks the child to end its loop (`--until-decided`).
+
+    The child reads it only at its reading steps (every K steps, sampling/schedule.py), so asking costs the
+    loop nothing per step; the child then ends as if it had reached its last iteration (linger, close()).
+    """
+
+    def __init__(self, path: Path, create: bool = False):
+        if create:
+            with open(path, "wb") as handle:
+                handle.write(_STOP_LAYOUT.pack(0))
+        self._file = open(path, "r+b")
+        self._map = mmap.mmap(self._file.fileno(), _STOP_LAYOUT.size)
+
+    def request_stop(self) -> None:
+        _STOP_LAYOUT.pack_into(self._map, 0, 1)
+
+    def stop_requested(self) -> bool:
+        return _STOP_LAYOUT.unpack_from(self._map, 0)[0] != 0
+
+    def close(self) -> None:
+        self._map.close()
+        self._file.close()

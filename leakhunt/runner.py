@@ -25,9 +25,10 @@ from leakhunt.child import CHILD_EXIT_BAD_WORKLOAD, CHILD_EXIT_COMPLETED, CHILD_
 from leakhunt.config import ChildTask, RunConfig, StrategySpec
 from leakhunt.env import capture_environment
 from leakhunt.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_LEAK_FOUND, EXIT_OK, BadInputError, WorkloadError
-from leakhunt.progress_file import PROGRESS_FILE, ProgressFile
+from leakhunt.analysis.settle import SettleTracker, take_look
+from leakhunt.progress_file import PROGRESS_FILE, STOP_FILE, ProgressFile, StopFlag
 from leakhunt.progress_ui import ProgressDisplay
-from leakhunt.report.formatting import fmt_bytes
+from leakhunt.report.formatting import fmt_bytes, fmt_duration
 from leakhunt.sampling import NvmlSampler, RssSampler
 from leakhunt.sampling.memcap import MemoryCgroup
 from leakhunt.sampling.oom import oom_kill_count
@@ -97,6 +98,34 @@ def _describe_exit(returncode: int) -> tuple[str, int | None, str | None, str]:
     return "crashed", None, None, f"exited with code {returncode}"
 
 
+class SettleWatcher:
+    """--until-decided: looks at the child's readings now and then and asks it to stop once settled."""
+
+    def __init__(self, config: RunConfig, strategy_dir: Path):
+        self.config = config
+        self.iterations_path = strategy_dir / rundir.ITERATIONS_FILE
+        self.flag = StopFlag(strategy_dir / STOP_FILE, create=True)
+        self.tracker = SettleTracker(config.iterations)
+        self.stop_reason: str | None = None
+        self.next_look_s = 0.0
+
+    def check(self, steps_done: int, now_s: float) -> None:
+        measured = steps_done - self.config.warmup_steps
+        if self.stop_reason or not self.tracker.due(measured) or now_s < self.next_look_s:
+            return
+        started_s = time.monotonic()
+        iterations = rundir.read_csv_tolerant(self.iterations_path, rundir.ITERATION_COLUMNS)
+        look = take_look(iterations, self.config.warmup_steps, self.config.iterations)
+        # A look reads the whole file: never spend more than ~5% of the parent's time on looks.
+        self.next_look_s = time.monotonic() + 20 * (time.monotonic() - started_s)
+        self.stop_reason = self.tracker.record(look, measured)
+        if self.stop_reason:
+            self.flag.request_stop()
+
+    def close(self) -> None:
+        self.flag.close()
+
+
 class StrategyRun:
     """One child: spawn, sample, watch for faults, reap, write status.json."""
 
@@ -117,6 +146,21 @@ class StrategyRun:
         self.parent_error: str | None = None
         self.memory_cgroup: MemoryCgroup | None = None
         self.memory_limit_method: str | None = None
+        self.settle: SettleWatcher | None = None
+        self.announced_longest = False
+
+    def _announce_longest(self, steps_done: int, rate: float | None) -> None:
+        """Once the first steps give a pace: how long this strategy takes at most."""
+        config = self.config
+        if self.announced_longest or not rate or steps_done < min(config.warmup_steps + 3, 10):
+            return
+        self.announced_longest = True
+        longest_s = (config.warmup_steps + config.iterations - steps_done) / rate
+        if config.duration_s is not None:
+            longest_s = min(longest_s, config.duration_s)
+        early = "; stops earlier once its verdict is settled" if config.until_decided else ""
+        self.display.message(f"leakhunt: {self.spec.name}: at most {fmt_duration(longest_s)} more "
+                             f"({config.iterations} iterations at {rate:.3g}/s){early}")
 
     def run(self) -> dict[str, Any]:
         config = self.config
@@ -135,6 +179,7 @@ class StrategyRun:
         task_path = strategy_dir / "task.json"
         rundir.write_json_atomic(task_path, task.to_json())
         progress = ProgressFile(strategy_dir / PROGRESS_FILE, create=True)
+        self.settle = SettleWatcher(config, strategy_dir) if config.until_decided else None
         samples = rundir.CsvAppender(strategy_dir / rundir.SAMPLES_FILE, rundir.SAMPLE_COLUMNS)
         log_handle = open(strategy_dir / "child.log", "wb")
         total_steps = config.warmup_steps + config.iterations
@@ -176,6 +221,8 @@ class StrategyRun:
             steps_done = max(steps_done, final_steps)
             samples.close()
             progress.close()
+            if self.settle is not None:
+                self.settle.close()
             log_handle.close()
             oom_kills_after = oom_kill_count(os.getpid())
             if self.memory_cgroup is not None:
@@ -244,6 +291,9 @@ class StrategyRun:
                 rate = (rate_window[-1][1] - rate_window[0][1]) / (rate_window[-1][0] - rate_window[0][0])
             growth = None if baseline_rss is None or rss_bytes is None else rss_bytes - baseline_rss
             self.display.update(steps_done, rate, rss_bytes, growth)
+            self._announce_longest(steps_done, rate)
+            if self.settle is not None:
+                self.settle.check(steps_done, now_s)
             next_sample_s += interval_s
             sleep_s = next_sample_s - time.monotonic()
             if sleep_s < 0:
@@ -325,6 +375,9 @@ class StrategyRun:
             "cgroup_oom_kills": oom_kills,
             "memory_limit_method": self.memory_limit_method,
         }
+        status["stopped_early"] = bool(self.settle is not None and self.settle.stop_reason and outcome == "completed")
+        status["stop_reason"] = (self.settle.stop_reason if status["stopped_early"]
+                                 else f"ran to {status['iterations_completed']}")
         if fault_text:
             status["fault_traceback"] = fault_text[-4000:]
         return status
@@ -449,9 +502,12 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
         slope_text = "-" if slope is None else f"{slope:+.0f} B/iter"
         ci_text = "" if None in ci else f" [{ci[0]:+.0f}, {ci[1]:+.0f}]"
         p50 = latency.get("p50")
+        iterations_text = f"{entry.get('iterations_completed', 0)} iterations"
+        if entry.get("stopped_early"):
+            iterations_text = f"stopped at {entry.get('iterations_completed', 0)}: settled"
         lines.append(
             f"  {entry.get('verdict', '?'):<12} {entry.get('name')}: {slope_text}{ci_text}, "
-            f"{entry.get('iterations_completed', 0)} iterations, "
+            f"{iterations_text}, "
             f"p50 {'-' if p50 is None else f'{p50:.1f} ms'}"
             + (f" (roughly {entry['more_iterations_needed']} more iterations would decide)"
                if entry.get("verdict") == "inconclusive" and entry.get("more_iterations_needed") else "")

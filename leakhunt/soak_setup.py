@@ -68,7 +68,7 @@ def builtin_specs(strategies: Sequence[str], preset: str | None, model: str | No
 def build_run_config(*, workloads, labels, strategies, preset, model, batches, resizes, gpu_memories, device,
                      images, seed, iterations, duration, warmup, out, force, sample_interval, signal_every,
                      fail_on_leak, leak_threshold, iteration_timeout, memory_limit, redact_paths, show_progress,
-                     command_line) -> RunConfig:
+                     command_line, until_decided: bool = False) -> RunConfig:
     from leakhunt.runner import default_out_dir
 
     iterations_count = options.parse_positive_int(iterations, "--iterations")
@@ -119,6 +119,7 @@ def build_run_config(*, workloads, labels, strategies, preset, model, batches, r
         memory_limit_bytes=memory_limit_bytes,
         redact_paths=redact_paths,
         show_progress=show_progress,
+        until_decided=until_decided,
         command_line=tuple(command_line),
         notes=tuple(notes),
     )

@@ -24,7 +24,7 @@ def engine_run(tmp_path_factory):
         "--workload", f"{FAULTS}:sigkill_at_300",
         "--workload", f"{FAULTS}:raise_at_50",
         "--workload", f"{FAULTS}:object_form",
-        "--iterations", "2000", "--warmup", "20", "--out", str(out), "--no-progress",
+        "--iterations", "2000", "--warmup", "20", "--out", str(out), "--no-progress", "--exact",
     )
     summary = json.loads((out / "summary.json").read_text())
     by_name = {entry["name"]: entry for entry in summary["strategies"]}

@@ -178,3 +178,20 @@ def test_the_documented_table_matches_the_code():
     documented = [tuple(cell.strip().strip("`") for cell in line.split("|")[2:4])
                   for line in doc.splitlines() if line.startswith("| ") and line.split("|")[1].strip().isdigit()]
     assert documented == [(rule.pattern, rule.verdict) for rule in RULES]
+
+
+def test_a_bounded_sawtooth_under_the_rss_floor_is_a_plateau_through_the_heap():
+    rss = judge(*child_rss(lambda x: 0 * x, iterations=3000, every=3))
+    x = np.arange(0, 3000, 3).astype(float)
+    heap = judge(x, 50 * MIB + 4096 * (x % 300), HEAP_KIND)
+    assert (heap.verdict, heap.pattern) == ("plateau", "sawtooth")
+    verdict = strategy_verdict("completed", {"rss": rss, "heap": heap})
+    assert (verdict.verdict, verdict.deciding_series) == ("plateau", "heap")
+
+
+def test_a_finer_series_warmup_or_noise_does_not_override_flat_rss():
+    rss = judge(*child_rss(lambda x: 0 * x, iterations=3000, every=3))
+    x = np.arange(0, 3000, 3).astype(float)
+    noisy_heap = judge(x, 50 * MIB + np.random.default_rng(0).normal(0, 300 * 1024, len(x)), HEAP_KIND)
+    assert noisy_heap.verdict != "leak"
+    assert strategy_verdict("completed", {"rss": rss, "heap": noisy_heap}).verdict == "flat"

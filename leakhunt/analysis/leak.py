@@ -15,7 +15,7 @@ import numpy as np
 from scipy.ndimage import grey_closing, median_filter
 import pandas as pd
 
-from leakhunt.analysis.robust import SlopeFit, clean_xy, median_bin, robust_sigma, theil_sen
+from leakhunt.analysis.robust import CONFIDENCE_LEVEL, SlopeFit, clean_xy, median_bin, robust_sigma, theil_sen
 
 PAGE_BYTES = 4096  # RSS moves in whole pages; nothing finer is measurable
 # Allocators take memory from the OS in chunks (glibc heap top and mmap threshold up to 32 MiB, Python
@@ -196,9 +196,10 @@ def _edge_level(y: np.ndarray, last: bool) -> float:
     return float(np.median(part))
 
 
-def _segment_fit(x: np.ndarray, y: np.ndarray, low: float, high: float) -> SlopeFit | None:
+def _segment_fit(x: np.ndarray, y: np.ndarray, low: float, high: float,
+                 confidence: float = CONFIDENCE_LEVEL) -> SlopeFit | None:
     keep = (x >= low) & (x <= high)
-    return theil_sen(x[keep], y[keep])
+    return theil_sen(x[keep], y[keep], confidence=confidence)
 
 
 @dataclass(frozen=True)
@@ -290,9 +291,12 @@ def count_releases(levels: tuple[float, ...] | np.ndarray, min_drop_bytes: float
     return count
 
 
-def estimate_growth(series: str, x, y, detect_warmup: bool = True,
-                    kind: SeriesKind = PARENT_KIND) -> GrowthEstimate | None:
-    """Measure the growth of one series; None when it has no measured points at all."""
+def estimate_growth(series: str, x, y, detect_warmup: bool = True, kind: SeriesKind = PARENT_KIND,
+                    confidence: float = CONFIDENCE_LEVEL) -> GrowthEstimate | None:
+    """Measure the growth of one series; None when it has no measured points at all.
+
+    `confidence` sets the level of every slope interval (stricter at a sequential design's interim looks).
+    """
     x, y = clean_xy(x, y)
     if len(x) == 0:
         return None
@@ -301,10 +305,10 @@ def estimate_growth(series: str, x, y, detect_warmup: bool = True,
     jx, jy = x[judged], y[judged]
     first, last = float(jx[0]), float(jx[-1])
     span = last - first
-    fit = theil_sen(jx, jy)
+    fit = theil_sen(jx, jy, confidence=confidence)
     segment = span * SEGMENT_FRACTION
-    early_fit = _segment_fit(jx, jy, first, first + segment) if span > 0 else None
-    recent_fit = _segment_fit(jx, jy, last - segment, last) if span > 0 else None
+    early_fit = _segment_fit(jx, jy, first, first + segment, confidence) if span > 0 else None
+    recent_fit = _segment_fit(jx, jy, last - segment, last, confidence) if span > 0 else None
     if fit is not None:
         residuals = jy - (fit.intercept + fit.slope * jx)
     else:
@@ -316,8 +320,8 @@ def estimate_growth(series: str, x, y, detect_warmup: bool = True,
     step_iteration = None
     if shape.step_index is not None:
         step_iteration = int(jx[shape.step_index])
-        before_fit = theil_sen(jx[:shape.step_index], jy[:shape.step_index])
-        after_fit = theil_sen(jx[shape.step_index:], jy[shape.step_index:])
+        before_fit = theil_sen(jx[:shape.step_index], jy[:shape.step_index], confidence=confidence)
+        after_fit = theil_sen(jx[shape.step_index:], jy[shape.step_index:], confidence=confidence)
     start_level = _edge_level(jy, last=False)
     end_level = _edge_level(jy, last=True)
     return GrowthEstimate(

@@ -176,8 +176,10 @@ def _pairwise_slopes(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return dy[distinct] / dx[distinct]
 
 
-def theil_sen(x: np.ndarray, y: np.ndarray, max_points: int = SLOPE_MAX_POINTS) -> SlopeFit | None:
-    """Theil-Sen slope with a 95% interval; None when x has too few distinct values to fit a line."""
+def theil_sen(x: np.ndarray, y: np.ndarray, max_points: int = SLOPE_MAX_POINTS,
+              confidence: float = CONFIDENCE_LEVEL) -> SlopeFit | None:
+    """Theil-Sen slope with a `confidence` interval (95% by default); None when x has too few distinct
+    values to fit a line. A stricter level serves interim looks of a sequential design (analysis/settle.py)."""
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     if len(x) < SLOPE_MIN_POINTS or np.unique(x).size < 2:
@@ -200,14 +202,14 @@ def theil_sen(x: np.ndarray, y: np.ndarray, max_points: int = SLOPE_MAX_POINTS) 
     # z * sqrt(var(S)), with var(S) inflated for serial correlation of the detrended series.
     inflation = serial_variance_inflation(y - slope * x)
     effective_points = len(x) / inflation
-    quantile = _Z_TWO_SIDED
+    quantile = _Z_TWO_SIDED if confidence == CONFIDENCE_LEVEL else float(special.ndtri(0.5 + confidence / 2))
     if inflation > 1.0:
         # var(S) of independent points is known exactly, so the normal quantile is right for them; an
         # inflation estimated from the data is itself uncertain, most so with few effective points,
         # hence Student's t on the effective points (as in Santer et al. 2000 for serially correlated
         # trends).
         freedom = max(effective_points - FITTED_PARAMETERS, MIN_DEGREES_OF_FREEDOM)
-        quantile = float(special.stdtrit(freedom, 0.5 + CONFIDENCE_LEVEL / 2))
+        quantile = float(special.stdtrit(freedom, 0.5 + confidence / 2))
     half_width_ranks = quantile * np.sqrt(kendall_s_variance(x, y) * inflation)
     count = slopes.size
     low_index = int(np.clip(np.round((count - half_width_ranks) / 2) - 1, 0, count - 1))

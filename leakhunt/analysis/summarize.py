@@ -15,8 +15,8 @@ import pandas as pd
 
 from leakhunt.analysis.hints import CounterGrowth, Hint, counter_growth, find_hints
 from leakhunt.analysis.latency import ITERATIONS_PER_DRIFT_UNIT, LatencyStats, latency_stats, measured_latency
-from leakhunt.analysis.leak import (HEAP_KIND, PY_BLOCKS_KIND, RSS_KIND, TF_ALLOCATOR_KIND, GrowthEstimate,
-                                   estimate_growth, iteration_series, memory_series)
+from leakhunt.analysis.leak import GrowthEstimate, estimate_growth, iteration_series, memory_series
+from leakhunt.analysis.settle import SETTLE_SERIES
 from leakhunt.analysis.projection import Exhaustion, project_exhaustion
 from leakhunt.analysis.verdict import (MIN_JUDGED_ITERATIONS, MIN_JUDGED_SAMPLES, MemoryJudgement, Verdict,
                                       judge_growth, round_up_roughly, strategy_verdict)
@@ -28,10 +28,10 @@ SUMMARY_FORMAT_VERSION = 1
 # (or a child that died before its first reading) fall back to the parent's samples for it.
 SAMPLED_SERIES = {"rss_parent": "rss_bytes", "uss": "uss_bytes", "gpu_process": "gpu_process_bytes",
                   "gpu_used": "gpu_used_bytes"}
-CHILD_SERIES = {"rss": ("rss_bytes", RSS_KIND), "heap": ("heap_bytes", HEAP_KIND),
-                "py_blocks": ("py_blocks", PY_BLOCKS_KIND), "tf_current": ("tf_current_bytes", TF_ALLOCATOR_KIND)}
+CHILD_SERIES = SETTLE_SERIES  # the child's iteration-aligned series: the same ones settle a verdict
 COUNTERS = ("graph_ops", "tracing_count", "gc_objects")
-RUN_CONFIG_FIELDS = ("iterations", "duration_s", "warmup_steps", "sample_interval_s", "signal_every_steps",
+RUN_CONFIG_FIELDS = ("iterations", "until_decided", "duration_s", "warmup_steps", "sample_interval_s",
+                     "signal_every_steps",
                      "fail_on_leak", "leak_threshold_bytes_per_iter", "iteration_timeout_s", "memory_limit_bytes")
 
 
@@ -308,6 +308,11 @@ def _drift_fields(latency: LatencyStats) -> dict[str, Any]:
     }
 
 
+def _verdict_covers(iterations_completed: int, stopped_early: bool) -> str:
+    covers = f"iterations 0..{max(iterations_completed - 1, 0)}"
+    return covers + (", assuming the behaviour seen continues" if stopped_early else "")
+
+
 def strategy_summary(analysis: StrategyAnalysis) -> dict[str, Any]:
     """The summary.json entry of one strategy (field order is part of the format)."""
     status, spec, error = analysis.status, analysis.spec, analysis.error
@@ -384,6 +389,9 @@ def strategy_summary(analysis: StrategyAnalysis) -> dict[str, Any]:
                   "tf_version": analysis.child_info.get("tf_version"),
                   "notes": analysis.child_info.get("notes") or []},
         "wall_time_s": status.get("wall_time_s"),
+        "stopped_early": bool(status.get("stopped_early", False)),
+        "stop_reason": status.get("stop_reason") or f"ran to {analysis.iterations_completed}",
+        "verdict_covers": _verdict_covers(analysis.iterations_completed, bool(status.get("stopped_early", False))),
     }
     return entry
 

@@ -53,6 +53,8 @@ CI_SHRINK_EXPONENT = 1.5
 # iteration-aligned RSS, else the parent's samples) is the primary series for every other verdict.
 JUDGED_SERIES = ("rss", "heap", "py_blocks", "gpu_process", "tf_current")
 OUTCOME_VERDICT = {"failed": "failed", "crashed": "crashed", "hung": "crashed"}
+# When RSS is flat, these (verdict, pattern) of a finer series (C heap, Python blocks, ...) decide instead.
+FINER_SERIES_OVERRIDES = (("plateau", "sawtooth"), ("inconclusive", "unclear-end"))
 
 
 @dataclass(frozen=True)
@@ -318,6 +320,13 @@ def strategy_verdict(outcome: str, judgements: dict[str, MemoryJudgement]) -> Ve
     deciding = next((name for name in present if judgements[name].verdict == "leak"), None)
     if deciding is None and present:
         deciding = present[0]
+        if judgements[deciding].verdict == "flat":
+            # RSS moves in pages and arenas; a finer series can see what hides under its floor: a bounded
+            # sawtooth (releases are positive evidence: plateau), or growth above its own floor whose end is
+            # unclear (flat would hide it: inconclusive). A finer series' warm-up or noise does not count.
+            finer = next((name for name in present[1:] if (judgements[name].verdict, judgements[name].pattern)
+                          in FINER_SERIES_OVERRIDES), None)
+            deciding = finer or deciding
     if deciding is None:
         memory = judgements.get("rss") or MemoryJudgement("inconclusive", "no-data", "no memory readings", None)
     else:

@@ -93,3 +93,11 @@ def environment_line(environment: dict[str, Any]) -> str:
     if environment.get("cuda"):
         parts.append(f"CUDA {environment['cuda']}")
     return "; ".join(parts)
+
+
+def iterations_text(entry: dict[str, Any]) -> str:
+    """'5,000' for a full run; 'stopped at 212 of 5,000: settled' for one stopped by --until-decided."""
+    done = fmt_count(entry.get("iterations_completed"))
+    if not entry.get("stopped_early"):
+        return done
+    return f"stopped at {done}: settled"

@@ -9,7 +9,7 @@ from typing import Any
 
 import jinja2
 
-from leakhunt.report.formatting import (MISSING, environment_line, fmt_bytes, fmt_count, fmt_duration, is_number,
+from leakhunt.report.formatting import (MISSING, environment_line, fmt_bytes, fmt_count, fmt_duration, is_number, iterations_text,
                                         fmt_interval, fmt_ms, fmt_number, fmt_rate, fmt_slope_with_ci)
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -91,7 +91,9 @@ def strategy_view(entry: dict[str, Any], plot: str | None) -> dict[str, Any]:
         "images_per_s": fmt_number(entry.get("images_per_s")),
         "peak_rss": fmt_bytes(entry.get("peak_rss_bytes")),
         "peak_gpu": fmt_bytes(entry.get("peak_gpu_bytes")),
-        "iterations": fmt_count(entry.get("iterations_completed")),
+        "iterations": iterations_text(entry),
+        "stop_line": (f"{entry.get('stop_reason')}; the verdict covers {entry.get('verdict_covers')}."
+                      if entry.get("stopped_early") else ""),
         "warmup_end": fmt_count(entry.get("warmup_end_iteration")),
         "drift": _drift_text(entry),
         "drift_significant": bool(entry.get("latency_drift_significant")),

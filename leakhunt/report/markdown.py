@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from leakhunt.report.formatting import (environment_line, fmt_bytes, fmt_count, fmt_ms, fmt_number,
-                                        fmt_slope_with_ci)
+                                        fmt_slope_with_ci, iterations_text)
 
 
 def md_escape(text: Any) -> str:
@@ -56,13 +56,16 @@ def render_markdown(summary: dict[str, Any]) -> str:
             md_escape(fmt_number(entry.get("images_per_s"))),
             md_escape(fmt_bytes(entry.get("peak_rss_bytes"))),
             md_escape(fmt_bytes(entry.get("peak_gpu_bytes"))),
-            md_escape(fmt_count(entry.get("iterations_completed"))),
+            md_escape(iterations_text(entry)),
         ]) + " |")
     lines.append("")
     details = []
     for entry in strategies:
         name = md_escape(entry.get("name"))
         details.append(f"- **{name}**: {md_escape(entry.get('verdict_reason'))}")
+        if entry.get("stopped_early"):
+            details.append(f"  - {md_escape(entry.get('stop_reason'))}; the verdict covers "
+                           f"{md_escape(entry.get('verdict_covers'))}")
         if entry.get("verdict") in ("crashed", "failed"):
             details.append(f"  - {md_escape(entry.get('outcome'))}: {md_escape(entry.get('description'))}")
             if entry.get("error_text"):

@@ -19,6 +19,7 @@ MIN_READINGS_PER_RUN = 400
 MAX_STEPS_PER_READING = 100_000
 # The first readings (and warm-up) calibrate the cost; K is re-chosen at every reading from running means.
 _SMOOTHING = 0.2
+_COST_CREEP = 0.05
 
 
 class ReadingSchedule:
@@ -40,7 +41,13 @@ class ReadingSchedule:
         """Record what the reading at `step` cost and how long the steps since the last one took."""
         if self.fixed_every:
             return step + self.fixed_every
-        self._reading_cost_s = self._smooth(self._reading_cost_s, max(reading_cost_s, 0.0))
+        # The typical cost, not the mean: the first readings (cold caches, imports) cost 10x the later ones,
+        # so a lower reading is taken at once and a higher one only creeps in.
+        cost_s = max(reading_cost_s, 0.0)
+        if self._reading_cost_s is None or cost_s < self._reading_cost_s:
+            self._reading_cost_s = cost_s
+        else:
+            self._reading_cost_s += _COST_CREEP * (cost_s - self._reading_cost_s)
         if steps_since_last > 0 and loop_s_since_last > 0:
             self._step_s = self._smooth(self._step_s, loop_s_since_last / steps_since_last)
         if self._step_s:

@@ -50,3 +50,42 @@ def bounded_cache():
             cache.clear()
 
     return step
+
+
+def paced_leak_16k():
+    """16 KiB kept per ~1 ms step: a strong leak the parent can watch settle."""
+    import time
+
+    kept = []
+
+    def step():
+        kept.append(bytearray(16 * 1024))
+        time.sleep(0.001)
+
+    return step
+
+
+def paced_flat():
+    """Allocate and free per ~1 ms step: flat."""
+    import time
+
+    def step():
+        scratch = bytearray(64 * 1024)
+        del scratch
+        time.sleep(0.001)
+
+    return step
+
+
+def raise_at_300():
+    import time
+
+    count = {"steps": 0}
+
+    def step():
+        count["steps"] += 1
+        if count["steps"] > 300:
+            raise ValueError("boom at 300")
+        time.sleep(0.001)
+
+    return step

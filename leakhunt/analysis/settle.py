@@ -1,0 +1,128 @@
+"""When a strategy's verdict is settled: a sequential design for `--until-decided`.
+
+While the child runs, the parent looks at its iteration-aligned readings now and then (iterations grow
+by LOOK_GROWTH between looks) and asks whether running on to the maximum would, with high probability,
+not change the verdict. Many looks at a growing sample inflate false findings, so every interim look
+judges with Haybittle-Peto's stricter interval (INTERIM_CONFIDENCE, 99.9%) instead of 95%, and a verdict
+must hold at CONSECUTIVE_LOOKS looks in a row. The verdict that is finally reported is then computed as
+always (95%) on the iterations that ran: a leak seen at 99.9% is a leak at 95%.
+
+Settled means, per verdict:
+- leak: a leak (linear, slowing or a rising sawtooth) in any series at 99.9%, at two looks in a row;
+- flat: every series the child reads is flat, and even the upper end of its 99.9% interval, held for
+  every iteration up to the maximum, would stay below that series' growth floor of the full run;
+- plateau (a bounded sawtooth): at least SAWTOOTH_SETTLE_RELEASES releases, at two looks in a row;
+- plateau (growth that stopped, or one step): the same projection as flat, on the part after the climb;
+- inconclusive: never settled, the run goes on.
+Never before MIN_ITERATIONS_BEFORE_STOP measured iterations and MIN_READINGS_BEFORE_STOP readings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from leakhunt.analysis.leak import (HEAP_KIND, PY_BLOCKS_KIND, RSS_KIND, TF_ALLOCATOR_KIND, GrowthEstimate,
+                                   estimate_growth, iteration_series)
+from leakhunt.analysis.verdict import (SAWTOOTH_MIN_RELEASES, MemoryJudgement, facts_of, judge_growth,
+                                       strategy_verdict)
+
+# Haybittle-Peto: interim looks at p < 0.001 leave the final analysis's 5% level practically untouched.
+INTERIM_CONFIDENCE = 0.999
+# A verdict must be seen at this many looks in a row (one look can catch a lucky stretch).
+CONSECUTIVE_LOOKS = 2
+# The minimum run length: twice what any verdict needs at all, and enough readings for shape checks.
+MIN_ITERATIONS_BEFORE_STOP = 100
+MIN_READINGS_BEFORE_STOP = 50
+# Looks are spaced geometrically: the next one once the measured iterations grew by this factor.
+LOOK_GROWTH = 1.25
+# A bounded sawtooth is settled after one tooth more than a rising one needs to be called a leak.
+SAWTOOTH_SETTLE_RELEASES = SAWTOOTH_MIN_RELEASES + 1
+LEAK_PATTERNS = ("linear", "slowing", "sawtooth-rising")
+# The series the child reads (iterations.csv columns); the settle decision needs them all.
+SETTLE_SERIES = {"rss": ("rss_bytes", RSS_KIND), "heap": ("heap_bytes", HEAP_KIND),
+                 "py_blocks": ("py_blocks", PY_BLOCKS_KIND), "tf_current": ("tf_current_bytes", TF_ALLOCATOR_KIND)}
+
+
+@dataclass(frozen=True)
+class Look:
+    """What one interim look saw, and which settled verdict it supports (None: not settled)."""
+
+    measured_iterations: int
+    verdict: str
+    pattern: str
+    deciding_series: str | None
+    settles: str | None  # "leak", "flat", "plateau" or None
+    why: str
+
+
+def _stays_below_floor(estimate: GrowthEstimate, slope_upper: float, max_span_iterations: float) -> bool:
+    """Held for the whole maximum run, does the slope's upper bound stay under the series' growth floor?"""
+    return max(slope_upper, 0.0) * max_span_iterations < estimate.growth_floor
+
+
+def _plateau_settles(estimate: GrowthEstimate, judgement: MemoryJudgement, max_span: float) -> bool:
+    if judgement.pattern == "sawtooth":
+        return facts_of(estimate).releases >= SAWTOOTH_SETTLE_RELEASES
+    after = estimate.recent_fit if judgement.pattern == "stopped" else estimate.after_step_fit
+    return after is not None and _stays_below_floor(estimate, after.ci_high, max_span)
+
+
+def take_look(iterations: pd.DataFrame, warmup_steps: int, max_iterations: int) -> Look | None:
+    """Judge the readings so far at the interim level; None before the minimum run length."""
+    estimates: dict[str, GrowthEstimate] = {}
+    for series, (column, kind) in SETTLE_SERIES.items():
+        x, y = iteration_series(iterations, column, warmup_steps)
+        estimate = estimate_growth(series, x, y, kind=kind, confidence=INTERIM_CONFIDENCE)
+        if estimate is not None:
+            estimates[series] = estimate
+    rss = estimates.get("rss")
+    if rss is None or rss.last_iteration < MIN_ITERATIONS_BEFORE_STOP or rss.samples_judged < MIN_READINGS_BEFORE_STOP:
+        return None
+    judgements = {series: judge_growth(estimate) for series, estimate in estimates.items()}
+    verdict = strategy_verdict("completed", judgements)
+    measured = rss.last_iteration + 1
+    settles, why = None, f"{verdict.verdict} ({verdict.pattern}) is not settled yet"
+    if verdict.verdict == "leak" and verdict.pattern in LEAK_PATTERNS:
+        settles, why = "leak", f"leak ({verdict.deciding_series}: {verdict.pattern}) at the 99.9% level"
+    elif verdict.verdict == "flat":
+        open_series = [series for series, estimate in estimates.items()
+                       if estimate.fit is None or judgements[series].verdict != "flat"
+                       or not _stays_below_floor(estimate, estimate.fit.ci_high,
+                                                 max_iterations - estimate.first_iteration)]
+        if not open_series:
+            settles, why = "flat", "flat: every series' 99.9% upper bound stays below its floor up to the maximum"
+        else:
+            why = f"flat so far, but {', '.join(open_series)} could still reach the floor by the maximum"
+    elif verdict.verdict == "plateau" and verdict.deciding_series == "rss":
+        others_bounded = all(judgements[series].verdict != "leak" for series in judgements)
+        if others_bounded and _plateau_settles(rss, judgements["rss"], max_iterations - rss.first_iteration):
+            settles, why = "plateau", f"plateau ({verdict.pattern}) that stays bounded up to the maximum"
+    return Look(measured, verdict.verdict, verdict.pattern, verdict.deciding_series, settles, why)
+
+
+class SettleTracker:
+    """Keeps the looks of one strategy and says when (and why) it may stop."""
+
+    def __init__(self, max_iterations: int):
+        self.max_iterations = max_iterations
+        self.looks: list[Look] = []
+        self.next_look_iterations = MIN_ITERATIONS_BEFORE_STOP
+
+    def due(self, measured_iterations: int) -> bool:
+        return measured_iterations >= self.next_look_iterations
+
+    def record(self, look: Look | None, measured_iterations: int) -> str | None:
+        """Add a look; returns the stop reason once the same settled verdict held CONSECUTIVE_LOOKS times."""
+        self.next_look_iterations = max(int(measured_iterations * LOOK_GROWTH), measured_iterations + 1)
+        if look is None:
+            return None
+        self.looks.append(look)
+        recent = self.looks[-CONSECUTIVE_LOOKS:]
+        if len(recent) < CONSECUTIVE_LOOKS or recent[-1].settles is None:
+            return None
+        if any(earlier.settles != recent[-1].settles for earlier in recent):
+            return None
+        return (f"settled after {look.measured_iterations} of {self.max_iterations} iterations: {look.why} "
+                f"({CONSECUTIVE_LOOKS} looks in a row)")
