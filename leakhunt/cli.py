@@ -89,14 +89,14 @@ def soak(
         "are then the maximum), or run exactly --iterations.")] = True,
 ) -> None:
     """Run each strategy in its own child process, sample its memory, judge it, and write a report."""
-    from leakhunt.soak_setup import build_run_config
+    from leakhunt.api import soak as run_soak
 
     with cli_errors():
-        config = build_run_config(
-            workloads=workload or [], labels=label or [], strategies=strategy or [], preset=preset, model=model,
-            batches=batch or [], resizes=resize or [], gpu_memories=gpu_memory or [], device=device,
-            images=images, seed=seed, iterations=iterations, duration=duration, warmup=warmup, out=out,
-            force=force, sample_interval=sample_interval, signal_every=signal_every, fail_on_leak=fail_on_leak,
+        result = run_soak(
+            *(workload or []), strategies=strategy or [], iterations=iterations, out=out, labels=label or [],
+            preset=preset, model=model, batches=batch or [], resizes=resize or [], gpu_memories=gpu_memory or [],
+            device=device, images=images, seed=seed, duration=duration, warmup=warmup, force=force,
+            sample_interval=sample_interval, signal_every=signal_every, fail_on_leak=fail_on_leak,
             leak_threshold=leak_threshold, iteration_timeout=iteration_timeout, memory_limit=memory_limit,
             redact_paths=redact_paths, show_progress=progress, until_decided=until_decided,
             # argv[0] is a path to the script or to __main__.py; the user typed `leakhunt`.
@@ -104,7 +104,6 @@ def soak(
         )
         from leakhunt import runner
 
-        result = runner.run(config)
         for line in runner.summary_lines(result.summary):
             typer.echo(line)
         typer.echo(f"leakhunt: report {result.run_dir / 'report.html'}")

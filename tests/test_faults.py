@@ -133,7 +133,7 @@ def test_hard_killed_parent_leaves_no_orphan_and_report_rebuilds(tmp_path):
     out = tmp_path / "run"
     parent = subprocess.Popen(
         [sys.executable, "-m", "leakhunt", "soak", "--workload", f"{FAULTS}:leak_16k", "--iterations", "1000000",
-         "--out", str(out), "--no-progress"],
+         "--out", str(out), "--no-progress", "--exact"],
         cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     child_info = out / "strategies" / "00-faults-leak_16k" / "child.json"

@@ -8,7 +8,8 @@ must hold at CONSECUTIVE_LOOKS looks in a row. The verdict that is finally repor
 always (95%) on the iterations that ran: a leak seen at 99.9% is a leak at 95%.
 
 Settled means, per verdict:
-- leak: a leak (linear, slowing or a rising sawtooth) in any series at 99.9%, at two looks in a row;
+- leak: a steady leak (linear or a rising sawtooth; a slowing climb may be a warm-up) in any series at
+  99.9%, at two looks in a row, decided by the same series at rates within 25% of each other;
 - flat: every series the child reads is flat, and even the upper end of its 99.9% interval, held for
   every iteration up to the maximum, would stay below that series' growth floor of the full run;
 - plateau (a bounded sawtooth): at least SAWTOOTH_SETTLE_RELEASES releases, at two looks in a row;
@@ -39,7 +40,12 @@ MIN_READINGS_BEFORE_STOP = 50
 LOOK_GROWTH = 1.25
 # A bounded sawtooth is settled after one tooth more than a rising one needs to be called a leak.
 SAWTOOTH_SETTLE_RELEASES = SAWTOOTH_MIN_RELEASES + 1
-LEAK_PATTERNS = ("linear", "slowing", "sawtooth-rising")
+# A "slowing" climb may be a warm-up still settling (a Keras model's first few hundred calls grow Python's
+# blocks, then stop): it never settles a leak; only a steady climb does.
+LEAK_PATTERNS = ("linear", "sawtooth-rising")
+# ...and its rate must be steady between the looks: a warm-up's rate falls as the window grows, a leak's
+# does not. The later look's slope must be within this factor of the earlier one's.
+LEAK_RATE_STABILITY = 1.25
 # The series the child reads (iterations.csv columns); the settle decision needs them all.
 SETTLE_SERIES = {"rss": ("rss_bytes", RSS_KIND), "heap": ("heap_bytes", HEAP_KIND),
                  "py_blocks": ("py_blocks", PY_BLOCKS_KIND), "tf_current": ("tf_current_bytes", TF_ALLOCATOR_KIND)}
@@ -55,6 +61,7 @@ class Look:
     deciding_series: str | None
     settles: str | None  # "leak", "flat", "plateau" or None
     why: str
+    deciding_slope_per_iter: float | None = None
 
 
 def _stays_below_floor(estimate: GrowthEstimate, slope_upper: float, max_span_iterations: float) -> bool:
@@ -99,7 +106,18 @@ def take_look(iterations: pd.DataFrame, warmup_steps: int, max_iterations: int) 
         others_bounded = all(judgements[series].verdict != "leak" for series in judgements)
         if others_bounded and _plateau_settles(rss, judgements["rss"], max_iterations - rss.first_iteration):
             settles, why = "plateau", f"plateau ({verdict.pattern}) that stays bounded up to the maximum"
-    return Look(measured, verdict.verdict, verdict.pattern, verdict.deciding_series, settles, why)
+    deciding = estimates.get(verdict.deciding_series or "")
+    slope = None if deciding is None or deciding.fit is None else deciding.fit.slope
+    return Look(measured, verdict.verdict, verdict.pattern, verdict.deciding_series, settles, why, slope)
+
+
+def _steady_rate(looks: list[Look]) -> bool:
+    """The same series decided every look, at rates within LEAK_RATE_STABILITY of each other."""
+    series = {look.deciding_series for look in looks}
+    slopes = [look.deciding_slope_per_iter for look in looks]
+    if len(series) != 1 or any(slope is None or slope <= 0 for slope in slopes):
+        return False
+    return max(slopes) / min(slopes) <= LEAK_RATE_STABILITY
 
 
 class SettleTracker:
@@ -123,6 +141,8 @@ class SettleTracker:
         if len(recent) < CONSECUTIVE_LOOKS or recent[-1].settles is None:
             return None
         if any(earlier.settles != recent[-1].settles for earlier in recent):
+            return None
+        if recent[-1].settles == "leak" and not _steady_rate(recent):
             return None
         return (f"settled after {look.measured_iterations} of {self.max_iterations} iterations: {look.why} "
                 f"({CONSECUTIVE_LOOKS} looks in a row)")
