@@ -173,6 +173,21 @@ def list_strategies() -> None:
             typer.echo("")
 
 
+@app.command()
+def doctor(
+    json_output: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+    gpu_probe: Annotated[bool, typer.Option(
+        help="Start a short TensorFlow child that allocates on the GPU to test NVML attribution.")] = True,
+) -> None:
+    """What this machine can measure before a long soak: versions, GPUs (TF vs NVML), per-process GPU
+    attribution, allocator and heap counters, memory cgroups, sampler costs. Exits 0 unless leakhunt is broken."""
+    with cli_errors():
+        from leakhunt.doctor import render_json, render_table, run_doctor
+
+        findings = run_doctor(check_gpu=gpu_probe)
+        typer.echo(render_json(findings) if json_output else render_table(findings))
+
+
 def _mount_model_commands() -> None:
     try:
         from leakhunt.cli_model import model_app

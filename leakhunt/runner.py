@@ -208,6 +208,8 @@ class StrategyRun:
             self.memory_limit_method = ("parent RSS check" if self.memory_cgroup is None
                                         else self.memory_cgroup.describe())
         steps_done = -1
+        if self.nvml is not None:
+            self.nvml.start_watch(process.pid)
         try:
             steps_done = self._monitor(process, progress, samples, started_wall_s)
         except KeyboardInterrupt:
@@ -375,6 +377,9 @@ class StrategyRun:
             "cgroup_oom_kills": oom_kills,
             "memory_limit_method": self.memory_limit_method,
         }
+        if self.nvml is not None:
+            # Whether the zeros in gpu_process_bytes mean "no GPU memory" or "NVML cannot tell" (containers).
+            status["gpu_process_attribution"] = self.nvml.attribution()
         status["stopped_early"] = bool(self.settle is not None and self.settle.stop_reason and outcome == "completed")
         status["stop_reason"] = (self.settle.stop_reason if status["stopped_early"]
                                  else f"ran to {status['iterations_completed']}")

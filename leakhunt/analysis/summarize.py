@@ -18,7 +18,7 @@ from leakhunt.analysis.latency import ITERATIONS_PER_DRIFT_UNIT, LatencyStats, l
 from leakhunt.analysis.leak import GrowthEstimate, estimate_growth, iteration_series, memory_series
 from leakhunt.analysis.settle import SETTLE_SERIES
 from leakhunt.analysis.projection import Exhaustion, project_exhaustion
-from leakhunt.analysis.verdict import (MIN_JUDGED_ITERATIONS, MIN_JUDGED_SAMPLES, MemoryJudgement, Verdict,
+from leakhunt.analysis.verdict import (JUDGED_SERIES, MIN_JUDGED_ITERATIONS, MIN_JUDGED_SAMPLES, MemoryJudgement, Verdict,
                                       judge_growth, round_up_roughly, strategy_verdict)
 from leakhunt.config import DEFAULT_SAMPLE_INTERVAL_S
 
@@ -179,6 +179,11 @@ def analyze_strategy(strategy, meta: dict[str, Any]) -> StrategyAnalysis:
         if estimates["rss_parent"] is not None:
             estimates["rss"] = dataclasses.replace(estimates["rss_parent"], series="rss")
             rss_source = "parent"
+    attribution = str(status.get("gpu_process_attribution", "available"))
+    if attribution.startswith("unavailable"):
+        # NVML could not attribute GPU memory to the child (host PIDs in a container): its zeros are not
+        # data. The device's used memory stands in; it is valid because one strategy has the device alone.
+        estimates["gpu_process"] = None
     judgements = {series: judge_growth(estimate) for series, estimate in estimates.items() if estimate is not None}
     if "rss" not in judgements:
         judgements["rss"] = judge_growth(None)
@@ -190,7 +195,8 @@ def analyze_strategy(strategy, meta: dict[str, Any]) -> StrategyAnalysis:
                             reference_iteration, reference_ms)
     if rss_source == "parent":
         judgements["rss"] = _with_sampler_pace(judgements["rss"], meta, latency, len(latency_values))
-    verdict = strategy_verdict(outcome, judgements)
+    judged_series = JUDGED_SERIES + (("gpu_used",) if attribution.startswith("unavailable") else ())
+    verdict = strategy_verdict(outcome, judgements, judged_series)
     counters = {name: counter_growth(*iteration_series(iterations, name, warmup_steps)) for name in COUNTERS}
 
     peak_rss = _column_max(samples, "rss_bytes")
@@ -362,6 +368,7 @@ def strategy_summary(analysis: StrategyAnalysis) -> dict[str, Any]:
         "deciding_slope_per_iter": _fit_slope(deciding_estimate),
         "deciding_unit": None if deciding_estimate is None else deciding_estimate.unit,
         "rss_source": analysis.rss_source,
+        "gpu_process_attribution": status.get("gpu_process_attribution"),
         "peak_rss_bytes": _int_or_none(analysis.peak_rss_bytes),
         "peak_uss_bytes": _int_or_none(analysis.peak_uss_bytes),
         "peak_gpu_bytes": _int_or_none(analysis.peak_gpu_bytes),

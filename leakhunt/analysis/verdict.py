@@ -309,14 +309,15 @@ SERIES_LABELS = {"heap": "C heap", "py_blocks": "Python blocks", "gpu_process": 
                  "gpu_used": "GPU (device)", "tf_current": "TF allocator", "rss_parent": "RSS (parent samples)"}
 
 
-def strategy_verdict(outcome: str, judgements: dict[str, MemoryJudgement]) -> Verdict:
+def strategy_verdict(outcome: str, judgements: dict[str, MemoryJudgement],
+                     judged_series: tuple[str, ...] = JUDGED_SERIES) -> Verdict:
     """The strategy's verdict: crashed/failed from how the child ended, else what memory says.
 
     Any judged series (RSS, C heap, Python blocks, GPU, TF allocator) that leaks makes the strategy a
     leak (the byte-precise heap sees leaks far below RSS's page-and-arena floor); otherwise the primary
     series (RSS) decides.
     """
-    present = [name for name in JUDGED_SERIES if name in judgements and judgements[name].pattern != "no-data"]
+    present = [name for name in judged_series if name in judgements and judgements[name].pattern != "no-data"]
     deciding = next((name for name in present if judgements[name].verdict == "leak"), None)
     if deciding is None and present:
         deciding = present[0]
