@@ -65,12 +65,15 @@ def _progress(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
+UNTIL_DECIDED = False  # --until-decided: every soak stops each strategy once its verdict is settled
+
+
 def soak(out: Path, specs, iterations: int) -> dict:
     from leakhunt import runner
     from leakhunt.config import RunConfig
 
     result = runner.run(RunConfig(strategies=tuple(specs), out_dir=out, iterations=iterations,
-                                  warmup_steps=WARMUP, show_progress=False))
+                                  warmup_steps=WARMUP, show_progress=False, until_decided=UNTIL_DECIDED))
     if result.interrupted:
         raise KeyboardInterrupt
     return result.summary
@@ -121,7 +124,9 @@ def leak_rows(summary: dict, length: int, repeat: int) -> list[dict]:
                      "verdict": entry["verdict"], "pattern": entry.get("pattern"),
                      "verdict_reason": entry.get("verdict_reason"), "deciding_series": entry.get("deciding_series"),
                      "slope_series": series, "slope": slope,
-                     "slope_error": None if slope is None else slope / int(size) - 1})
+                     "slope_error": None if slope is None else slope / int(size) - 1,
+                     "iterations_used": entry.get("iterations_completed"),
+                     "stopped_early": bool(entry.get("stopped_early"))})
     return rows
 
 
@@ -236,10 +241,17 @@ def main() -> None:
     parser.add_argument("--planting", choices=tuple(LEAK_FACTORIES), default="exact",
                         help="exact: kept memory == nominal size; payload: nominal payload plus headers")
     parser.add_argument("--skip-flats", action="store_true", help="planted leaks only")
+    parser.add_argument("--until-decided", action="store_true",
+                        help="stop each strategy once its verdict is settled (implies --separate-lengths: a "
+                             "stopped run cannot be truncated to a longer length)")
     parser.add_argument("--json", type=Path, help="write every run's row here")
     parser.add_argument("--keep-runs", type=Path, help="keep the run folders here (default: a deleted temp dir)")
     args = parser.parse_args()
     args.lengths = sorted({int(part) for part in args.lengths.split(",") if part.strip()})
+    if args.until_decided:
+        global UNTIL_DECIDED
+        UNTIL_DECIDED = True
+        args.separate_lengths = True
     if args.flat_runs < FLAT_RUNS_MIN:
         _progress(f"note: {args.flat_runs} flat runs, fewer than the {FLAT_RUNS_MIN} the false-leak target needs")
     if args.keep_runs:
@@ -263,6 +275,14 @@ def main() -> None:
           f"{how}): detection rate (verdict == leak) and slope error (measured / planted - 1)")
     print()
     print_leak_table(frame, args.lengths)
+    if args.until_decided:
+        print()
+        print("--until-decided: iterations each planted leak ran before it stopped (median over runs)")
+        print("| planted | kind | max iterations | median iterations run | stopped early |")
+        print("|---:|---|---:|---:|---:|")
+        for (size, kind, length), group in frame.groupby(["bytes_per_iter", "kind", "iterations"]):
+            print(f"| {_size(size)} | {kind} | {length} | {statistics.median(group.iterations_used):.0f} | "
+                  f"{group.stopped_early.mean():.0%} |")
     missed = frame[(frame.iterations == longest) & (frame.verdict != "leak")]
     if not missed.empty:
         print()
