@@ -98,7 +98,8 @@ def test_ctrl_c_stops_and_reaps_the_child_reports_and_exits_130(tmp_path):
     out = tmp_path / "run"
     parent = subprocess.Popen(
         [sys.executable, "-m", "leakhunt", "soak", "--workload", f"{FAULTS}:leak_16k", "--workload",
-         f"{FAULTS}:flat", "--iterations", "1000000", "--warmup", "0", "--out", str(out), "--no-progress"],
+         f"{FAULTS}:flat", "--iterations", "1000000", "--warmup", "0", "--out", str(out), "--no-progress",
+         "--exact"],
         cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         # A suite started as a background job inherits SIGINT ignored, and so would the parent: Python only
         # turns SIGINT into KeyboardInterrupt when it is not ignored at start-up. Give it a terminal's default.

@@ -141,20 +141,22 @@ def test_oom_kill_counter_on_this_machine_is_a_count_or_unknown():
 
 
 def test_status_names_the_oom_killer_when_the_cgroup_counter_rose(tmp_path):
-    spec = StrategySpec(name="x", factory=f"{FAULTS}:flat")
-    config = RunConfig(strategies=(spec,), out_dir=tmp_path, iterations=10)
-    run = StrategyRun(0, 1, spec, config, tmp_path / "s", RssSampler(), None, ProgressDisplay(False))
-    (tmp_path / "s").mkdir()
-    status = run._status(-9, 120, 3.0, oom_kills_before=4, oom_kills_after=5)
-    assert "OOM killer" in status["description"] and status["cgroup_oom_kills"] == 1
-    status = run._status(-9, 120, 3.0, oom_kills_before=4, oom_kills_after=4)
-    assert status["description"] == "killed by SIGKILL (likely out of memory)"
+    from leakhunt.soak.exit_status import Observed, classify
 
+    killed = Observed(returncode=-9, steps_done=120, wall_time_s=3.0, warmup_steps=0, oom_kills=1)
+    status = classify(killed, tmp_path)
+    assert "OOM killer" in status.description and status.cgroup_oom_kills == 1
+    status = classify(Observed(returncode=-9, steps_done=120, wall_time_s=3.0, warmup_steps=0, oom_kills=0), tmp_path)
+    assert status.description == "killed by SIGKILL (likely out of memory)"
+    capped = Observed(returncode=-9, steps_done=120, wall_time_s=3.0, warmup_steps=20, oom_kills=1,
+                      in_own_cgroup=True, memory_limit_bytes=300 * 2**20)
+    status = classify(capped, tmp_path)
+    assert status.memory_limit_hit and "cgroup cap at iteration 100" in status.description
 
 def test_memory_limit_falls_back_to_the_parent_rss_check_without_a_cgroup(tmp_path, monkeypatch):
-    from leakhunt import runner as runner_module
+    from leakhunt.soak import launch
 
-    monkeypatch.setattr(runner_module.MemoryCgroup, "create", classmethod(lambda cls, limit: None))
+    monkeypatch.setattr(launch.MemoryCgroup, "create", classmethod(lambda cls, limit: None))
     spec = StrategySpec(name="leak", factory=f"{FAULTS}:leak_1mib_fast")
     config = RunConfig(strategies=(spec,), out_dir=tmp_path, iterations=2000, warmup_steps=0,
                        memory_limit_bytes=200 * 2**20)

@@ -1,0 +1,40 @@
+"""--until-decided in the parent: look at the child's readings now and then; ask it to stop once settled."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from leakhunt import rundir
+from leakhunt.analysis.settle import SettleTracker, take_look
+from leakhunt.config import RunConfig
+from leakhunt.progress_file import STOP_FILE, StopFlag
+
+# A look reads the whole iterations.csv: the next one waits this many times as long as the last one took,
+# so looks never take more than ~5% of the parent's time.
+LOOK_COST_FACTOR = 20
+
+
+class SettleWatcher:
+    def __init__(self, config: RunConfig, strategy_dir: Path):
+        self.config = config
+        self.iterations_path = strategy_dir / rundir.ITERATIONS_FILE
+        self.flag = StopFlag(strategy_dir / STOP_FILE, create=True)
+        self.tracker = SettleTracker(config.iterations)
+        self.stop_reason: str | None = None
+        self.next_look_s = 0.0
+
+    def check(self, steps_done: int, now_s: float) -> None:
+        measured = steps_done - self.config.warmup_steps
+        if self.stop_reason or not self.tracker.due(measured) or now_s < self.next_look_s:
+            return
+        started_s = time.monotonic()
+        iterations = rundir.read_csv_tolerant(self.iterations_path, rundir.ITERATION_COLUMNS)
+        look = take_look(iterations, self.config.warmup_steps, self.config.iterations)
+        self.next_look_s = time.monotonic() + LOOK_COST_FACTOR * (time.monotonic() - started_s)
+        self.stop_reason = self.tracker.record(look, measured)
+        if self.stop_reason:
+            self.flag.request_stop()
+
+    def close(self) -> None:
+        self.flag.close()
