@@ -8,7 +8,7 @@ import numpy as np
 
 from leakhunt.analysis.latency import LatencyStats
 from leakhunt.analysis.robust import theil_sen
-from leakhunt.analysis.verdict import MemoryJudgement
+from leakhunt.analysis.verdict import JUDGED_SERIES, MemoryJudgement
 from leakhunt.units import human_ms
 
 # Counts that only grow when something is built per call. One op or one trace after the warm-up can be
@@ -121,6 +121,16 @@ def find_hints(
             "Python objects are kept alive: look for lists, dicts or caches appended to on every call "
             "(stored results, tensors, closures) and drop or bound them",
         ))
+    py_blocks = judgements.get("py_blocks")
+    memory_leaks = any(judgements[name].verdict == "leak" for name in JUDGED_SERIES if name in judgements)
+    if (memory_leaks and py_blocks is not None and py_blocks.verdict == "leak"
+            and not any(h.kind == "python_references" for h in hints)):
+        hints.append(Hint(
+            "python_references",
+            f"Python's live allocator blocks grow too: {py_blocks.reason}",
+            "Python objects are kept alive: look for lists, dicts or caches appended to on every call "
+            "(stored results, tensors, closures) and drop or bound them",
+        ))
     tf_current = judgements.get("tf_current")
     if tf_current is not None and tf_current.verdict == "leak":
         hints.append(Hint(
@@ -147,7 +157,7 @@ def find_hints(
             "jemalloc/tcmalloc) or a leak inside a C extension or the TF runtime",
         ))
     if latency.drift_significant and latency.drift is not None and latency.drift.raw is not None:
-        memory_grows = any(j.verdict == "leak" for j in judgements.values())
+        memory_grows = memory_leaks
         hints.append(_latency_drift_hint(latency, memory_grows))
     if outcome == "crashed" and (memory_limit_hit or "SIGKILL" in outcome_description):
         peak = "" if peak_rss_bytes is None else f"; peak RSS {peak_rss_bytes / 2**20:.0f} MiB"
