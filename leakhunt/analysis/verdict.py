@@ -41,6 +41,8 @@ SAWTOOTH_MIN_RELEASES = 3
 # and after it is not growing, it is a step, not a trend. Above STEP_MAX_FRACTION it is not one jump.
 STEP_MIN_FRACTION = 0.7
 STEP_MAX_FRACTION = 1.15
+# Flat by level: the growth over the run is under this share of the series' growth floor.
+LEVEL_FLAT_SHARE = 0.5
 # Growth has stopped when even the upper bound of the recent rate is under this share of the overall rate.
 STOPPED_MAX_FRACTION = 0.25
 # Growth is "slowing" (reported with both rates) when the recent rate is under this share of the early one.
@@ -178,6 +180,15 @@ class Facts:
         return self.fit.ci_high < self.floor
 
     @property
+    def level_flat(self) -> bool:
+        """Flat by level: the series ended within half its growth floor of where it started and never rose
+        by a whole floor. A staircase of a few page steps (RSS) makes the slope's interval useless (its
+        residuals look like a random walk), while the levels themselves leave no doubt."""
+        estimate = self.estimate
+        return (abs(estimate.growth_bytes) < LEVEL_FLAT_SHARE * estimate.growth_floor
+                and estimate.rise_bytes < estimate.growth_floor)
+
+    @property
     def above_floor(self) -> bool:
         return self.fit.ci_low > self.floor
 
@@ -272,8 +283,11 @@ RULES: tuple[Rule, ...] = (
          lambda f: (f"grew {f.amount(f.estimate.net_rise_bytes)} in one jump "
                     f"({min(f.estimate.step_fraction, 1.0):.0%} of the rise) near iteration "
                     f"{f.estimate.step_iteration}, level before and after")),
-    Rule("none", "flat", lambda f: f.below_floor,
-         lambda f: f"slope {f.slope_text} stays below {f.floor_text} over {f.span} iterations"),
+    Rule("none", "flat", lambda f: f.below_floor or f.level_flat,
+         lambda f: (f"slope {f.slope_text} stays below {f.floor_text} over {f.span} iterations" if f.below_floor
+                    else f"grew {f.amount(f.estimate.growth_bytes)} over {f.span} iterations (never more than "
+                         f"{human_amount(f.estimate.rise_bytes, f.unit)}), well below its growth floor of "
+                         f"{human_amount(f.estimate.growth_floor, f.unit)}")),
     Rule("stopped", "plateau", lambda f: f.stopped, _stopped_reason),
     Rule("slowing", "leak", lambda f: f.slowing, _slowing_reason),
     Rule("linear", "leak", lambda f: f.still_growing,
