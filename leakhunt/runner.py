@@ -182,23 +182,7 @@ def redact_run_folder(out_dir: Path) -> None:
 
 
 def summary_lines(summary: dict[str, Any]) -> list[str]:
-    """A compact text table for the terminal (the report has the full picture)."""
-    lines = []
-    for entry in summary.get("strategies", []):
-        slope = entry.get("rss_slope_bytes_per_iter")
-        ci = entry.get("rss_slope_ci95_bytes_per_iter") or [None, None]
-        latency = entry.get("latency_ms") or {}
-        slope_text = "-" if slope is None else f"{slope:+.0f} B/iter"
-        ci_text = "" if None in ci else f" [{ci[0]:+.0f}, {ci[1]:+.0f}]"
-        p50 = latency.get("p50")
-        iterations_text = f"{entry.get('iterations_completed', 0)} iterations"
-        if entry.get("stopped_early"):
-            iterations_text = f"stopped at {entry.get('iterations_completed', 0)}: settled"
-        lines.append(
-            f"  {entry.get('verdict', '?'):<12} {entry.get('name')}: {slope_text}{ci_text}, "
-            f"{iterations_text}, "
-            f"p50 {'-' if p50 is None else f'{p50:.1f} ms'}"
-            + (f" (roughly {entry['more_iterations_needed']} more iterations would decide)"
-               if entry.get("verdict") == "inconclusive" and entry.get("more_iterations_needed") else "")
-        )
-    return lines
+    """The terminal summary (human units, then the recommendation): report/terminal.py renders it."""
+    from leakhunt.report.terminal import terminal_summary_lines
+
+    return terminal_summary_lines(summary)

@@ -70,3 +70,42 @@ def human_ms(value: float) -> str:
     if abs(value) >= 1000:
         return f"{value:,.0f} ms"
     return f"{_three_digits(value)} ms"
+
+
+def human_number(value: float) -> str:
+    """A plain count or rate for a person: 3 significant digits, thousands separated ('0.934', '14.7',
+    '1,234', '56,789'), never scientific notation."""
+    if value is None or not math.isfinite(value):
+        return "-"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return _three_digits(value)
+
+
+def human_count(value: float) -> str:
+    """A whole number with thousands separated: 5000 -> '5,000'."""
+    if value is None or not math.isfinite(value):
+        return "-"
+    return f"{int(round(value)):,}"
+
+
+def human_factor(value: float) -> str:
+    """A ratio: '14.7x', '1.06x', '1,234x'."""
+    if value is None or not math.isfinite(value):
+        return "-"
+    return f"{human_number(value)}x"
+
+
+def human_duration(seconds: float) -> str:
+    """'45 s', '3.5 min', '14.4 h', '2.1 days'."""
+    if seconds is None or not math.isfinite(seconds):
+        return "-"
+    for unit, scale in (("days", 86400), ("h", 3600), ("min", 60)):
+        if abs(seconds) >= scale:
+            return f"{seconds / scale:.1f} {unit}"
+    return f"{seconds:.0f} s"
+
+
+def three_digits(value: float) -> str:
+    """A bare number with 3 significant digits (no unit, no sign added): 0.879, 12.3, 123, 1234."""
+    return _three_digits(value)

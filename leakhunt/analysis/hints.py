@@ -9,7 +9,7 @@ import numpy as np
 from leakhunt.analysis.latency import LatencyStats
 from leakhunt.analysis.robust import theil_sen
 from leakhunt.analysis.verdict import JUDGED_SERIES, MemoryJudgement
-from leakhunt.units import human_ms
+from leakhunt.units import human_amount, human_ms
 
 # Counts that only grow when something is built per call. One op or one trace after the warm-up can be
 # a lazily built branch; a count that rises at two or more readings and by at least this much is a pattern.
@@ -58,7 +58,7 @@ def counter_growth(x: np.ndarray, y: np.ndarray) -> CounterGrowth | None:
 
 def _rate(growth: CounterGrowth) -> str:
     span = max(growth.last_iteration - growth.first_iteration, 1)
-    return f"{growth.growth / span:+.3g}/iter"
+    return human_amount(growth.growth / span, "", signed=True).strip() + "/iter"
 
 
 def _latency_drift_hint(latency: LatencyStats, memory_grows: bool) -> Hint:
@@ -97,7 +97,7 @@ def find_hints(
     if graph and graph.growth >= GRAPH_OPS_MIN_GROWTH and graph.rising_readings >= MIN_RISING_READINGS:
         hints.append(Hint(
             "graph_growth",
-            f"graph_ops rose from {graph.first_value:.0f} to {graph.last_value:.0f} between iterations "
+            f"graph_ops rose from {graph.first_value:,.0f} to {graph.last_value:,.0f} between iterations "
             f"{graph.first_iteration} and {graph.last_iteration} ({_rate(graph)})",
             "ops are being built inside the loop: build the graph once before it (placeholders/feeds, one "
             "session), then call graph.finalize() so any op created later raises",
@@ -116,7 +116,7 @@ def find_hints(
             and gc_objects.slope_ci_low > 0):
         hints.append(Hint(
             "python_references",
-            f"gc_objects rose from {gc_objects.first_value:.0f} to {gc_objects.last_value:.0f} "
+            f"gc_objects rose from {gc_objects.first_value:,.0f} to {gc_objects.last_value:,.0f} "
             f"({_rate(gc_objects)})",
             "Python objects are kept alive: look for lists, dicts or caches appended to on every call "
             "(stored results, tensors, closures) and drop or bound them",

@@ -39,16 +39,23 @@ def build_outputs(run_dir: pathlib.Path, formats: tuple[str, ...] = ("json", "md
         raise ValueError(f"unknown output format(s): {', '.join(unknown)}")
     if "json" in formats:
         write_text_atomic(run_dir / OUTPUT_FILES["json"], render_json(summary))
+    levels = series_levels = None
+    if "md" in formats or "html" in formats:
+        from leakhunt.report.levels import run_levels, run_series_levels
+
+        # Bounds of plateau strategies (lowest/highest level, release period) need the readings themselves.
+        series_levels = run_series_levels(analyses, run.strategies, summary)
+        levels = run_levels(analyses, run.strategies, summary, series_levels)
     if "md" in formats:
         from leakhunt.report.markdown import render_markdown
 
-        write_text_atomic(run_dir / OUTPUT_FILES["md"], render_markdown(summary))
+        write_text_atomic(run_dir / OUTPUT_FILES["md"], render_markdown(summary, levels))
     if "html" in formats:
         from leakhunt.report.html import render_html
         from leakhunt.report.plots import render_run_plots
 
-        plots = render_run_plots(analyses, run.strategies, summary)
-        write_text_atomic(run_dir / OUTPUT_FILES["html"], render_html(summary, plots))
+        plots = render_run_plots(analyses, run.strategies, summary, levels)
+        write_text_atomic(run_dir / OUTPUT_FILES["html"], render_html(summary, plots, levels, series_levels))
     return summary
 
 

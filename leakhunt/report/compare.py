@@ -10,7 +10,7 @@ from leakhunt.analysis.comparison import (LATENCY_MIN_CORRECTED_CHANGE, LATENCY_
                                          compare_strategy)
 from leakhunt.analysis.summarize import analyze_run
 from leakhunt.report.build import write_text_atomic
-from leakhunt.report.formatting import MISSING, fmt_ms, fmt_slope_with_ci
+from leakhunt.report.formatting import fmt_ms, fmt_p_value, fmt_slope_with_ci
 from leakhunt.report.json_out import render_json, to_jsonable
 from leakhunt.report.markdown import md_escape
 
@@ -65,7 +65,7 @@ def render_compare_html(comparison: dict[str, Any]) -> str:
         "slope_b": fmt_slope_with_ci(row["rss_slope_b_bytes_per_iter"], row["rss_slope_ci95_b_bytes_per_iter"]),
         "slope_significant": row["rss_slope_significant"],
         "p50": _latency_cell(row),
-        "p_value": MISSING if row["latency_mannwhitney_p_value"] is None else f"{row['latency_mannwhitney_p_value']:.3g}",
+        "p_value": fmt_p_value(row["latency_mannwhitney_p_value"]),
         "latency_significant": row["latency_significant"],
         "latency_comparable": row.get("latency_comparable", True),
         "latency_not_comparable_reason": row.get("latency_not_comparable_reason"),

@@ -1,4 +1,4 @@
-"""report.html: one self-contained file (inline CSS, PNG data URIs, strict CSP, no scripts, no network)."""
+"""report.html: one self-contained file (inline CSS, inline SVG plots, strict CSP, no scripts, no network)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
-from leakhunt.report.formatting import (MISSING, environment_line, fmt_bytes, fmt_count, fmt_duration, is_number, iterations_text,
-                                        fmt_interval, fmt_ms, fmt_number, fmt_rate, fmt_slope_with_ci)
+from leakhunt.report.formatting import (MISSING, SERIES_LABELS, environment_line, fmt_amount, fmt_bytes, fmt_count,
+                                        fmt_duration, fmt_ms, fmt_number, fmt_rate, fmt_slope_with_ci, is_number,
+                                        iterations_text, levels_text, plain_numbers)
+from leakhunt.report.levels import Levels
+from leakhunt.report.recommend import recommend
+from leakhunt.report.views import all_levels, max_iterations, recommendation_view, strategy_color, summary_rows
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 # The Content-Security-Policy (no scripts, no network, images only as data: URIs) is written literally in
@@ -58,32 +63,51 @@ def _drift_text(entry: dict[str, Any]) -> str:
     return text
 
 
-def strategy_view(entry: dict[str, Any], plot: str | None) -> dict[str, Any]:
+def _memory_row(series: str, values: dict[str, Any], levels: Levels | None) -> dict[str, Any]:
+    unit = str(values.get("unit") or "bytes")
+    bounded = values.get("verdict") == "plateau"
+    if bounded and levels is not None and levels.series == series:
+        slope = levels_text(levels, with_series=False)
+    elif bounded:
+        edges = [values[key] for key in ("start_level_bytes", "end_level_bytes") if is_number(values.get(key))]
+        low = min(edges) if edges else None
+        slope = (f"bounded, {fmt_amount(low, unit)} to {fmt_amount(values.get('peak_bytes'), unit)}"
+                 if low is not None else "bounded")
+    else:
+        slope = fmt_slope_with_ci(values.get("slope_bytes_per_iter"), values.get("slope_ci95_bytes_per_iter"), unit)
+    return {
+        "series": SERIES_LABELS.get(series, series),
+        "verdict": values.get("verdict") or MISSING,
+        "pattern": values.get("pattern") or "",
+        "slope": slope,
+        "early": MISSING if bounded else fmt_rate(values.get("early_slope_bytes_per_iter"), unit),
+        "recent": MISSING if bounded else fmt_rate(values.get("recent_slope_bytes_per_iter"), unit),
+        "growth": fmt_amount(values.get("growth_bytes"), unit, signed=True),
+        "peak": fmt_amount(values.get("peak_bytes"), unit),
+        "warmup_end": fmt_count(values.get("warmup_end_iteration")),
+    }
+
+
+def strategy_view(entry: dict[str, Any], plot: str | None, levels: Levels | None = None,
+                  maximum: Any = None, series_levels: dict[str, Levels] | None = None) -> dict[str, Any]:
     latency = entry.get("latency_ms") or {}
-    hints = entry.get("hints") or []
-    memory_rows = []
-    for series, values in (entry.get("memory") or {}).items():
-        memory_rows.append({
-            "series": series,
-            "verdict": values.get("verdict") or MISSING,
-            "slope": fmt_slope_with_ci(values.get("slope_bytes_per_iter"), values.get("slope_ci95_bytes_per_iter")),
-            "early": fmt_rate(values.get("early_slope_bytes_per_iter")),
-            "recent": fmt_rate(values.get("recent_slope_bytes_per_iter")),
-            "growth": fmt_bytes(values.get("growth_bytes"), signed=True),
-            "peak": fmt_bytes(values.get("peak_bytes")),
-            "warmup_end": fmt_count(values.get("warmup_end_iteration")),
-        })
+    hints = [{"kind": str(h.get("kind", "")).replace("_", " "), "evidence": plain_numbers(h.get("evidence", "")),
+              "advice": str(h.get("advice", ""))} for h in entry.get("hints") or []]
+    series_levels = dict(series_levels or {})
+    if levels is not None:
+        series_levels.setdefault(levels.series, levels)
+    memory_rows = [_memory_row(series, values, series_levels.get(series))
+                   for series, values in (entry.get("memory") or {}).items()]
     return {
         "anchor": f"strategy-{entry.get('index', 0)}",
         "name": str(entry.get("name")),
         "verdict": str(entry.get("verdict")),
-        "verdict_reason": str(entry.get("verdict_reason") or ""),
+        "verdict_reason": plain_numbers(entry.get("verdict_reason") or ""),
+        "color": strategy_color(int(entry.get("index", 0) or 0)),
         "outcome": str(entry.get("outcome") or ""),
         "description_outcome": str(entry.get("description") or ""),
         "error_text": entry.get("error_text"),
         "traceback": (entry.get("error") or {}).get("traceback"),
-        "slope": fmt_slope_with_ci(entry.get("rss_slope_bytes_per_iter"), entry.get("rss_slope_ci95_bytes_per_iter")),
-        "growth": fmt_bytes(entry.get("rss_growth_bytes"), signed=True),
         "p50": fmt_ms(latency.get("p50")),
         "p90": fmt_ms(latency.get("p90")),
         "p99": fmt_ms(latency.get("p99")),
@@ -91,47 +115,71 @@ def strategy_view(entry: dict[str, Any], plot: str | None) -> dict[str, Any]:
         "images_per_s": fmt_number(entry.get("images_per_s")),
         "peak_rss": fmt_bytes(entry.get("peak_rss_bytes")),
         "peak_gpu": fmt_bytes(entry.get("peak_gpu_bytes")),
-        "iterations": iterations_text(entry),
+        "iterations": iterations_text(entry, maximum),
         "stop_line": (f"{entry.get('stop_reason')}; the verdict covers {entry.get('verdict_covers')}."
                       if entry.get("stopped_early") else ""),
         "warmup_end": fmt_count(entry.get("warmup_end_iteration")),
         "drift": _drift_text(entry),
         "drift_significant": bool(entry.get("latency_drift_significant")),
-        "first_hint": hints[0]["kind"].replace("_", " ") if hints else "",
         "hints": hints,
-        "more_iterations_needed": entry.get("more_iterations_needed"),
+        "more_iterations_needed": (fmt_count(entry.get("more_iterations_needed"))
+                                   if entry.get("more_iterations_needed") else ""),
         "projection": _projection_text(entry.get("projection") or {}),
         "strategy_description": str((entry.get("strategy") or {}).get("description") or ""),
         "code_pattern": str((entry.get("strategy") or {}).get("code_pattern") or ""),
         "factory": str((entry.get("strategy") or {}).get("factory") or ""),
         "factory_kwargs": json.dumps((entry.get("strategy") or {}).get("factory_kwargs") or {}, sort_keys=True),
         "memory_rows": memory_rows,
-        "plot": plot,
+        # Only the SVG leakhunt drew (plots.to_inline_svg checked it holds no script) is marked safe.
+        "plot": Markup(plot) if plot else None,
         # What the child says could not take effect (e.g. a GPU axis on a machine without a GPU).
         "child_notes": [str(note) for note in (entry.get("child") or {}).get("notes") or []],
     }
 
 
-def render_html(summary: dict[str, Any], plots: dict[str, Any] | None = None) -> str:
+def _setting_text(key: str, value: Any) -> str:
+    """An environment or config value as a person reads it: sizes in binary prefixes, no raw byte counts."""
+    if value is None:
+        return MISSING
+    if is_number(value) and key.endswith("_bytes"):
+        return fmt_bytes(value)
+    if is_number(value) and key.endswith("_bytes_per_iter"):
+        return fmt_rate(value)
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True)
+    return str(value)
+
+
+def render_html(summary: dict[str, Any], plots: dict[str, Any] | None = None,
+                levels: list[Levels | None] | None = None,
+                series_levels: list[dict[str, Levels]] | None = None) -> str:
     plots = plots or {}
-    strategy_plots = list(plots.get("strategies") or [])
+    levels = all_levels(summary, levels)
     entries = summary.get("strategies", [])
+    strategy_plots = list(plots.get("strategies") or [])
     strategy_plots += [None] * (len(entries) - len(strategy_plots))
     run = summary.get("run", {})
     environment = run.get("environment") or {}
-    env_rows = [(key, json.dumps(value, sort_keys=True) if isinstance(value, (dict, list)) else str(value))
-                for key, value in environment.items()]
+    env_rows = [(key, _setting_text(key, value)) for key, value in environment.items()]
     command = run.get("command_line") or []
+    recommendation = recommend(summary)
+    maximum = max_iterations(summary)
+    overlay = plots.get("overlay")
     template = _environment().get_template("report.html.j2")
     return template.render(
         leak_found=bool(summary.get("leak_found")),
-        strategies=[strategy_view(entry, plot) for entry, plot in zip(entries, strategy_plots)],
-        overlay=plots.get("overlay"),
+        recommendation=recommendation_view(summary, levels, recommendation),
+        rows=summary_rows(summary, levels, recommendation),
+        any_gpu=any(entry.get("peak_gpu_bytes") is not None for entry in entries),
+        strategies=[strategy_view(entry, plot, level, maximum, by_series)
+                    for entry, plot, level, by_series in zip(entries, strategy_plots, levels,
+                                                             list(series_levels or []) + [{}] * len(entries))],
+        overlay=Markup(overlay) if overlay else None,
         run=run,
         command_line=" ".join(shlex.quote(str(part)) for part in command),
         environment_line=environment_line(environment),
         environment_rows=env_rows,
         samplers=sorted((run.get("samplers") or {}).items()),
-        config_rows=[(key, MISSING if value is None else str(value)) for key, value in (run.get("config") or {}).items()],
+        config_rows=[(key, _setting_text(key, value)) for key, value in (run.get("config") or {}).items()],
         notes=run.get("notes") or [],
     )

@@ -1,4 +1,8 @@
-"""summary.md: a short Markdown summary to paste into a GitHub issue."""
+"""summary.md: a short Markdown summary to paste into a GitHub issue, the recommendation first.
+
+It stays under MAX_BYTES for a 4-strategy run: when the full text is longer, the least needed parts go
+first (hint advice, the recommended code, the details), never the recommendation or the table.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,12 @@ import html
 import re
 from typing import Any
 
-from leakhunt.report.formatting import (environment_line, fmt_bytes, fmt_count, fmt_ms, fmt_number,
-                                        fmt_slope_with_ci, iterations_text)
+from leakhunt.report.formatting import environment_line, fmt_count, plain_numbers
+from leakhunt.report.levels import Levels
+from leakhunt.report.recommend import recommend
+from leakhunt.report.views import all_levels, recommendation_view, summary_rows
+
+MAX_BYTES = 4000  # a ticket comment, not a report: report.html has the rest
 
 
 def md_escape(text: Any) -> str:
@@ -18,10 +26,10 @@ def md_escape(text: Any) -> str:
     return re.sub(r"\s+", " ", value).strip()
 
 
-def code_block(text: str) -> str:
+def code_block(text: str, language: str = "") -> str:
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * max(3, longest + 1)
-    return f"{fence}\n{text}\n{fence}"
+    return f"{fence}{language}\n{text.rstrip()}\n{fence}"
 
 
 def _shell_join(parts: list[str]) -> str:
@@ -30,58 +38,86 @@ def _shell_join(parts: list[str]) -> str:
     return " ".join(shlex.quote(str(part)) for part in parts)
 
 
-def render_markdown(summary: dict[str, Any]) -> str:
+def _recommendation_lines(view: dict[str, Any], with_code: bool) -> list[str]:
+    if view["recommended"] is None:
+        ranking = ", ".join(md_escape(name) for name in view["ranking"])
+        return [f"**No recommendation:** {md_escape(view['why_none'])}." + (f" Ranking: {ranking}." if ranking else "")]
+    lines = [f"**Use {md_escape(view['recommended'])}** ({md_escape(view['facts'])})."]
+    for item in view["others"]:
+        line = f"- vs {md_escape(item['name'])} ({md_escape(item['verdict'])}): {md_escape(item['figures'])}."
+        if item["change"]:
+            line += f" Change: {md_escape(item['change'])}"
+        lines.append(line)
+    if with_code and view["code"]:
+        lines += ["", code_block(view["code"], "python")]
+    if view["custom"] and view["others"]:
+        lines += ["", "_Custom workloads: ranking and figures only, no code advice._"]
+    return lines
+
+
+def _detail_lines(entry: dict[str, Any], with_advice: bool) -> list[str]:
+    name = md_escape(entry.get("name"))
+    lines = [f"- **{name}**: {md_escape(plain_numbers(entry.get('verdict_reason')))}"]
+    if entry.get("verdict") in ("crashed", "failed"):
+        lines.append(f"  - {md_escape(entry.get('outcome'))}: {md_escape(entry.get('description'))}")
+        if entry.get("error_text"):
+            lines.append(f"  - error: {md_escape(entry.get('error_text'))}")
+    for note in (entry.get("child") or {}).get("notes") or []:
+        lines.append(f"  - note: {md_escape(note)}")
+    for hint in entry.get("hints", []):
+        line = f"  - hint ({md_escape(hint.get('kind'))}): {md_escape(plain_numbers(hint.get('evidence')))}."
+        if with_advice:
+            line += f" {md_escape(hint.get('advice'))}"
+        lines.append(line)
+    if entry.get("more_iterations_needed"):
+        lines.append(f"  - roughly {fmt_count(entry['more_iterations_needed'])} more iterations would decide")
+    return lines
+
+
+def _render(summary: dict[str, Any], levels: list[Levels | None], with_code: bool, with_advice: bool,
+            with_details: bool) -> str:
     strategies = summary.get("strategies", [])
     run = summary.get("run", {})
+    recommendation = recommend(summary)
+    view = recommendation_view(summary, levels, recommendation)
     lines = ["## leakhunt summary", ""]
+    lines += _recommendation_lines(view, with_code) + [""]
     leaks = [s for s in strategies if s.get("memory_verdict") == "leak"]
     if leaks:
         lines.append(f"**Leak found** in {len(leaks)} of {len(strategies)} strategies.")
     else:
         lines.append(f"No leak found in {len(strategies)} strategies.")
     if run.get("interrupted"):
-        lines.append("")
-        lines.append("_The run was interrupted; results cover what was measured._")
-    lines += ["", "| Strategy | Verdict | RSS slope [95% CI] | RSS growth | p50 / p99 | images/s | Peak RSS | "
-              "Peak GPU | Iterations |", "|---|---|---|---|---|---|---|---|---|"]
-    for entry in strategies:
-        latency = entry.get("latency_ms") or {}
-        lines.append("| " + " | ".join([
-            md_escape(entry.get("name")),
-            f"**{md_escape(entry.get('verdict'))}**",
-            md_escape(fmt_slope_with_ci(entry.get("rss_slope_bytes_per_iter"),
-                                        entry.get("rss_slope_ci95_bytes_per_iter"))),
-            md_escape(fmt_bytes(entry.get("rss_growth_bytes"), signed=True)),
-            md_escape(f"{fmt_ms(latency.get('p50'))} / {fmt_ms(latency.get('p99'))}"),
-            md_escape(fmt_number(entry.get("images_per_s"))),
-            md_escape(fmt_bytes(entry.get("peak_rss_bytes"))),
-            md_escape(fmt_bytes(entry.get("peak_gpu_bytes"))),
-            md_escape(iterations_text(entry)),
-        ]) + " |")
+        lines += ["", "_The run was interrupted; results cover what was measured._"]
+    gpu = any(entry.get("peak_gpu_bytes") is not None for entry in strategies)
+    lines += ["", "| # | Strategy | Verdict | Memory | p50 / p99 | images/s | Peak RSS | "
+              + ("Peak GPU | " if gpu else "") + "Iterations |", "|---" * (9 if gpu else 8) + "|"]
+    for row in summary_rows(summary, levels, recommendation):
+        cells = [str(row["rank"] or ""), md_escape(row["name"]), f"**{md_escape(row['verdict'])}**",
+                 md_escape(row["memory"]), md_escape(f"{row['p50']} / {row['p99']}"),
+                 md_escape(row["images_per_s"]), md_escape(row["peak_rss"])]
+        cells += [md_escape(row["peak_gpu"])] if gpu else []
+        lines.append("| " + " | ".join(cells + [md_escape(row["iterations"])]) + " |")
     lines.append("")
-    details = []
-    for entry in strategies:
-        name = md_escape(entry.get("name"))
-        details.append(f"- **{name}**: {md_escape(entry.get('verdict_reason'))}")
-        if entry.get("stopped_early"):
-            details.append(f"  - {md_escape(entry.get('stop_reason'))}; the verdict covers "
-                           f"{md_escape(entry.get('verdict_covers'))}")
-        if entry.get("verdict") in ("crashed", "failed"):
-            details.append(f"  - {md_escape(entry.get('outcome'))}: {md_escape(entry.get('description'))}")
-            if entry.get("error_text"):
-                details.append(f"  - error: {md_escape(entry.get('error_text'))}")
-        for note in (entry.get("child") or {}).get("notes") or []:
-            details.append(f"  - note: {md_escape(note)}")
-        for hint in entry.get("hints", []):
-            details.append(f"  - hint ({md_escape(hint.get('kind'))}): {md_escape(hint.get('evidence'))}. "
-                           f"{md_escape(hint.get('advice'))}")
-        if entry.get("more_iterations_needed"):
-            details.append(f"  - roughly {fmt_count(entry['more_iterations_needed'])} more iterations would decide")
-    if details:
-        lines += ["### Details", ""] + details + [""]
+    if with_details:
+        details = [line for entry in strategies for line in _detail_lines(entry, with_advice)]
+        if details:
+            lines += ["### Details", ""] + details + [""]
     lines.append(f"**Environment:** {md_escape(environment_line(run.get('environment') or {}))}")
     command = run.get("command_line") or []
     if command:
         lines += ["", "**Command:**", "", code_block(_shell_join(command))]
-    lines.append("")
+    lines += ["", "_Full report with plots: report.html in the run folder._", ""]
     return "\n".join(lines)
+
+
+def render_markdown(summary: dict[str, Any], levels: list[Levels | None] | None = None) -> str:
+    levels = all_levels(summary, levels)
+    text = ""
+    # Most to least complete; the first that fits wins (the last one is returned whatever its size).
+    for with_advice, with_code, with_details in ((True, True, True), (False, True, True), (False, False, True),
+                                                 (False, False, False)):
+        text = _render(summary, levels, with_code, with_advice, with_details)
+        if len(text.encode("utf-8")) <= MAX_BYTES:
+            return text
+    return text
