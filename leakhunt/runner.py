@@ -22,7 +22,7 @@ from leakhunt.env import capture_environment
 from leakhunt.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_LEAK_FOUND, EXIT_OK, BadInputError, WorkloadError
 from leakhunt.progress_ui import ProgressDisplay
 from leakhunt.sampling import NvmlSampler, RssSampler
-from leakhunt.soak.strategy import StrategyRun
+from leakhunt.harness.strategy import StrategyRun
 
 __all__ = ["RunResult", "StrategyRun", "default_out_dir", "probe_samplers", "run", "summary_lines"]
 
@@ -153,7 +153,8 @@ def run(config: RunConfig) -> RunResult:
         meta["interrupted"] = interrupted
         rundir.write_json_atomic(config.out_dir / rundir.RUN_META_FILE, meta)
     bad_workload_errors = [f"{spec.name}: {status['description']}"
-                           for spec, status in zip(config.strategies, statuses) if status.get("bad_workload")]
+                           for spec, status in zip(config.strategies, statuses, strict=False)
+                           if status.get("bad_workload")]
     if statuses and not interrupted and len(bad_workload_errors) == len(statuses):
         # Nothing was measured: the input was bad. Leave no half-written run folder behind.
         if folder_was_new:

@@ -13,10 +13,10 @@ from leakhunt.progress_file import PROGRESS_FILE, ProgressFile
 from leakhunt.progress_ui import ProgressDisplay
 from leakhunt.report.formatting import fmt_duration
 from leakhunt.sampling import NvmlSampler, RssSampler
-from leakhunt.soak.exit_status import Observed, StrategyStatus, classify
-from leakhunt.soak.launch import LaunchedChild
-from leakhunt.soak.monitor import Monitor, MonitorResult
-from leakhunt.soak.settle_watch import SettleWatcher
+from leakhunt.harness.exit_status import Observed, StrategyStatus, classify
+from leakhunt.harness.launch import LaunchedChild
+from leakhunt.harness.monitor import Monitor, MonitorResult
+from leakhunt.harness.settle_watch import SettleWatcher
 
 # After its last step the child stays alive this many sample intervals (at most LINGER_MAX_S) so the parent
 # samples its final memory before close() frees it.
