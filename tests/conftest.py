@@ -1,29 +1,13 @@
-"""Shared helpers: run the CLI in a real subprocess, the way a user does."""
+"""Fixtures shared by every tier; plain helpers live in helpers.py."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-FAULTS = REPO_ROOT / "tests" / "workloads" / "faults.py"
+from helpers import FAULTS, run_cli
+from leakhunt.models import cache
 
-
-def run_cli(*args: str, cwd: Path | None = None, timeout: float = 300, env_extra: dict | None = None):
-    env = dict(os.environ)
-    env.update(env_extra or {})
-    return subprocess.run(
-        [sys.executable, "-m", "leakhunt", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd or REPO_ROOT,
-        timeout=timeout,
-        env=env,
-    )
+MODEL_PRESET = "tiny"
 
 
 @pytest.fixture
@@ -34,3 +18,26 @@ def cli():
 @pytest.fixture
 def faults_path() -> str:
     return str(FAULTS)
+
+
+@pytest.fixture(scope="session")
+def model_cache_dir(tmp_path_factory):
+    """A fresh model cache for this session's model tests: they prove the build-on-first-use path."""
+    return tmp_path_factory.mktemp("leakhunt_cache")
+
+
+@pytest.fixture
+def use_model_cache(model_cache_dir, monkeypatch):
+    """Point LEAKHUNT_CACHE_DIR at the session's model cache for one test (undone after it)."""
+    monkeypatch.setenv(cache.CACHE_DIR_ENV, str(model_cache_dir))
+    return model_cache_dir
+
+
+@pytest.fixture(scope="session")
+def frozen_path(model_cache_dir):
+    """The tiny preset's frozen graph, built once per session in the session's model cache."""
+    from leakhunt.models import get_frozen_graph_path
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(cache.CACHE_DIR_ENV, str(model_cache_dir))
+        return get_frozen_graph_path(MODEL_PRESET, seed=0)

@@ -1,0 +1,15 @@
+"""CLI tier: tests that spawn child processes (the CLI in a subprocess, soaks with real children, pytester)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+_HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if _HERE in Path(item.path).parents:
+            item.add_marker(pytest.mark.cli)
