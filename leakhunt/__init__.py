@@ -6,9 +6,9 @@ cheap (the pytest plugin imports this package in every test session).
 
 from typing import Any
 
+from leakhunt._version import __version__
 from leakhunt.errors import BadInputError, LeakhuntError
 
-__version__ = "0.1.0"
 __all__ = ["soak", "LeakhuntError", "BadInputError", "__version__"]
 
 

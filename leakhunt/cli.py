@@ -12,7 +12,7 @@ from typing import Annotated, Iterator, Optional
 
 import typer
 
-from leakhunt.errors import EXIT_BAD_INPUT, BadInputError, LeakhuntError
+from leakhunt.errors import BadInputError, LeakhuntError
 
 app = typer.Typer(
     help="leakhunt: find memory leaks and latency drift in TensorFlow inference, one strategy per child process.",
@@ -67,7 +67,8 @@ def soak(
     duration: Annotated[Optional[str], typer.Option(
         help="Time limit per strategy, e.g. 90s, 30m (whichever of this and --iterations comes first).")] = None,
     warmup: Annotated[str, typer.Option(help="Iterations run before measuring starts (recorded separately).")] = "10",
-    out: Annotated[Optional[Path], typer.Option(help="Run folder to create (default reports/<UTC timestamp>/).")] = None,
+    out: Annotated[Optional[Path],
+                   typer.Option(help="Run folder to create (default reports/<UTC timestamp>/).")] = None,
     force: Annotated[bool, typer.Option(help="Write into an existing non-empty --out folder.")] = False,
     sample_interval: Annotated[str, typer.Option(help="Seconds between parent memory samples.")] = "0.1",
     signal_every: Annotated[str, typer.Option(

@@ -48,7 +48,8 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def capture_environment(gpu_devices: list[dict[str, Any]] | None = None, driver_version: str | None = None) -> dict[str, Any]:
+def capture_environment(gpu_devices: list[dict[str, Any]] | None = None,
+                        driver_version: str | None = None) -> dict[str, Any]:
     memory = psutil.virtual_memory()
     env_vars = {name: os.environ[name] for name in ENV_VARS_ALLOWED if name in os.environ}
     if "LD_PRELOAD" in os.environ:

@@ -20,9 +20,9 @@ from leakhunt import rundir
 from leakhunt.config import RunConfig
 from leakhunt.env import capture_environment
 from leakhunt.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_LEAK_FOUND, EXIT_OK, BadInputError, WorkloadError
+from leakhunt.harness.strategy import StrategyRun
 from leakhunt.progress_ui import ProgressDisplay
 from leakhunt.sampling import NvmlSampler, RssSampler
-from leakhunt.harness.strategy import StrategyRun
 
 __all__ = ["RunResult", "StrategyRun", "default_out_dir", "probe_samplers", "run", "summary_lines"]
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import grey_closing, median_filter
 import pandas as pd
+from scipy.ndimage import grey_closing, median_filter
 
 from leakhunt.analysis.robust import CONFIDENCE_LEVEL, SlopeFit, clean_xy, median_bin, robust_sigma, theil_sen
 
@@ -116,6 +116,9 @@ class GrowthEstimate:
     smoothed_levels_bytes: tuple[float, ...] = ()  # the <= 100 median-binned levels the shape was read from
     unit: str = "bytes"  # of every *_bytes field: "blocks" for the Python block count
     growth_floor: float = GROWTH_FLOOR_BYTES  # growth over the window below the noise floor (in `unit`)
+    # The series kind's fixed part of that floor (allocator granularity), without its own scatter: a sawtooth's
+    # scatter is the sawtooth itself, so releases are measured against this part only.
+    granularity: float = GROWTH_FLOOR_BYTES
     step_iteration: int | None = None  # where the largest jump happened
     before_step_fit: SlopeFit | None = None  # the series before the jump...
     after_step_fit: SlopeFit | None = None  # ...and after it: a step has both flat
@@ -350,6 +353,7 @@ def estimate_growth(series: str, x, y, detect_warmup: bool = True, kind: SeriesK
         smoothed_levels_bytes=tuple(float(level) for level in shape.smooth),
         unit=kind.unit,
         growth_floor=growth_floor,
+        granularity=kind.min_growth,
         step_iteration=step_iteration,
         before_step_fit=before_fit,
         after_step_fit=after_fit,

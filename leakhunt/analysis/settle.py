@@ -24,10 +24,16 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from leakhunt.analysis.leak import (HEAP_KIND, PY_BLOCKS_KIND, RSS_KIND, TF_ALLOCATOR_KIND, GrowthEstimate,
-                                   estimate_growth, iteration_series)
-from leakhunt.analysis.verdict import (SAWTOOTH_MIN_RELEASES, MemoryJudgement, facts_of, judge_growth,
-                                       strategy_verdict)
+from leakhunt.analysis.leak import (
+    HEAP_KIND,
+    PY_BLOCKS_KIND,
+    RSS_KIND,
+    TF_ALLOCATOR_KIND,
+    GrowthEstimate,
+    estimate_growth,
+    iteration_series,
+)
+from leakhunt.analysis.verdict import SAWTOOTH_MIN_RELEASES, MemoryJudgement, facts_of, judge_growth, strategy_verdict
 
 # Haybittle-Peto: interim looks at p < 0.001 leave the final analysis's 5% level practically untouched.
 INTERIM_CONFIDENCE = 0.999

@@ -16,10 +16,18 @@ import pandas as pd
 from leakhunt.analysis.hints import CounterGrowth, Hint, counter_growth, find_hints
 from leakhunt.analysis.latency import ITERATIONS_PER_DRIFT_UNIT, LatencyStats, latency_stats, measured_latency
 from leakhunt.analysis.leak import GrowthEstimate, estimate_growth, iteration_series, memory_series
-from leakhunt.analysis.settle import SETTLE_SERIES
 from leakhunt.analysis.projection import Exhaustion, project_exhaustion
-from leakhunt.analysis.verdict import (JUDGED_SERIES, MIN_JUDGED_ITERATIONS, MIN_JUDGED_SAMPLES, MemoryJudgement, Verdict,
-                                      judge_growth, round_up_roughly, strategy_verdict)
+from leakhunt.analysis.settle import SETTLE_SERIES
+from leakhunt.analysis.verdict import (
+    JUDGED_SERIES,
+    MIN_JUDGED_ITERATIONS,
+    MIN_JUDGED_SAMPLES,
+    MemoryJudgement,
+    Verdict,
+    judge_growth,
+    round_up_roughly,
+    strategy_verdict,
+)
 from leakhunt.config import DEFAULT_SAMPLE_INTERVAL_S
 
 SUMMARY_FORMAT_VERSION = 1
@@ -159,6 +167,47 @@ def judged_samples(strategy) -> pd.DataFrame:
                                float(close_started_s) if isinstance(close_started_s, (int, float)) else None)
 
 
+def _growth_estimates(iterations: pd.DataFrame, samples: pd.DataFrame,
+                      warmup_steps: int) -> tuple[dict[str, GrowthEstimate | None], str]:
+    """Every memory series' growth estimate, and where RSS came from ("child", or "parent" when the child's
+    own readings were too few)."""
+    estimates: dict[str, GrowthEstimate | None] = {}
+    for series, (column, kind) in CHILD_SERIES.items():
+        estimates[series] = estimate_growth(series, *iteration_series(iterations, column, warmup_steps), kind=kind)
+    for series, column in SAMPLED_SERIES.items():
+        estimates[series] = estimate_growth(series, *memory_series(samples, column, warmup_steps))
+    rss_source = "child"
+    rss, rss_parent = estimates["rss"], estimates["rss_parent"]
+    if (rss is None or rss.samples_judged < MIN_JUDGED_SAMPLES) and rss_parent is not None:
+        estimates["rss"] = dataclasses.replace(rss_parent, series="rss")
+        rss_source = "parent"
+    return estimates, rss_source
+
+
+def _projections(estimates: dict[str, GrowthEstimate | None], judgements: dict, samples: pd.DataFrame,
+                 host: dict, seconds_per_iteration) -> list:
+    """When host or GPU memory runs out at the leak's rate (only for a series judged a leak)."""
+    projections = []
+    rss_estimate = estimates.get("rss")
+    if rss_estimate is not None and rss_estimate.fit is not None and judgements["rss"].verdict == "leak":
+        projected = project_exhaustion("host_memory", host.get("available_memory_bytes"),
+                                       _column_last(samples, "rss_bytes"), rss_estimate.fit.slope,
+                                       seconds_per_iteration)
+        if projected is not None:
+            projections.append(projected)
+    gpu_series = "gpu_process" if estimates.get("gpu_process") is not None else "gpu_used"
+    gpu_estimate = estimates.get(gpu_series)
+    gpu_judgement = judgements.get(gpu_series)
+    if gpu_estimate is not None and gpu_estimate.fit is not None and gpu_judgement is not None \
+            and gpu_judgement.verdict == "leak":
+        capacity = _column_last(samples, "gpu_total_bytes") or host.get("gpu_total_bytes")
+        used = _column_last(samples, "gpu_used_bytes") or _column_last(samples, "gpu_process_bytes")
+        projected = project_exhaustion("gpu_memory", capacity, used, gpu_estimate.fit.slope, seconds_per_iteration)
+        if projected is not None:
+            projections.append(projected)
+    return projections
+
+
 def analyze_strategy(strategy, meta: dict[str, Any]) -> StrategyAnalysis:
     """Analyse one rundir.StrategyData (duck-typed: spec, status, child_info, error, iterations, samples)."""
     iterations: pd.DataFrame = strategy.iterations
@@ -169,16 +218,7 @@ def analyze_strategy(strategy, meta: dict[str, Any]) -> StrategyAnalysis:
     warmup_steps = warmup_steps_of(meta, iterations)
     outcome = str(status.get("outcome", "unknown"))
 
-    estimates: dict[str, GrowthEstimate | None] = {}
-    for series, (column, kind) in CHILD_SERIES.items():
-        estimates[series] = estimate_growth(series, *iteration_series(iterations, column, warmup_steps), kind=kind)
-    for series, column in SAMPLED_SERIES.items():
-        estimates[series] = estimate_growth(series, *memory_series(samples, column, warmup_steps))
-    rss_source = "child"
-    if estimates["rss"] is None or estimates["rss"].samples_judged < MIN_JUDGED_SAMPLES:
-        if estimates["rss_parent"] is not None:
-            estimates["rss"] = dataclasses.replace(estimates["rss_parent"], series="rss")
-            rss_source = "parent"
+    estimates, rss_source = _growth_estimates(iterations, samples, warmup_steps)
     attribution = str(status.get("gpu_process_attribution", "available"))
     if attribution.startswith("unavailable"):
         # NVML could not attribute GPU memory to the child (host PIDs in a container): its zeros are not
@@ -204,25 +244,7 @@ def analyze_strategy(strategy, meta: dict[str, Any]) -> StrategyAnalysis:
     if peak_gpu is None:
         peak_gpu = _column_max(samples, "gpu_used_bytes")
     host = meta.get("host") if isinstance(meta.get("host"), dict) else {}
-    projections = []
-    rss_estimate = estimates.get("rss")
-    if rss_estimate is not None and rss_estimate.fit is not None and judgements["rss"].verdict == "leak":
-        projected = project_exhaustion("host_memory", host.get("available_memory_bytes"),
-                                       _column_last(samples, "rss_bytes"), rss_estimate.fit.slope,
-                                       latency.seconds_per_iteration)
-        if projected is not None:
-            projections.append(projected)
-    gpu_series = "gpu_process" if estimates.get("gpu_process") is not None else "gpu_used"
-    gpu_estimate = estimates.get(gpu_series)
-    gpu_judgement = judgements.get(gpu_series)
-    if gpu_estimate is not None and gpu_estimate.fit is not None and gpu_judgement is not None \
-            and gpu_judgement.verdict == "leak":
-        capacity = _column_last(samples, "gpu_total_bytes") or host.get("gpu_total_bytes")
-        used = _column_last(samples, "gpu_used_bytes") or _column_last(samples, "gpu_process_bytes")
-        projected = project_exhaustion("gpu_memory", capacity, used, gpu_estimate.fit.slope,
-                                       latency.seconds_per_iteration)
-        if projected is not None:
-            projections.append(projected)
+    projections = _projections(estimates, judgements, samples, host, latency.seconds_per_iteration)
 
     hints = find_hints(judgements, counters, latency, outcome, str(status.get("description", "")),
                        bool(status.get("memory_limit_hit", False)), peak_rss)
@@ -384,7 +406,8 @@ def strategy_summary(analysis: StrategyAnalysis) -> dict[str, Any]:
         **_drift_fields(latency),
         "projection": {p.resource: {
             "capacity_bytes": _int_or_none(p.capacity_bytes), "headroom_bytes": _int_or_none(p.headroom_bytes),
-            "slope_bytes_per_iter": p.slope_bytes_per_iter, "iterations_to_exhaust": _int_or_none(p.iterations_to_exhaust),
+            "slope_bytes_per_iter": p.slope_bytes_per_iter,
+            "iterations_to_exhaust": _int_or_none(p.iterations_to_exhaust),
             "time_to_exhaust_s": p.time_to_exhaust_s} for p in analysis.projections},
         "hints": [{"kind": h.kind, "evidence": h.evidence, "advice": h.advice} for h in analysis.hints],
         "memory": {series: _series_entry(estimate, analysis.judgements.get(series))

@@ -304,7 +304,7 @@ RULES: tuple[Rule, ...] = (
 
 def facts_of(estimate: GrowthEstimate) -> Facts:
     span = estimate.judged_span_iterations
-    release_threshold = max(RELEASE_MIN_FRACTION * estimate.rise_bytes, estimate.growth_floor,
+    release_threshold = max(RELEASE_MIN_FRACTION * estimate.rise_bytes, estimate.granularity,
                             RELEASE_MIN_SIGMAS * estimate.smooth_sigma_bytes)
     releases = count_releases(estimate.smoothed_levels_bytes, release_threshold)
     return Facts(estimate, span, estimate.fit, estimate.noise_floor_bytes_per_iter, release_threshold, releases)
@@ -338,12 +338,16 @@ def strategy_verdict(outcome: str, judgements: dict[str, MemoryJudgement],
     deciding = next((name for name in present if judgements[name].verdict == "leak"), None)
     if deciding is None and present:
         deciding = present[0]
-        if judgements[deciding].verdict == "flat":
+        primary = (judgements[deciding].verdict, judgements[deciding].pattern)
+        if primary == ("flat", "none") or primary == ("inconclusive", "sawtooth"):
             # RSS moves in pages and arenas; a finer series can see what hides under its floor: a bounded
             # sawtooth (releases are positive evidence: plateau), or growth above its own floor whose end is
             # unclear (flat would hide it: inconclusive). A finer series' warm-up or noise does not count.
+            # Where RSS is a sawtooth with too few teeth (glibc keeps freed memory, so RSS releases rarely),
+            # a C heap that releases what it takes, tooth after tooth, shows the memory in use is bounded.
+            allowed = FINER_SERIES_OVERRIDES if primary[0] == "flat" else (("plateau", "sawtooth"),)
             finer = next((name for name in present[1:] if (judgements[name].verdict, judgements[name].pattern)
-                          in FINER_SERIES_OVERRIDES), None)
+                          in allowed), None)
             deciding = finer or deciding
     if deciding is None:
         memory = judgements.get("rss") or MemoryJudgement("inconclusive", "no-data", "no memory readings", None)

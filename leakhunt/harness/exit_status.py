@@ -154,6 +154,6 @@ def classify(observed: Observed, strategy_dir: Path) -> StrategyStatus:
         bad_workload=returncode == CHILD_EXIT_BAD_WORKLOAD, cgroup_oom_kills=observed.oom_kills,
         memory_limit_method=observed.memory_limit_method,
         gpu_process_attribution=observed.gpu_process_attribution, stopped_early=stopped_early,
-        stop_reason=observed.stop_reason if stopped_early else f"ran to {iterations}",
+        stop_reason=(observed.stop_reason or "") if stopped_early else f"ran to {iterations}",
         fault_traceback=fault_text[-FAULT_TRACEBACK_MAX_CHARS:] or None,
     )

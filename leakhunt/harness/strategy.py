@@ -9,14 +9,14 @@ from typing import Any
 
 from leakhunt import rundir
 from leakhunt.config import ChildTask, RunConfig, StrategySpec
-from leakhunt.progress_file import PROGRESS_FILE, ProgressFile
-from leakhunt.progress_ui import ProgressDisplay
-from leakhunt.report.formatting import fmt_duration
-from leakhunt.sampling import NvmlSampler, RssSampler
 from leakhunt.harness.exit_status import Observed, StrategyStatus, classify
 from leakhunt.harness.launch import LaunchedChild
 from leakhunt.harness.monitor import Monitor, MonitorResult
 from leakhunt.harness.settle_watch import SettleWatcher
+from leakhunt.progress_file import PROGRESS_FILE, ProgressFile
+from leakhunt.progress_ui import ProgressDisplay
+from leakhunt.report.formatting import fmt_duration
+from leakhunt.sampling import NvmlSampler, RssSampler
 
 # After its last step the child stays alive this many sample intervals (at most LINGER_MAX_S) so the parent
 # samples its final memory before close() frees it.
@@ -77,6 +77,7 @@ class StrategyRun:
         samples = rundir.CsvAppender(self.strategy_dir / rundir.SAMPLES_FILE, rundir.SAMPLE_COLUMNS)
         monitor = Monitor(self.config, self.rss, self.nvml, progress, samples, child.kill, self._progress,
                           None if settle is None else settle.check)
+        assert child.process is not None  # set by LaunchedChild.__enter__
         try:
             monitor.run(child.process, police_memory=child.cgroup is None)
         except KeyboardInterrupt:

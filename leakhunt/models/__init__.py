@@ -4,8 +4,9 @@ Importing this package never imports TensorFlow; the functions import it when th
 """
 
 from leakhunt.models.export import export_model, get_frozen_graph_path, get_saved_model_path
-from leakhunt.models.load import ModelSource, load_graph_def, resolve_model, validate_model_path
+from leakhunt.models.load import ModelSource, load_graph_def, validate_model_path
 from leakhunt.models.presets import DEFAULT_PRESET, OUTPUT_NAMES, PRESETS, Preset, get_preset
+from leakhunt.models.resolve import resolve_model
 
 __all__ = [
     "DEFAULT_PRESET",

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from leakhunt import __version__
+from leakhunt._version import __version__
 
 CACHE_DIR_ENV = "LEAKHUNT_CACHE_DIR"
 TEMP_PREFIX = ".tmp-"

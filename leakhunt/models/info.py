@@ -7,8 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from leakhunt.models.load import ModelSource, load_graph_def, resolve_model
+from leakhunt.models.load import ModelSource, load_graph_def
 from leakhunt.models.presets import DEFAULT_PRESET, INPUT_NAME
+from leakhunt.models.resolve import resolve_model
 
 # A VGA camera frame: what soak runs feed by default, resized in-graph by each preset's resizer.
 REFERENCE_IMAGE_HW = (480, 640)

@@ -12,11 +12,9 @@ from typing import Any
 
 from leakhunt.errors import ModelFileError
 from leakhunt.models.presets import (
-    DEFAULT_PRESET,
     INPUT_NAME,
     OUTPUT_NAMES,
     REQUIRED_OUTPUT_NAMES,
-    get_preset,
 )
 
 SERVING_SIGNATURE = "serving_default"
@@ -190,14 +188,3 @@ def validate_model_path(model_path: str) -> ModelSource:
     if path.is_dir():
         return validate_saved_model(path)
     return _frozen_source(path, None)
-
-
-def resolve_model(model_path: str | None, preset: str = DEFAULT_PRESET, seed: int = 0) -> ModelSource:
-    """The user's model if given, else the embedded preset (built and cached on first use)."""
-    if model_path is not None:
-        return validate_model_path(model_path)
-    from leakhunt.models.export import get_frozen_graph_path
-
-    get_preset(preset)
-    path = get_frozen_graph_path(preset, seed)
-    return ModelSource("frozen", path, preset, True, OUTPUT_NAMES)

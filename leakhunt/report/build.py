@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+
 from leakhunt import rundir
 from leakhunt.analysis.summarize import analyze_run
 from leakhunt.report.json_out import render_json, to_jsonable

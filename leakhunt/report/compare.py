@@ -6,8 +6,12 @@ import pathlib
 from typing import Any
 
 from leakhunt import rundir
-from leakhunt.analysis.comparison import (LATENCY_MIN_CORRECTED_CHANGE, LATENCY_MIN_RELATIVE_CHANGE, LATENCY_P_VALUE,
-                                         compare_strategy)
+from leakhunt.analysis.comparison import (
+    LATENCY_MIN_CORRECTED_CHANGE,
+    LATENCY_MIN_RELATIVE_CHANGE,
+    LATENCY_P_VALUE,
+    compare_strategy,
+)
 from leakhunt.analysis.summarize import analyze_run
 from leakhunt.report.build import write_text_atomic
 from leakhunt.report.formatting import fmt_ms, fmt_p_value, fmt_slope_with_ci

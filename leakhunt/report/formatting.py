@@ -10,8 +10,18 @@ import math
 import re
 from typing import Any
 
-from leakhunt.units import (human_amount, human_bytes, human_count, human_duration, human_factor, human_interval,
-                            human_ms, human_number, human_rate, three_digits)
+from leakhunt.units import (
+    human_amount,
+    human_bytes,
+    human_count,
+    human_duration,
+    human_factor,
+    human_interval,
+    human_ms,
+    human_number,
+    human_rate,
+    three_digits,
+)
 
 MISSING = "–"
 RANGE_DASH = "–"

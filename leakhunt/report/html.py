@@ -10,9 +10,23 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from leakhunt.report.formatting import (MISSING, SERIES_LABELS, environment_line, fmt_amount, fmt_bytes, fmt_count,
-                                        fmt_duration, fmt_ms, fmt_number, fmt_rate, fmt_slope_with_ci, is_number,
-                                        iterations_text, levels_text, plain_numbers)
+from leakhunt.report.formatting import (
+    MISSING,
+    SERIES_LABELS,
+    environment_line,
+    fmt_amount,
+    fmt_bytes,
+    fmt_count,
+    fmt_duration,
+    fmt_ms,
+    fmt_number,
+    fmt_rate,
+    fmt_slope_with_ci,
+    is_number,
+    iterations_text,
+    levels_text,
+    plain_numbers,
+)
 from leakhunt.report.levels import Levels
 from leakhunt.report.recommend import recommend
 from leakhunt.report.views import all_levels, max_iterations, recommendation_view, strategy_color, summary_rows
@@ -173,7 +187,8 @@ def render_html(summary: dict[str, Any], plots: dict[str, Any] | None = None,
         any_gpu=any(entry.get("peak_gpu_bytes") is not None for entry in entries),
         strategies=[strategy_view(entry, plot, level, maximum, by_series)
                     for entry, plot, level, by_series in zip(entries, strategy_plots, levels,
-                                                             list(series_levels or []) + [{}] * len(entries))],
+                                                             list(series_levels or []) + [{}] * len(entries),
+                                                             strict=False)],
         overlay=Markup(overlay) if overlay else None,
         run=run,
         command_line=" ".join(shlex.quote(str(part)) for part in command),

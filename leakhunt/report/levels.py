@@ -13,8 +13,14 @@ from typing import Any
 
 import numpy as np
 
-from leakhunt.analysis.leak import (PARENT_KIND, GrowthEstimate, iteration_series, memory_series,
-                                    transient_width_points, without_transients)
+from leakhunt.analysis.leak import (
+    PARENT_KIND,
+    GrowthEstimate,
+    iteration_series,
+    memory_series,
+    transient_width_points,
+    without_transients,
+)
 from leakhunt.analysis.robust import clean_xy
 from leakhunt.analysis.settle import SETTLE_SERIES
 from leakhunt.analysis.verdict import facts_of
@@ -103,7 +109,7 @@ def find_releases(x: np.ndarray, y: np.ndarray, threshold: float) -> tuple[list[
     sizes: list[float] = []
     high = trough = None
     falling_from = None
-    for position, level in zip(x, y):
+    for position, level in zip(x, y, strict=False):
         if falling_from is not None:
             if level <= trough:
                 trough = level
@@ -146,7 +152,7 @@ def strategy_levels(analysis, strategy, entry: dict[str, Any]) -> Levels | None:
 def run_series_levels(analyses, strategies, summary: dict[str, Any]) -> list[dict[str, Levels]]:
     """Per strategy (summary order), the bounds of each of its plateau series."""
     return [strategy_series_levels(analysis, strategy, entry)
-            for analysis, strategy, entry in zip(analyses, strategies, summary.get("strategies", []))]
+            for analysis, strategy, entry in zip(analyses, strategies, summary.get("strategies", []), strict=False)]
 
 
 def run_levels(analyses, strategies, summary: dict[str, Any],
@@ -155,7 +161,7 @@ def run_levels(analyses, strategies, summary: dict[str, Any],
     entries = summary.get("strategies", [])
     series_levels = series_levels if series_levels is not None else run_series_levels(analyses, strategies, summary)
     found = []
-    for entry, by_series in zip(entries, series_levels):
+    for entry, by_series in zip(entries, series_levels, strict=False):
         series = plateau_series(entry)
         found.append(None if series is None else by_series.get(series) or levels_from_summary(entry))
     return found

@@ -20,8 +20,13 @@ from markupsafe import escape
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 
-from leakhunt.analysis.leak import (PARENT_KIND, iteration_series, memory_series, transient_width_points,
-                                    without_transients)
+from leakhunt.analysis.leak import (
+    PARENT_KIND,
+    iteration_series,
+    memory_series,
+    transient_width_points,
+    without_transients,
+)
 from leakhunt.analysis.settle import SETTLE_SERIES
 from leakhunt.report.formatting import memory_text
 from leakhunt.report.views import strategy_color
@@ -249,6 +254,28 @@ def _secondary_axis(axis, analysis, samples: pd.DataFrame, iterations: pd.DataFr
     return [marks], [f"{label} (right{suffix})"]
 
 
+def _rss_fit_marks(axis, estimate, levels, scale: float) -> tuple[list, list[str]]:
+    """The detected warm-up, then the bounds (a bounded series) or the slope fit, on the RSS panel."""
+    handles: list = []
+    labels: list[str] = []
+    if estimate.warmup_end_iteration > 0:
+        handles.append(axis.axvspan(0, estimate.warmup_end_iteration, color=DETECTED_WARMUP_COLOR, alpha=0.5,
+                                    linewidth=0))
+        labels.append("detected warm-up")
+    if levels is not None and levels.series == "rss" and levels.unit == "bytes":
+        for level in (levels.low, levels.high):
+            line = axis.axhline(level / scale, color=BOUNDS_COLOR, linewidth=0.8, linestyle=":")
+        handles.append(line)
+        labels.append("bounds")
+    elif estimate.fit is not None:
+        line_x = np.array([estimate.first_iteration, estimate.last_iteration], dtype=float)
+        line_y = estimate.fit.intercept + estimate.fit.slope * line_x
+        (line,) = axis.plot(line_x, line_y / scale, color=FIT_COLOR, linestyle="--", linewidth=1.0)
+        handles.append(line)
+        labels.append("slope fit")
+    return handles, labels
+
+
 def _memory_panel(axis, analysis, samples: pd.DataFrame, color: str, iterations: pd.DataFrame | None = None,
                   levels=None) -> None:
     warmup = analysis.warmup_steps
@@ -304,21 +331,9 @@ def _memory_panel(axis, analysis, samples: pd.DataFrame, color: str, iterations:
         labels.append("warm-up (--warmup)")
     estimate = analysis.estimates.get("rss")
     if estimate is not None:
-        if estimate.warmup_end_iteration > 0:
-            handles.append(axis.axvspan(0, estimate.warmup_end_iteration, color=DETECTED_WARMUP_COLOR, alpha=0.5,
-                                        linewidth=0))
-            labels.append("detected warm-up")
-        if levels is not None and levels.series == "rss" and levels.unit == "bytes":
-            for level in (levels.low, levels.high):
-                line = axis.axhline(level / scale, color=BOUNDS_COLOR, linewidth=0.8, linestyle=":")
-            handles.append(line)
-            labels.append("bounds")
-        elif estimate.fit is not None:
-            line_x = np.array([estimate.first_iteration, estimate.last_iteration], dtype=float)
-            line_y = estimate.fit.intercept + estimate.fit.slope * line_x
-            (line,) = axis.plot(line_x, line_y / scale, color=FIT_COLOR, linestyle="--", linewidth=1.0)
-            handles.append(line)
-            labels.append("slope fit")
+        fit_handles, fit_labels = _rss_fit_marks(axis, estimate, levels, scale)
+        handles += fit_handles
+        labels += fit_labels
     more_handles, more_labels = _secondary_axis(axis, analysis, samples, iterations)
     _legend_below(axis, handles + more_handles, labels + more_labels)
 
@@ -426,7 +441,7 @@ def _overlay_figure(analyses, samples_list, labels, iterations_list, entries, le
     iterations_list = iterations_list or [None] * len(analyses)
     entries = entries or [{} for _ in analyses]
     levels_list = levels_list or [None] * len(analyses)
-    series = [overlay_series(a, s, i) for a, s, i in zip(analyses, samples_list, iterations_list)]
+    series = [overlay_series(a, s, i) for a, s, i in zip(analyses, samples_list, iterations_list, strict=False)]
     drawn = [k for k, (x, _, _) in enumerate(series) if len(x)]
     if not drawn:
         return None
@@ -436,7 +451,7 @@ def _overlay_figure(analyses, samples_list, labels, iterations_list, entries, le
     axes = np.atleast_1d(figure.subplots(rows, columns, squeeze=False)).ravel()
     for axis in axes[len(drawn):]:
         axis.set_visible(False)
-    for axis, k in zip(axes, drawn):
+    for axis, k in zip(axes, drawn, strict=False):
         x, raw, level = series[k]
         analysis = analyses[k]
         color = strategy_color(analysis.index)
@@ -480,5 +495,6 @@ def render_run_plots(analyses, strategies, summary: dict[str, Any], levels: list
     return {
         "overlay": overlay_figure(analyses, samples_list, labels, [s.iterations for s in strategies], entries, levels),
         "strategies": [strategy_figure(a, s, label, strategy.iterations, strategy_color(a.index), level, f"s{a.index}")
-                       for a, s, label, strategy, level in zip(analyses, samples_list, labels, strategies, levels)],
+                       for a, s, label, strategy, level in zip(analyses, samples_list, labels, strategies, levels,
+                                                               strict=False)],
     }

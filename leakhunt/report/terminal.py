@@ -23,7 +23,7 @@ def terminal_summary_lines(summary: dict[str, Any], levels: list[Levels | None] 
     levels = all_levels(summary, levels)
     maximum = max_iterations(summary)
     lines = []
-    for entry, level in zip(entries, levels):
+    for entry, level in zip(entries, levels, strict=False):
         latency = entry.get("latency_ms") or {}
         parts = [memory_text(entry, level), iterations_text(entry, maximum), f"p50 {fmt_ms(latency.get('p50'))}"]
         if entry.get("images_per_s") is not None:

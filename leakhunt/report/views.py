@@ -5,8 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from leakhunt.report.formatting import (MISSING, change_text, fmt_bytes, fmt_ms, fmt_number, iterations_text,
-                                        memory_text, versus_text)
+from leakhunt.report.formatting import (
+    MISSING,
+    change_text,
+    fmt_bytes,
+    fmt_ms,
+    fmt_number,
+    iterations_text,
+    memory_text,
+    versus_text,
+)
 from leakhunt.report.levels import Levels, levels_from_summary
 from leakhunt.report.recommend import Recommendation, recommend
 
@@ -24,7 +32,8 @@ def all_levels(summary: dict[str, Any], levels: list[Levels | None] | None) -> l
     entries = summary.get("strategies", [])
     levels = list(levels or [])
     levels += [None] * (len(entries) - len(levels))
-    return [given if given is not None else levels_from_summary(entry) for entry, given in zip(entries, levels)]
+    return [given if given is not None else levels_from_summary(entry)
+            for entry, given in zip(entries, levels, strict=False)]
 
 
 def max_iterations(summary: dict[str, Any]) -> Any:

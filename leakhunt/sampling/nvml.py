@@ -95,7 +95,7 @@ class NvmlSampler(Sampler):
         """Names, totals and the driver version, for run.json's environment."""
         nvml = self._nvml
         devices = []
-        for index, handle in zip(self._indices, self._handles):
+        for index, handle in zip(self._indices, self._handles, strict=False):
             entry: dict[str, Any] = {"index": index}
             try:
                 entry["name"] = _text(nvml.nvmlDeviceGetName(handle))
@@ -174,7 +174,7 @@ class NvmlSampler(Sampler):
         errors = []
         sm_clocks: list[int] = []
         throttle = None
-        for index, handle in zip(self._indices, self._handles):
+        for index, handle in zip(self._indices, self._handles, strict=False):
             clock, reasons = self._clocks(handle)
             if clock is not None:
                 sm_clocks.append(clock)

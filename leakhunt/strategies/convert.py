@@ -36,7 +36,7 @@ def graph_def_from_saved_model(folder: Path) -> Any:
             return_elements=[outputs[key].name for key in keys],
             name="saved_model",
         )
-        for key, tensor in zip(keys, returned):
+        for key, tensor in zip(keys, returned, strict=False):
             tf.identity(tensor, name=key)
     return wrapper.as_graph_def()
 

@@ -104,7 +104,9 @@ def parse_gpu_memory_value(text: str) -> GpuMemorySpec:
     try:
         fraction = float(number)
     except ValueError:
-        raise BadInputError(f"--gpu-memory '{text}': the fraction must be a number in (0, 1], e.g. fraction:0.7") from None
+        raise BadInputError(
+            f"--gpu-memory '{text}': the fraction must be a number in (0, 1], e.g. fraction:0.7"
+        ) from None
     if not 0.0 < fraction <= 1.0:
         raise BadInputError(f"--gpu-memory '{text}': the fraction must be in (0, 1], e.g. fraction:0.7")
     return GpuMemorySpec("fraction", fraction)

@@ -195,3 +195,13 @@ def test_a_finer_series_warmup_or_noise_does_not_override_flat_rss():
     noisy_heap = judge(x, 50 * MIB + np.random.default_rng(0).normal(0, 300 * 1024, len(x)), HEAP_KIND)
     assert noisy_heap.verdict != "leak"
     assert strategy_verdict("completed", {"rss": rss, "heap": noisy_heap}).verdict == "flat"
+
+
+def test_a_heap_sawtooth_settles_an_rss_sawtooth_with_too_few_teeth():
+    rss = judge(*child_rss(lambda x: 2 * MIB * (x % 300) + np.where(x >= 300, 100 * MIB, 0), iterations=600))
+    assert (rss.verdict, rss.pattern) == ("inconclusive", "sawtooth")
+    x = np.arange(0, 600, 1).astype(float)
+    heap = judge(x, 900 * MIB + 50 * MIB * (x % 21), HEAP_KIND)
+    assert (heap.verdict, heap.pattern) == ("plateau", "sawtooth")
+    verdict = strategy_verdict("completed", {"rss": rss, "heap": heap})
+    assert (verdict.verdict, verdict.deciding_series) == ("plateau", "heap")
