@@ -61,6 +61,9 @@ ITERATION_COLUMNS = (
     "heap_bytes",
     "py_blocks",
     "reference_ms",
+    # The process's CPU time (all threads, time.process_time()) at the reading: against the wall clock it
+    # tells how much CPU the child got, i.e. whether a slower step was starved by a busier machine.
+    "process_cpu_s",
 )
 # Column order of samples.csv. `steps_done` is how many steps (warm-up included) the child had finished
 # when the sample was taken; -1 while the workload was still being built.

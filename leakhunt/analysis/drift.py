@@ -6,10 +6,12 @@ Method (documented in docs/verdicts.md, "Latency drift"):
 2. A series is *slowing* when the median of its last fifth is at least DRIFT_MIN_FRACTION above that of its
    first fifth AND the window levels rise monotonically (Kendall's tau across the windows at least
    DRIFT_MIN_TAU). A hump that comes back, a U-shape, a slow start (warm-up) or a speed-up is not slowing.
-3. The reference: every reading of the fixed kernel (sampling/machine_speed.py) tells how slow the machine
-   was at that iteration. Dividing each latency by the machine's relative slowness there gives the
-   corrected latency. Drift is flagged only when BOTH the raw and the corrected latency are slowing: a
-   slowdown the reference explains is the machine's; and a workload that does not slow with the machine
+3. The machine's slowness per window comes from two signals, the larger one counting: the fixed reference
+   kernel (sampling/machine_speed.py), and, for a CPU-bound child, how much CPU it got per wall second
+   (its process CPU time at each reading: a starved child loses time slices the short kernel slips
+   between). Dividing each window's latency by that slowness gives the corrected latency. Drift is
+   flagged only when BOTH the raw and the corrected latency are slowing: a slowdown the machine explains
+   is the machine's; and a workload that does not slow with the machine
    (a GPU-bound or sleeping step) is never flagged by the correction alone, since its raw latency is flat.
 """
 
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from leakhunt.analysis.robust import SlopeFit, robust_sigma, theil_sen
+from leakhunt.analysis.robust import SlopeFit, theil_sen
 
 DRIFT_WINDOWS = 10
 # The slowdown must add up to this share of the first fifth's median latency (thermal/turbo noise on most
@@ -33,11 +35,13 @@ DRIFT_MIN_TAU = 0.5
 DRIFT_MIN_ITERATIONS = 50
 # Fewer reference readings than this cannot describe how the machine's speed moved: no correction.
 REFERENCE_MIN_READINGS = 8
-# A machine-speed change smaller than this many standard errors of the reference's fifth medians is its
-# own jitter, not the machine: no correction then (correcting by noise would only add noise).
-REFERENCE_NOISE_SIGMAS = 2.0
-# Standard error of a median = this * sigma / sqrt(n) for normal data.
-MEDIAN_EFFICIENCY = 1.2533
+# A window's reference level needs this many kernel readings (one preempted reading is not the machine).
+REFERENCE_MIN_PER_WINDOW = 3
+# A machine whose slowness stayed within this share of its median everywhere did not change: no correction
+# then (correcting by the signals' own jitter would only add noise).
+MACHINE_NOISE_FRACTION = 0.05
+# The child counts as CPU-bound when it usually gets at least this much CPU per wall second (all threads).
+CPU_BOUND_MIN_SHARE = 0.6
 
 
 @dataclass(frozen=True)
@@ -117,50 +121,106 @@ class MachineSpeed:
     """How slow the machine was in each drift window and from the first to the last fifth (1.0 = median)."""
 
     window_slowness: np.ndarray
-    change_first_to_last_fifth: float  # 0.0 when within the reference's own noise
+    change_first_to_last_fifth: float  # 0.0 when within the signals' own noise
 
 
-def machine_speed(x: np.ndarray, reference_x: np.ndarray, reference_ms: np.ndarray) -> MachineSpeed | None:
-    """The machine's relative slowness per drift window of x, from the reference readings taken there.
+@dataclass(frozen=True)
+class CpuReadings:
+    """The child's cumulative process CPU time at its reading steps, with the wall clock at the same point."""
 
-    Medians per window (and per fifth) keep the reference's own jitter out of the correction; a change
-    smaller than REFERENCE_NOISE_SIGMAS standard errors of those medians is taken as no change at all.
-    """
+    iteration: np.ndarray
+    wall_s: np.ndarray
+    cpu_s: np.ndarray
+
+
+def _window_bounds(x: np.ndarray) -> list[tuple[float, float]]:
+    return [(float(x[index[0]]), float(x[index[-1]])) for index in _windows(x)]
+
+
+def _kernel_slowness(x: np.ndarray, reference_x: np.ndarray, reference_ms: np.ndarray) -> np.ndarray | None:
+    """Per window: the reference kernel's median there / its median over the run (None: too few readings)."""
     keep = np.isfinite(reference_x) & np.isfinite(reference_ms) & (reference_ms > 0)
     reference_x, reference_ms = reference_x[keep], reference_ms[keep]
     if reference_ms.size < REFERENCE_MIN_READINGS:
         return None
     overall = float(np.median(reference_ms))
     levels = []
-    for index in _windows(x):
-        inside = (reference_x >= x[index[0]]) & (reference_x <= x[index[-1]])
-        levels.append(float(np.median(reference_ms[inside])) if inside.any() else np.nan)
-    levels_array = np.array(levels)
-    known = np.isfinite(levels_array)
+    for low, high in _window_bounds(x):
+        inside = reference_ms[(reference_x >= low) & (reference_x <= high)]
+        # One preempted reading must not stand for a whole window: too few readings count as "unknown".
+        levels.append(float(np.median(inside)) / overall if inside.size >= REFERENCE_MIN_PER_WINDOW else np.nan)
+    filled = _fill_unknown(np.array(levels))
+    # Relative to its fastest window (1.0 = the machine at its best), like the CPU share's slowness.
+    return None if filled is None else filled / float(np.min(filled))
+
+
+def _cpu_slowness(x: np.ndarray, cpu: CpuReadings | None) -> np.ndarray | None:
+    """Per window: how much less CPU per wall second the child got than it usually did (1.0 = usual).
+
+    A CPU-bound child that gets half the CPU because neighbours compete takes twice as long per step while
+    its CPU time per step stays the same. A GPU-bound or sleeping child uses little CPU whatever the load,
+    so the signal is only used where the child is CPU-bound (usually busy at least CPU_BOUND_MIN_SHARE).
+    """
+    if cpu is None:
+        return None
+    keep = np.isfinite(cpu.iteration) & np.isfinite(cpu.wall_s) & np.isfinite(cpu.cpu_s)
+    iteration, wall_s, cpu_s = cpu.iteration[keep], cpu.wall_s[keep], cpu.cpu_s[keep]
+    shares = []
+    for low, high in _window_bounds(x):
+        inside = (iteration >= low) & (iteration <= high)
+        if inside.sum() < 2:
+            shares.append(np.nan)
+            continue
+        wall = float(wall_s[inside][-1] - wall_s[inside][0])
+        shares.append(float(cpu_s[inside][-1] - cpu_s[inside][0]) / wall if wall > 0 else np.nan)
+    share = np.array(shares)
+    if not np.isfinite(share).any():
+        return None
+    if float(np.nanmedian(share)) < CPU_BOUND_MIN_SHARE:
+        return None
+    # Relative to its best windows (1.0 = unstarved), like the kernel's slowness, so the two compare.
+    best = float(np.nanmax(share))
+    return _fill_unknown(best / np.maximum(share, 1e-9))
+
+
+def _fill_unknown(levels: np.ndarray) -> np.ndarray | None:
+    known = np.isfinite(levels)
     if not known.any():
         return None
-    centres = np.array([float(np.median(x[index])) for index in _windows(x)])
-    levels_array = np.interp(centres, centres[known], levels_array[known]) / overall
-    first, last = _fifth_masks(reference_x, x[0], x[-1])
-    change = 0.0
-    if first.any() and last.any():
-        first_level, last_level = float(np.median(reference_ms[first])), float(np.median(reference_ms[last]))
-        change = last_level / first_level - 1.0
-        relative_sigma = robust_sigma(reference_ms / overall)
-        standard_error = MEDIAN_EFFICIENCY * relative_sigma * np.sqrt(1 / first.sum() + 1 / last.sum())
-        if abs(change) < REFERENCE_NOISE_SIGMAS * standard_error:
-            change = 0.0
-            levels_array = np.ones_like(levels_array)
-    return MachineSpeed(levels_array, change)
+    positions = np.arange(levels.size)
+    return np.interp(positions, positions[known], levels[known])
+
+
+def machine_speed(x: np.ndarray, reference_x: np.ndarray, reference_ms: np.ndarray,
+                  cpu: CpuReadings | None = None) -> MachineSpeed | None:
+    """The machine's relative slowness per drift window of x: the larger of what the reference kernel and
+    the child's CPU share say (the kernel is short enough to slip between a neighbour's time slices; the CPU
+    share sees every slice the child lost). A change within MACHINE_NOISE_FRACTION is taken as none."""
+    kernel = _kernel_slowness(x, reference_x, reference_ms)
+    starved = _cpu_slowness(x, cpu)
+    if kernel is None and starved is None:
+        return None
+    if kernel is None:
+        slowness = starved
+    elif starved is None:
+        slowness = kernel
+    else:
+        slowness = np.maximum(kernel, starved)
+    slowness = slowness / float(np.median(slowness))
+    fifth = max(1, slowness.size // 5)
+    change = float(np.mean(slowness[-fifth:]) / np.mean(slowness[:fifth]) - 1.0)
+    if abs(change) < MACHINE_NOISE_FRACTION and np.all(np.abs(slowness - 1) < MACHINE_NOISE_FRACTION):
+        return MachineSpeed(np.ones_like(slowness), 0.0)
+    return MachineSpeed(slowness, change)
 
 
 def analyse_drift(x: np.ndarray, latency_ms: np.ndarray, reference_x: np.ndarray,
-                  reference_ms: np.ndarray) -> DriftAnalysis:
-    """Raw and reference-corrected trends of a latency series (x: measured iteration, in order)."""
+                  reference_ms: np.ndarray, cpu: CpuReadings | None = None) -> DriftAnalysis:
+    """Raw and machine-corrected trends of a latency series (x: measured iteration, in order)."""
     finite = reference_ms[np.isfinite(reference_ms)]
     reference_p50 = float(np.median(finite)) if finite.size else None
     raw = series_trend(x, latency_ms)
-    machine = machine_speed(x, reference_x, reference_ms) if raw is not None else None
+    machine = machine_speed(x, reference_x, reference_ms, cpu) if raw is not None else None
     corrected = None
     if machine is not None:
         medians = np.array(raw.window_medians_ms) / machine.window_slowness

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from leakhunt.analysis.drift import DriftAnalysis, analyse_drift
+from leakhunt.analysis.drift import CpuReadings, DriftAnalysis, analyse_drift
 from leakhunt.analysis.robust import SlopeFit, clean_xy, theil_sen
 
 PERCENTILES = (50, 90, 99)
@@ -58,7 +58,7 @@ def measured_latency(iterations: pd.DataFrame, warmup_steps: int) -> tuple[np.nd
 
 def latency_stats(iteration: np.ndarray, latency_ms: np.ndarray, start_s: np.ndarray,
                   images_per_step: float = 1.0, reference_iteration: np.ndarray | None = None,
-                  reference_ms: np.ndarray | None = None) -> LatencyStats:
+                  reference_ms: np.ndarray | None = None, cpu: CpuReadings | None = None) -> LatencyStats:
     count = int(len(latency_ms))
     if count == 0:
         return LatencyStats(0, None, None, None, None, None, None, None, None, None, None, False)
@@ -79,7 +79,7 @@ def latency_stats(iteration: np.ndarray, latency_ms: np.ndarray, start_s: np.nda
         drift_over_run = fit.slope * float(x[-1] - x[0])
     empty = np.empty(0)
     drift_analysis = analyse_drift(x, y, empty if reference_iteration is None else reference_iteration,
-                                   empty if reference_ms is None else reference_ms)
+                                   empty if reference_ms is None else reference_ms, cpu)
     significant = drift_analysis.slowing
     return LatencyStats(
         count=count, p50_ms=p50, p90_ms=p90, p99_ms=p99, max_ms=float(np.max(latency_ms)), mean_ms=mean_ms,

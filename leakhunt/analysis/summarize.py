@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from leakhunt.analysis.drift import CpuReadings
 from leakhunt.analysis.hints import CounterGrowth, Hint, counter_growth, find_hints
 from leakhunt.analysis.latency import ITERATIONS_PER_DRIFT_UNIT, LatencyStats, latency_stats, measured_latency
 from leakhunt.analysis.leak import GrowthEstimate, estimate_growth, iteration_series, memory_series
@@ -154,6 +155,22 @@ def _with_sampler_pace(judgement: MemoryJudgement, meta: dict[str, Any], latency
     return dataclasses.replace(judgement, more_iterations_needed=round_up_roughly(more))
 
 
+def cpu_readings(iterations: pd.DataFrame, warmup_steps: int) -> CpuReadings | None:
+    """The child's process CPU time at its reading steps, with the wall clock at the end of those steps."""
+    needed = {"process_cpu_s", "start_monotonic_s", "latency_ms", "step"}
+    if iterations.empty or not needed <= set(iterations.columns):
+        return None
+    rows = iterations.dropna(subset=["process_cpu_s"])
+    if len(rows) < 2:
+        return None
+    steps = pd.to_numeric(rows["step"], errors="coerce").to_numpy(dtype=float)
+    wall = (pd.to_numeric(rows["start_monotonic_s"], errors="coerce")
+            + pd.to_numeric(rows["latency_ms"], errors="coerce") / 1000.0).to_numpy(dtype=float)
+    cpu = pd.to_numeric(rows["process_cpu_s"], errors="coerce").to_numpy(dtype=float)
+    measured = steps >= warmup_steps
+    return CpuReadings(steps[measured] - warmup_steps, wall[measured], cpu[measured])
+
+
 def judged_samples(strategy) -> pd.DataFrame:
     """The samples that show the loop's state: a completed child's teardown is cut off (plots use this too)."""
     samples: pd.DataFrame = strategy.samples
@@ -232,7 +249,7 @@ def analyze_strategy(strategy, meta: dict[str, Any]) -> StrategyAnalysis:
     latency_iteration, latency_values, starts = measured_latency(iterations, warmup_steps)
     reference_iteration, reference_ms = iteration_series(iterations, "reference_ms", warmup_steps)
     latency = latency_stats(latency_iteration, latency_values, starts, images_per_step,
-                            reference_iteration, reference_ms)
+                            reference_iteration, reference_ms, cpu_readings(iterations, warmup_steps))
     if rss_source == "parent":
         judgements["rss"] = _with_sampler_pace(judgements["rss"], meta, latency, len(latency_values))
     judged_series = JUDGED_SERIES + (("gpu_used",) if attribution.startswith("unavailable") else ())

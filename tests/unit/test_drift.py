@@ -102,3 +102,38 @@ def test_the_reference_costs_about_one_percent_of_a_1ms_step():
     share = reference_s / (time.perf_counter() - loop_started)
     # THEN its share of the loop is near its budget (0.5%), well under 1% plus scheduling noise
     assert share < 2 * REFERENCE_TIME_BUDGET + 0.005, share
+
+
+def cpu_readings(latency_ms, cpu_per_step_ms, every=10):
+    """Readings every `every` steps: wall clock from the latencies, CPU time from the CPU each step used."""
+    from leakhunt.analysis.drift import CpuReadings
+
+    wall = np.cumsum(latency_ms) / 1000
+    cpu = np.cumsum(cpu_per_step_ms) / 1000
+    index = np.arange(0, len(latency_ms), every)
+    return CpuReadings(X[index], wall[index], cpu[index])
+
+
+def test_a_starved_cpu_bound_step_is_the_machine_even_when_the_short_kernel_does_not_notice():
+    # GIVEN a 30 ms CPU-bound step that takes 2.4x as long once hogs start (it gets 42% of a core), while the
+    # 0.3 ms reference kernel fits between the hogs' time slices and does not slow down at all
+    starved = np.where(X > N / 2, 2.4, 1.0)
+    latency = noisy(30 * starved)
+    cpu = cpu_readings(latency, noisy(np.full(N, 29.0), seed=7))
+    drift = analyse_drift(X, latency, REFERENCE_X, quiet_reference(), cpu)
+    # THEN the raw latency slows, the CPU share explains it, and no drift is flagged
+    assert drift.raw.change_first_to_last_fifth > 1.0
+    assert drift.machine_change_first_to_last_fifth > 1.0
+    assert not drift.slowing
+
+
+def test_a_real_cpu_slowdown_keeps_its_cpu_share_and_is_drift():
+    latency = noisy(30 * (1 + 0.3 * X / N))
+    cpu = cpu_readings(latency, latency * 0.97)  # the extra time is spent computing
+    assert analyse_drift(X, latency, REFERENCE_X, quiet_reference(), cpu).slowing
+
+
+def test_a_gpu_bound_slowdown_is_not_explained_away_by_its_low_cpu_share():
+    latency = noisy(20 * (1 + 0.3 * X / N))
+    cpu = cpu_readings(latency, np.full(N, 2.0))  # waits on the device: its CPU share falls as it slows
+    assert analyse_drift(X, latency, REFERENCE_X, quiet_reference(), cpu).slowing
