@@ -10,8 +10,10 @@ always (95%) on the iterations that ran: a leak seen at 99.9% is a leak at 95%.
 Settled means, per verdict:
 - leak: a steady leak (linear or a rising sawtooth; a slowing climb may be a warm-up) in any series at
   99.9%, at two looks in a row, decided by the same series at rates within 25% of each other;
-- flat: every series the child reads is flat, and even the upper end of its 99.9% interval, held for
-  every iteration up to the maximum, would stay below that series' growth floor of the full run;
+- flat: every series that can decide is flat, and even the upper end of its 99.9% interval, held for
+  every iteration up to the maximum, would stay below that series' growth floor of the full run; or (flat
+  by level, for page staircases whose slope interval is useless) the growth so far plus the recent third's
+  rate held to the maximum stays under half the growth floor;
 - plateau (a bounded sawtooth): at least SAWTOOTH_SETTLE_RELEASES releases, at two looks in a row;
 - plateau (growth that stopped, or one step): the same projection as flat, on the part after the climb;
 - inconclusive: never settled, the run goes on.
@@ -33,7 +35,14 @@ from leakhunt.analysis.leak import (
     estimate_growth,
     iteration_series,
 )
-from leakhunt.analysis.verdict import SAWTOOTH_MIN_RELEASES, MemoryJudgement, facts_of, judge_growth, strategy_verdict
+from leakhunt.analysis.verdict import (
+    JUDGED_SERIES,
+    SAWTOOTH_MIN_RELEASES,
+    MemoryJudgement,
+    facts_of,
+    judge_growth,
+    strategy_verdict,
+)
 
 # Haybittle-Peto: interim looks at p < 0.001 leave the final analysis's 5% level practically untouched.
 INTERIM_CONFIDENCE = 0.999
@@ -49,6 +58,9 @@ SAWTOOTH_SETTLE_RELEASES = SAWTOOTH_MIN_RELEASES + 1
 # A "slowing" climb may be a warm-up still settling (a Keras model's first few hundred calls grow Python's
 # blocks, then stop): it never settles a leak; only a steady climb does.
 LEAK_PATTERNS = ("linear", "sawtooth-rising")
+# Flat by level settles when the growth so far plus the recent third's rate held to the maximum, and the
+# largest rise, both stay under this share of the series' growth floor (the final level rule's margin).
+LEVEL_SETTLE_SHARE = 0.5
 # ...and its rate must be steady between the looks: a warm-up's rate falls as the window grows, a leak's
 # does not. The later look's slope must be within this factor of the earlier one's.
 LEAK_RATE_STABILITY = 1.25
@@ -73,6 +85,25 @@ class Look:
 def _stays_below_floor(estimate: GrowthEstimate, slope_upper: float, max_span_iterations: float) -> bool:
     """Held for the whole maximum run, does the slope's upper bound stay under the series' growth floor?"""
     return max(slope_upper, 0.0) * max_span_iterations < estimate.growth_floor
+
+
+def _stays_flat(estimate: GrowthEstimate, judgement: MemoryJudgement, max_iterations: int) -> bool:
+    """A flat series that stays flat up to the maximum: its 99.9% upper slope held for every iteration stays
+    under its floor, or (flat by level) its growth so far, extrapolated to the maximum, stays well inside
+    the level rule's margin. A staircase of page steps leaves the slope's interval wide but its level flat."""
+    if judgement.verdict != "flat" or estimate.fit is None:
+        return False
+    max_span = max_iterations - estimate.first_iteration
+    if _stays_below_floor(estimate, estimate.fit.ci_high, max_span):
+        return True
+    recent = estimate.recent_fit
+    if recent is None:
+        return False
+    remaining = max(max_span - estimate.judged_span_iterations, 0)
+    # The growth so far plus the recent third's rate held for every remaining iteration.
+    projected_growth = abs(estimate.growth_bytes) + max(recent.slope, 0.0) * remaining
+    return (projected_growth < LEVEL_SETTLE_SHARE * estimate.growth_floor
+            and estimate.rise_bytes < LEVEL_SETTLE_SHARE * estimate.growth_floor)
 
 
 def _plateau_settles(estimate: GrowthEstimate, judgement: MemoryJudgement, max_span: float) -> bool:
@@ -100,17 +131,22 @@ def take_look(iterations: pd.DataFrame, warmup_steps: int, max_iterations: int) 
     if verdict.verdict == "leak" and verdict.pattern in LEAK_PATTERNS:
         settles, why = "leak", f"leak ({verdict.deciding_series}: {verdict.pattern}) at the 99.9% level"
     elif verdict.verdict == "flat":
-        open_series = [series for series, estimate in estimates.items()
-                       if estimate.fit is None or judgements[series].verdict != "flat"
-                       or not _stays_below_floor(estimate, estimate.fit.ci_high,
-                                                 max_iterations - estimate.first_iteration)]
+        # Python blocks never decide a verdict (they count garbage awaiting collection), so they never hold
+        # a flat verdict open either.
+        open_series = [series for series, estimate in estimates.items() if series in JUDGED_SERIES
+                       and not _stays_flat(estimate, judgements[series], max_iterations)]
         if not open_series:
-            settles, why = "flat", "flat: every series' 99.9% upper bound stays below its floor up to the maximum"
+            settles, why = "flat", ("flat: every series that can decide stays below its floor up to the maximum "
+                                     "(its 99.9% upper bound, or its level)")
         else:
             why = f"flat so far, but {', '.join(open_series)} could still reach the floor by the maximum"
-    elif verdict.verdict == "plateau" and verdict.deciding_series == "rss":
-        others_bounded = all(judgements[series].verdict != "leak" for series in judgements)
-        if others_bounded and _plateau_settles(rss, judgements["rss"], max_iterations - rss.first_iteration):
+    elif verdict.verdict == "plateau" and verdict.deciding_series in estimates:
+        deciding_series = str(verdict.deciding_series)
+        deciding_estimate = estimates[deciding_series]
+        others_bounded = all(judgements[series].verdict != "leak" for series in judgements
+                             if series in JUDGED_SERIES)
+        if others_bounded and _plateau_settles(deciding_estimate, judgements[deciding_series],
+                                               max_iterations - deciding_estimate.first_iteration):
             settles, why = "plateau", f"plateau ({verdict.pattern}) that stays bounded up to the maximum"
     deciding = estimates.get(verdict.deciding_series or "")
     slope = None if deciding is None or deciding.fit is None else deciding.fit.slope
