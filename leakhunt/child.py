@@ -211,12 +211,23 @@ class _StepLoop:
         write_line = self.writer.write_line
         warmup_steps = task.warmup_steps
         deadline_s = None if task.duration_s is None else monotonic() + task.duration_s
+        try:
+            self.step = self._loop(step_fn, mark, write_line, warmup_steps, deadline_s)
+        except BaseException:
+            # The step the workload raised in (or Ctrl-C reached) is how many were done; the loop published
+            # it at that step's start, so the hot loop itself needs no attribute writes.
+            self.step = max(self.progress.read()[0], 0)
+            raise
+        mark(self.step, monotonic())
+
+    def _loop(self, step_fn, mark, write_line, warmup_steps: int, deadline_s: float | None) -> int:
+        """The hot loop; returns how many steps were done. Locals only per step: no attribute writes."""
+        monotonic = time.monotonic
         next_reading = 0
         last_reading_end_s = monotonic()
         last_reading_step = -1
         step = 0
         for step in range(self.total_steps):
-            self.step = step
             started_s = monotonic()
             if deadline_s is not None and started_s >= deadline_s:
                 break
@@ -233,8 +244,7 @@ class _StepLoop:
                 if self.stop_flag is not None and self.stop_flag.stop_requested():
                     # The parent judged the verdict settled (--until-decided): end as if this were the last.
                     self.stopped_early = True
-                    step += 1
-                    break
+                    return step + 1
             else:
                 write_line(
                     f"{step},{'warmup' if step < warmup_steps else 'measure'},{started_s:.6f},"
@@ -243,8 +253,7 @@ class _StepLoop:
                 )
         else:
             step = self.total_steps
-        self.step = step
-        mark(step, monotonic())
+        return step
 
     def close(self) -> None:
         self.writer.close()
