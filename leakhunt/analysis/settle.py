@@ -15,7 +15,8 @@ Settled means, per verdict:
   every iteration up to the maximum, would stay below that series' growth floor of the full run; or (flat
   by level, for page staircases whose slope interval is useless) the growth so far plus the recent third's
   rate held to the maximum stays under half the growth floor;
-- plateau (a bounded sawtooth): at least SAWTOOTH_SETTLE_RELEASES releases, at two looks in a row;
+- plateau (a bounded sawtooth): no series leaks and some bounded-sawtooth series (the C heap counts:
+  RSS releases rarely) shows at least SAWTOOTH_SETTLE_RELEASES releases, at two looks in a row;
 - plateau (growth that stopped, or one step): the same projection as flat, on the part after the climb;
 - inconclusive: never settled, the run goes on.
 Never before MIN_ITERATIONS_BEFORE_STOP measured iterations and MIN_READINGS_BEFORE_STOP readings.
@@ -40,6 +41,7 @@ from leakhunt.analysis.verdict import (
     JUDGED_SERIES,
     SAWTOOTH_MIN_RELEASES,
     MemoryJudgement,
+    Verdict,
     facts_of,
     judge_growth,
     strategy_verdict,
@@ -120,6 +122,24 @@ def _plateau_settles(estimate: GrowthEstimate, judgement: MemoryJudgement, max_s
     return after is not None and _stays_below_floor(estimate, after.ci_high, max_span)
 
 
+def _plateau_is_settled(verdict: Verdict, estimates: dict[str, GrowthEstimate],
+                        judgements: dict[str, MemoryJudgement], max_iterations: int) -> bool:
+    """No series leaks, and the plateau is bounded for good: the deciding series' climb stopped (or stepped)
+    and projects under its floor; or, for a sawtooth, any series that is a bounded sawtooth has released
+    enough teeth. glibc keeps freed memory, so RSS releases rarely while the C heap releases every tooth
+    (a reset-graph run: 1-2 RSS releases, 6 heap releases in 138 iterations)."""
+    if any(judgements[series].verdict == "leak" for series in judgements if series in JUDGED_SERIES):
+        return False
+    if verdict.pattern == "sawtooth":
+        return any(_plateau_settles(estimates[series], judgement, 0) for series, judgement in judgements.items()
+                   if series in JUDGED_SERIES and (judgement.verdict, judgement.pattern) == ("plateau", "sawtooth"))
+    deciding = estimates.get(verdict.deciding_series or "")
+    if deciding is None:
+        return False
+    return _plateau_settles(deciding, judgements[str(verdict.deciding_series)],
+                            max_iterations - deciding.first_iteration)
+
+
 def take_look(iterations: pd.DataFrame, warmup_steps: int, max_iterations: int) -> Look | None:
     """Judge the readings so far at the interim level; None before the minimum run length."""
     estimates: dict[str, GrowthEstimate] = {}
@@ -148,19 +168,13 @@ def take_look(iterations: pd.DataFrame, warmup_steps: int, max_iterations: int) 
                                      "(its 99.9% upper bound, or its level)")
         else:
             why = f"flat so far, but {', '.join(open_series)} could still reach the floor by the maximum"
-    elif verdict.verdict == "plateau" and verdict.deciding_series in estimates:
-        deciding_series = str(verdict.deciding_series)
-        deciding_estimate = estimates[deciding_series]
-        others_bounded = all(judgements[series].verdict != "leak" for series in judgements
-                             if series in JUDGED_SERIES)
-        if others_bounded and _plateau_settles(deciding_estimate, judgements[deciding_series],
-                                               max_iterations - deciding_estimate.first_iteration):
-            settles, why = "plateau", f"plateau ({verdict.pattern}) that stays bounded up to the maximum"
+    elif verdict.verdict == "plateau" and _plateau_is_settled(verdict, estimates, judgements, max_iterations):
+        settles, why = "plateau", f"plateau ({verdict.pattern}) that stays bounded up to the maximum"
     deciding = estimates.get(verdict.deciding_series or "")
     slope = None if deciding is None or deciding.fit is None else deciding.fit.slope
-    leak_slopes = {series: float(estimates[series].fit.slope) for series, judgement in judgements.items()
+    leak_slopes = {series: float(fit.slope) for series, judgement in judgements.items()
                    if series in JUDGED_SERIES and judgement.verdict == "leak" and judgement.pattern in LEAK_PATTERNS
-                   and estimates[series].fit is not None}
+                   and (fit := estimates[series].fit) is not None}
     return Look(measured, verdict.verdict, verdict.pattern, verdict.deciding_series, settles, why, slope, leak_slopes)
 
 

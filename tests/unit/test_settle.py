@@ -66,3 +66,14 @@ def test_the_first_look_counts_at_exactly_the_minimum_run_length():
     assert look is not None and look.measured_iterations == MIN_ITERATIONS_BEFORE_STOP
     assert look.settles == "leak" and "heap" in look.leak_slopes_per_iter
     assert take_look(frame[frame["step"] < 10 + MIN_ITERATIONS_BEFORE_STOP - 1], 10, 5000) is None
+
+
+def test_a_sawtooth_settles_on_the_series_that_releases_every_tooth():
+    # reset-graph: glibc keeps freed pages, so RSS releases every third tooth while the C heap releases each.
+    frame = _iterations(200)
+    steps = frame["step"].to_numpy()
+    frame["rss_bytes"] = 500e6 + (steps % 90) * 2e6 // 4096 * 4096
+    frame["heap_bytes"] = 80e6 + (steps % 30) * 6e6
+    look = take_look(frame, warmup_steps=10, max_iterations=5000)
+    assert look is not None and (look.verdict, look.pattern) == ("plateau", "sawtooth"), look
+    assert look.settles == "plateau", look.why
