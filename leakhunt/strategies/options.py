@@ -53,7 +53,8 @@ class GpuMemorySpec:
         return f"fraction:{self.fraction:g}" if self.mode == "fraction" else self.mode
 
 
-def parse_batch_value(text: str) -> int:
+def parse_batch_value(text: str | int) -> int:
+    """A batch size from the command line (text) or from code (an int); at least 1."""
     try:
         value = int(str(text).strip())
     except ValueError:
