@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from leakhunt.errors import BadInputError
-from leakhunt.strategies.options import ResizeSpec
+from leakhunt.workloads.resize import ResizeSpec
 
 DEFAULT_IMAGE_NAME = "grace_hopper.jpg"
 # The original 512x600 plus two smaller copies: a cycle of distinct input shapes, so that resizing
