@@ -14,6 +14,7 @@ Run as `python -m leakhunt.child TASK.json`. Exit codes are read by the runner (
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import faulthandler
 import gc
 import json
@@ -21,7 +22,6 @@ import os
 import signal
 import sys
 import time
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from leakhunt.child_loop import StepLoop
 from leakhunt.config import ChildTask
 from leakhunt.errors import WorkloadError
 from leakhunt.progress_file import PROGRESS_FILE, ProgressFile
+from leakhunt.records import ChildInfo, ErrorRecord
 
 CHILD_EXIT_COMPLETED = 0
 CHILD_EXIT_WORKLOAD_RAISED = 3
@@ -51,18 +52,8 @@ def _die_with_parent() -> None:
 
 
 def _write_error(strategy_dir: Path, error: BaseException, phase: str, step: int | None) -> None:
-    rundir.write_json_atomic(
-        strategy_dir / rundir.ERROR_FILE,
-        {
-            "type": type(error).__name__,
-            "message": str(error),
-            "phase": phase,
-            "step": step,
-            "traceback": traceback.format_exc(),
-        },
-    )
-
-
+    """error.json for the exception being handled (called inside its `except` block)."""
+    rundir.write_json_atomic(strategy_dir / rundir.ERROR_FILE, ErrorRecord.from_exception(error, phase, step).to_json())
 
 
 def _load_workload(task: ChildTask):
@@ -93,27 +84,21 @@ def _load_workload(task: ChildTask):
     return workload, time.monotonic() - build_started_s
 
 
-def _child_info(workload: Any, build_time_s: float) -> dict[str, Any]:
+def _child_info(workload: Any, build_time_s: float) -> ChildInfo:
+    """child.json once the workload is built; TensorFlow's versions and GPUs when the workload loaded it."""
+    info = ChildInfo(pid=os.getpid(), images_per_step=workload.images_per_step, build_time_s=round(build_time_s, 4),
+                     notes=tuple(workload.notes))
     tf = sys.modules.get("tensorflow")
-    child_info: dict[str, Any] = {
-        "pid": os.getpid(),
-        "images_per_step": workload.images_per_step,
-        "build_time_s": round(build_time_s, 4),
-        "tensorflow_loaded": tf is not None,
-        "notes": workload.notes,
-    }
-    if tf is not None:
-        child_info["tf_version"] = getattr(tf, "__version__", None)
-        try:
-            build_info = dict(tf.sysconfig.get_build_info())
-            child_info["cuda_version"] = build_info.get("cuda_version")
-            child_info["cudnn_version"] = build_info.get("cudnn_version")
-        except (AttributeError, RuntimeError):
-            child_info["cuda_version"] = None
-        child_info["tf_gpus"] = [d.name for d in tf.config.list_logical_devices("GPU")]
-    return child_info
-
-
+    if tf is None:
+        return info
+    try:
+        build_info = dict(tf.sysconfig.get_build_info())
+    except (AttributeError, RuntimeError):
+        build_info = {}
+    return dataclasses.replace(info, tensorflow_loaded=True, tf_version=getattr(tf, "__version__", None),
+                               cuda_version=build_info.get("cuda_version"),
+                               cudnn_version=build_info.get("cudnn_version"),
+                               tf_gpus=tuple(d.name for d in tf.config.list_logical_devices("GPU")))
 
 
 def run_task(task: ChildTask) -> int:
@@ -124,8 +109,8 @@ def run_task(task: ChildTask) -> int:
         return int(build)
     child_info = _child_info(workload, float(build))
     loop = StepLoop(task, workload, progress)
-    child_info["unavailable"] = dict(loop.signals.memory.unavailable)
-    rundir.write_json_atomic(strategy_dir / rundir.CHILD_INFO_FILE, child_info)
+    child_info = dataclasses.replace(child_info, unavailable=dict(loop.signals.memory.unavailable))
+    rundir.write_json_atomic(strategy_dir / rundir.CHILD_INFO_FILE, child_info.to_json())
     gc.collect()  # a clean baseline: garbage from the build is not charged to the first iterations
     try:
         loop.run()
@@ -139,12 +124,11 @@ def run_task(task: ChildTask) -> int:
         loop.close()
         return 130
     loop.close()
-    child_info["reading_every_steps_last"] = loop.schedule.every
-    child_info["stopped_early"] = loop.stopped_early
     if task.final_linger_s > 0:
         time.sleep(task.final_linger_s)  # let the parent sample the final state before close() frees it
-    child_info["close_started_monotonic_s"] = time.monotonic()
-    rundir.write_json_atomic(strategy_dir / rundir.CHILD_INFO_FILE, child_info)
+    child_info = dataclasses.replace(child_info, reading_every_steps_last=loop.schedule.every,
+                                     stopped_early=loop.stopped_early, close_started_monotonic_s=time.monotonic())
+    rundir.write_json_atomic(strategy_dir / rundir.CHILD_INFO_FILE, child_info.to_json())
     try:
         workload.close()
     except Exception as error:  # noqa: BLE001 - a failing close() is reported, the data is already safe

@@ -16,10 +16,11 @@ from leakhunt.analysis.leak import GrowthEstimate, estimate_growth, iteration_se
 from leakhunt.analysis.projection import Exhaustion, project_exhaustion
 from leakhunt.analysis.settle import SETTLE_SERIES
 from leakhunt.analysis.strategy_data import (
+    child_info_of,
     column_last,
     column_max,
     cpu_readings,
-    images_per_step_of,
+    error_of,
     iterations_completed_of,
     judged_samples,
     meta_section,
@@ -36,6 +37,7 @@ from leakhunt.analysis.verdict import (
     strategy_verdict,
 )
 from leakhunt.config import DEFAULT_SAMPLE_INTERVAL_S
+from leakhunt.records import ChildInfo, ErrorRecord
 
 # Parent-sampled series (samples.csv column) and child-read ones (iterations.csv column, iteration-aligned).
 # "rss" is the child's own RSS read at the end of a step; run folders written before the child read itself
@@ -55,8 +57,8 @@ class StrategyAnalysis:
     folder_name: str
     spec: dict[str, Any]
     status: dict[str, Any]
-    child_info: dict[str, Any]
-    error: dict[str, Any] | None
+    child_info: ChildInfo
+    error: ErrorRecord | None
     warmup_steps: int
     iterations_completed: int
     estimates: dict[str, GrowthEstimate | None]
@@ -137,7 +139,7 @@ def analyze_strategy(strategy, meta: dict[str, Any]) -> StrategyAnalysis:
     iterations: pd.DataFrame = strategy.iterations
     samples = judged_samples(strategy)
     status = strategy.status if isinstance(strategy.status, dict) else {}
-    child_info = strategy.child_info if isinstance(strategy.child_info, dict) else {}
+    child_info = child_info_of(strategy)
     spec = strategy.spec if isinstance(strategy.spec, dict) else {}
     warmup_steps = warmup_steps_of(meta, iterations)
     outcome = str(status.get("outcome", "unknown"))
@@ -152,7 +154,7 @@ def analyze_strategy(strategy, meta: dict[str, Any]) -> StrategyAnalysis:
     if "rss" not in judgements:
         judgements["rss"] = judge_growth(None)
 
-    images_per_step = images_per_step_of(child_info)
+    images_per_step = child_info.images_per_step
     latency_iteration, latency_values, starts = measured_latency(iterations, warmup_steps)
     reference_iteration, reference_ms = iteration_series(iterations, "reference_ms", warmup_steps)
     latency = latency_stats(latency_iteration, latency_values, starts, images_per_step,
@@ -174,7 +176,7 @@ def analyze_strategy(strategy, meta: dict[str, Any]) -> StrategyAnalysis:
                        bool(status.get("memory_limit_hit", False)), peak_rss)
     return StrategyAnalysis(
         index=strategy.index, name=str(strategy.name), folder_name=strategy.folder.name, spec=spec,
-        status=status, child_info=child_info, error=strategy.error if isinstance(strategy.error, dict) else None,
+        status=status, child_info=child_info, error=error_of(strategy),
         warmup_steps=warmup_steps, iterations_completed=iterations_completed_of(status, iterations),
         estimates=estimates, judgements=judgements, verdict=verdict, latency=latency,
         latency_iteration=latency_iteration, latency_ms=latency_values, counters=counters,

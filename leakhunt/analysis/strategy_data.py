@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from leakhunt.analysis.drift import CpuReadings
+from leakhunt.records import ChildInfo, ErrorRecord
 
 
 def column_max(frame: pd.DataFrame, column: str) -> float | None:
@@ -42,11 +43,14 @@ def warmup_steps_of(meta: dict[str, Any], iterations: pd.DataFrame | None = None
     return 0
 
 
-def images_per_step_of(child_info: dict[str, Any]) -> float:
-    value = child_info.get("images_per_step")
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-        return float(value)
-    return 1.0
+def child_info_of(strategy) -> ChildInfo:
+    """A rundir.StrategyData's child.json as a record (all defaults when the child never wrote one)."""
+    return ChildInfo.from_json(strategy.child_info if isinstance(strategy.child_info, dict) else {})
+
+
+def error_of(strategy) -> ErrorRecord | None:
+    """A rundir.StrategyData's error.json as a record; None when the workload raised nothing."""
+    return ErrorRecord.from_json(strategy.error) if isinstance(strategy.error, dict) else None
 
 
 def iterations_completed_of(status: dict[str, Any], iterations: pd.DataFrame) -> int:
@@ -105,7 +109,4 @@ def judged_samples(strategy) -> pd.DataFrame:
     if str(status.get("outcome", "unknown")) != "completed":
         # Only a completed child wrote all its steps; after a crash the last second may be missing.
         return samples
-    child_info = strategy.child_info if isinstance(strategy.child_info, dict) else {}
-    close_started_s = child_info.get("close_started_monotonic_s")
-    return samples_during_loop(samples, strategy.iterations,
-                               float(close_started_s) if isinstance(close_started_s, (int, float)) else None)
+    return samples_during_loop(samples, strategy.iterations, child_info_of(strategy).close_started_monotonic_s)

@@ -118,18 +118,15 @@ def _verdict_fields(analysis: StrategyAnalysis) -> dict[str, Any]:
 def _outcome_fields(analysis: StrategyAnalysis) -> dict[str, Any]:
     """How the child ended, and the workload's exception if it raised one."""
     status, error = analysis.status, analysis.error
-    error_text = None
-    if error is not None:
-        error_text = f"{error.get('type', 'Error')}: {error.get('message', '')}"
     return {
         "outcome": status.get("outcome", "unknown"),
         "description": status.get("description"),
         "exit_code": status.get("exit_code"),
         "signal_name": status.get("signal_name"),
         "memory_limit_hit": bool(status.get("memory_limit_hit", False)),
-        "error_text": error_text,
-        "error": None if error is None else {
-            "type": error.get("type"), "message": error.get("message"), "traceback": error.get("traceback")},
+        "error_text": None if error is None else error.text,
+        "error": None if error is None else {"type": error.type, "message": error.message,
+                                             "traceback": error.traceback},
     }
 
 
@@ -210,9 +207,8 @@ def _detail_fields(analysis: StrategyAnalysis) -> dict[str, Any]:
         "rss_verdict": None if rss_judgement is None else rss_judgement.verdict,
         "strategy": {"description": spec.get("description", ""), "code_pattern": spec.get("code_pattern", ""),
                      "factory": spec.get("factory"), "factory_kwargs": spec.get("factory_kwargs") or {}},
-        "child": {"build_time_s": analysis.child_info.get("build_time_s"),
-                  "tf_version": analysis.child_info.get("tf_version"),
-                  "notes": analysis.child_info.get("notes") or []},
+        "child": {"build_time_s": analysis.child_info.build_time_s, "tf_version": analysis.child_info.tf_version,
+                  "notes": list(analysis.child_info.notes)},
         "wall_time_s": status.get("wall_time_s"),
         "stopped_early": stopped_early,
         "stop_reason": status.get("stop_reason") or f"ran to {analysis.iterations_completed}",
