@@ -13,10 +13,19 @@ from __future__ import annotations
 import dataclasses
 import traceback
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
+# How a child ended (status.json "outcome"; the same words as harness/exit_status.Outcome, which writes it).
+Outcome = Literal["completed", "failed", "crashed", "hung", "interrupted", "unknown"]
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 # Where the workload raised: importing its file, calling its factory, a step, or close().
 ERROR_PHASES = ("import", "build", "step", "close")
+
+
+def outcome_of(status: dict[str, Any]) -> Outcome:
+    """status.json's outcome; "unknown" when it is missing or not one of OUTCOMES (a newer or broken file)."""
+    value = status.get("outcome")
+    return next((outcome for outcome in OUTCOMES if outcome == value), "unknown")
 
 
 def _number_or_none(value: Any) -> float | None:

@@ -10,6 +10,7 @@ from leakhunt.analysis.drift import DriftAnalysis, SeriesTrend
 from leakhunt.analysis.latency import LatencyStats
 from leakhunt.analysis.robust import theil_sen
 from leakhunt.analysis.verdict import JUDGED_SERIES, MemoryJudgement
+from leakhunt.records import Outcome
 from leakhunt.units import human_amount, human_ms
 
 # Counts that only grow when something is built per call. One op or one trace after the warm-up can be
@@ -159,7 +160,7 @@ def find_hints(
     judgements: dict[str, MemoryJudgement],
     counters: dict[str, CounterGrowth | None],
     latency: LatencyStats,
-    outcome: str,
+    outcome: Outcome,
     outcome_description: str,
     memory_limit_hit: bool,
     peak_rss_bytes: float | None,

@@ -17,13 +17,14 @@ from leakhunt.analysis.facts import (
     round_up_roughly,
 )
 from leakhunt.analysis.leak import GrowthEstimate
+from leakhunt.analysis.verdict_types import MemoryVerdict, Pattern
 from leakhunt.units import human_amount, human_interval
 
 
 @dataclass(frozen=True)
 class MemoryJudgement:
-    verdict: str
-    pattern: str  # linear, slowing, step, stopped, sawtooth, sawtooth-rising, none, noisy, short, no-data
+    verdict: MemoryVerdict
+    pattern: Pattern
     reason: str
     more_iterations_needed: int | None = None
 
@@ -48,8 +49,8 @@ def _slowing_reason(f: Facts) -> str:
 
 @dataclass(frozen=True)
 class Rule:
-    pattern: str
-    verdict: str
+    pattern: Pattern
+    verdict: MemoryVerdict
     condition: Callable[[Facts], bool]
     reason: Callable[[Facts], str]
     more_iterations: Callable[[Facts], int | None] = lambda facts: None

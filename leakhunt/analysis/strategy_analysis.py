@@ -37,7 +37,7 @@ from leakhunt.analysis.verdict import (
     strategy_verdict,
 )
 from leakhunt.config import DEFAULT_SAMPLE_INTERVAL_S
-from leakhunt.records import ChildInfo, ErrorRecord
+from leakhunt.records import ChildInfo, ErrorRecord, outcome_of
 
 # Parent-sampled series (samples.csv column) and child-read ones (iterations.csv column, iteration-aligned).
 # "rss" is the child's own RSS read at the end of a step; run folders written before the child read itself
@@ -142,7 +142,7 @@ def analyze_strategy(strategy, meta: dict[str, Any]) -> StrategyAnalysis:
     child_info = child_info_of(strategy)
     spec = strategy.spec if isinstance(strategy.spec, dict) else {}
     warmup_steps = warmup_steps_of(meta, iterations)
-    outcome = str(status.get("outcome", "unknown"))
+    outcome = outcome_of(status)
 
     estimates, rss_source = _growth_estimates(iterations, samples, warmup_steps)
     attribution = str(status.get("gpu_process_attribution", "available"))

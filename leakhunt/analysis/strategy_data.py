@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from leakhunt.analysis.drift import CpuReadings
-from leakhunt.records import ChildInfo, ErrorRecord
+from leakhunt.records import ChildInfo, ErrorRecord, outcome_of
 
 
 def column_max(frame: pd.DataFrame, column: str) -> float | None:
@@ -106,7 +106,7 @@ def judged_samples(strategy) -> pd.DataFrame:
     """The samples that show the loop's state: a completed child's teardown is cut off (plots use this too)."""
     samples: pd.DataFrame = strategy.samples
     status = strategy.status if isinstance(strategy.status, dict) else {}
-    if str(status.get("outcome", "unknown")) != "completed":
+    if outcome_of(status) != "completed":
         # Only a completed child wrote all its steps; after a crash the last second may be missing.
         return samples
     return samples_during_loop(samples, strategy.iterations, child_info_of(strategy).close_started_monotonic_s)

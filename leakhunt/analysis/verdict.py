@@ -35,6 +35,8 @@ from leakhunt.analysis.facts import (
     round_up_roughly,
 )
 from leakhunt.analysis.rules import RULES, MemoryJudgement, Rule, judge_growth
+from leakhunt.analysis.verdict_types import MEMORY_VERDICTS, VERDICTS, MemoryVerdict, Pattern, StrategyVerdict
+from leakhunt.records import Outcome, outcome_of
 
 # Names other modules import from here (the verdict constants lived here before facts.py).
 __all__ = ["CI_SHRINK_EXPONENT", "FINER_SERIES_OVERRIDES", "Facts", "JUDGED_SERIES", "LEVEL_FLAT_SHARE",
@@ -45,26 +47,25 @@ __all__ = ["CI_SHRINK_EXPONENT", "FINER_SERIES_OVERRIDES", "Facts", "JUDGED_SERI
            "Verdict", "facts_of", "iterations_to_decide", "judge_growth", "required_fit", "round_up_roughly",
            "strategy_verdict"]
 
-MEMORY_VERDICTS = ("leak", "plateau", "flat", "inconclusive")
-VERDICTS = MEMORY_VERDICTS + ("crashed", "failed")
 # Which series can make a strategy a leak, in the order they are named as deciding; "rss" (the child's
 # iteration-aligned RSS, else the parent's samples) is the primary series for every other verdict.
 # Python's block count is evidence, not a judge: it includes cyclic garbage waiting for a full collection
 # (a finalized TF1 session.run leaves ~1 block per call until gen-2 collects it, which looked like a steady
 # 1 block/iter "leak" over 2000 calls); the `python_references` hint reads it instead.
 JUDGED_SERIES = ("rss", "heap", "gpu_process", "tf_current")
-OUTCOME_VERDICT = {"failed": "failed", "crashed": "crashed", "hung": "crashed"}
+OUTCOME_VERDICT: dict[Outcome, StrategyVerdict] = {"failed": "failed", "crashed": "crashed", "hung": "crashed"}
 # When RSS is flat, these (verdict, pattern) of a finer series (C heap, Python blocks, ...) decide instead.
-FINER_SERIES_OVERRIDES = (("plateau", "sawtooth"), ("inconclusive", "unclear-end"))
+FINER_SERIES_OVERRIDES: tuple[tuple[MemoryVerdict, Pattern], ...] = (("plateau", "sawtooth"),
+                                                                    ("inconclusive", "unclear-end"))
 
 
 @dataclass(frozen=True)
 class Verdict:
-    verdict: str
+    verdict: StrategyVerdict
     reason: str
-    memory_verdict: str
+    memory_verdict: MemoryVerdict
     deciding_series: str | None
-    pattern: str
+    pattern: Pattern
     more_iterations_needed: int | None
 
 
@@ -99,7 +100,8 @@ def strategy_verdict(outcome: str, judgements: dict[str, MemoryJudgement],
         memory = judgements.get("rss") or MemoryJudgement("inconclusive", "no-data", "no memory readings", None)
     else:
         memory = judgements[deciding]
-    verdict = OUTCOME_VERDICT.get(outcome, memory.verdict)
+    # An outcome string this version does not know is judged by memory alone, as "completed" is.
+    verdict = OUTCOME_VERDICT.get(outcome_of({"outcome": outcome}), memory.verdict)
     series_label = f"{SERIES_LABELS.get(deciding, deciding)}: " if deciding and deciding != "rss" else ""
     reason = f"{series_label}{memory.reason}"
     return Verdict(verdict, reason, memory.verdict, deciding, memory.pattern, memory.more_iterations_needed)
