@@ -91,6 +91,24 @@ def _rss_fit_marks(axis, estimate, levels, scale: float) -> tuple[list, list[str
     return handles, labels
 
 
+def _clipped(values: np.ndarray, limits: tuple[float, float] | None) -> tuple[np.ndarray, str]:
+    """Values beyond the panel's limits drawn on its edge, with the legend note that says so."""
+    if limits is None or not len(values) or (values.min() >= limits[0] and values.max() <= limits[1]):
+        return values, ""
+    return np.clip(values, limits[0], limits[1]), " (clipped)"
+
+
+def _uss_dots(axis, samples: pd.DataFrame, warmup: int, scale: float,
+              limits: tuple[float, float] | None) -> tuple[list, list[str]]:
+    """USS is read on a time budget (about once a second for a TensorFlow child): dots, not a line."""
+    ux, uy = samples_by_step(samples, "uss_bytes")
+    if not len(ux):
+        return [], []
+    ux, uy = spread(ux - warmup, uy, MAX_MARK_POINTS)
+    uy, note = _clipped(uy, limits)
+    return [axis.scatter(ux, uy / scale, s=3, color=NEUTRAL, linewidths=0, clip_on=False)], ["USS" + note]
+
+
 def memory_panel(axis, analysis, samples: pd.DataFrame, color: str, iterations: pd.DataFrame | None = None,
                   levels=None) -> None:
     warmup = analysis.warmup_steps
@@ -107,24 +125,16 @@ def memory_panel(axis, analysis, samples: pd.DataFrame, color: str, iterations: 
     scale, unit = memory_scale(cy if len(cy) else y)
     axis.set_ylabel(f"RSS ({unit})", fontsize=8)
     handles, labels = [], []
-    ux, uy = samples_by_step(samples, "uss_bytes")
-    ux = ux - warmup
-    bottom = top = None
+    limits = None
     if len(cx):
         # The scale follows the end-of-step readings: the parent's samples catch dips and spikes inside a
         # step (700 MiB for a second on the tutorial pattern), and USS sits lower, both would flatten the
         # trend. What falls outside is drawn on the edge and the legend says so.
-        bottom, top = scale_limits(float(np.nanmin(cy)), float(np.nanmax(cy)))
-        axis.set_ylim(bottom / scale, top / scale)
-
-    def clipped(values: np.ndarray) -> tuple[np.ndarray, str]:
-        if bottom is None or not len(values) or (values.min() >= bottom and values.max() <= top):
-            return values, ""
-        return np.clip(values, bottom, top), " (clipped)"
-
+        limits = scale_limits(float(np.nanmin(cy)), float(np.nanmax(cy)))
+        axis.set_ylim(limits[0] / scale, limits[1] / scale)
     if len(x):
         px, py = envelope(x, y, MAX_LINE_POINTS)
-        py, note = clipped(py)
+        py, note = _clipped(py, limits)
         # The parent's steady-clock samples see inside a step (peaks, dips); faint, behind the readings.
         (line,) = axis.plot(px, py / scale, color=color, linewidth=0.6, alpha=0.35 if len(cx) else 1.0)
         handles.append(line)
@@ -134,12 +144,9 @@ def memory_panel(axis, analysis, samples: pd.DataFrame, color: str, iterations: 
         (line,) = axis.plot(qx, qy / scale, color=color, linewidth=1.3)
         handles.append(line)
         labels.append("RSS, end of step")
-    if len(ux):
-        # USS is read on a time budget (about once a second for a TensorFlow child): dots, not a line.
-        ux, uy = spread(ux, uy, MAX_MARK_POINTS)
-        uy, note = clipped(uy)
-        handles.append(axis.scatter(ux, uy / scale, s=3, color=NEUTRAL, linewidths=0, clip_on=False))
-        labels.append("USS" + note)
+    uss_handles, uss_labels = _uss_dots(axis, samples, warmup, scale, limits)
+    handles += uss_handles
+    labels += uss_labels
     lowest = min(x.min() if len(x) else 0.0, cx.min() if len(cx) else 0.0)
     if lowest < 0:
         handles.append(axis.axvspan(lowest, 0, color=WARMUP_COLOR, alpha=0.25, linewidth=0))
