@@ -16,9 +16,12 @@ STEP_BINS = 20
 RELEASE_BINS = 100
 # Each smoothed level is the median of at least this many parent samples, so noise alone rarely looks like a
 # drop. The child's readings are taken at the same point of every step and their transients are removed in
-# iterations first, so each reading may stand as a level of its own (a 150-iteration run keeps its teeth).
+# iterations first, so a level needs fewer of them: five, which still keeps a 150-iteration run's teeth (30
+# levels) while an input-dependent cycle (a persistent Session fed six images in turn holds 161-209 MB in
+# TF's allocator, by image) is read as its median, not as releases: with one reading per level such a flat
+# series was a "sawtooth" at 131-392 iterations and flat after, so the verdict changed with --iterations.
 RELEASE_MIN_SAMPLES_PER_BIN = 10
-RELEASE_MIN_READINGS_PER_BIN = 1
+RELEASE_MIN_READINGS_PER_BIN = 5
 # A drop that recovers within this many samples (2.5 s at the default 10 Hz) is transient, not a release:
 # e.g. a TF1 Session freeing a large buffer, glibc trimming it back to the OS, and the next run taking it
 # again (seen on the tutorial pattern: 700 MB dips lasting ~1 s while the level keeps rising). A grey

@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
-from leakhunt.analysis.settle import MIN_ITERATIONS_BEFORE_STOP, Look, SettleTracker
+import numpy as np
+import pandas as pd
+
+from leakhunt.analysis.settle import MIN_ITERATIONS_BEFORE_STOP, Look, SettleTracker, take_look
 
 
-def _look(iterations, settles, slope=1000.0):
-    return Look(iterations, "leak" if settles == "leak" else "flat", "linear", "rss", settles, "why", slope)
+def _look(iterations, settles, slope=1000.0, series="rss", leak_slopes=None):
+    if leak_slopes is None:
+        leak_slopes = {series: slope} if settles == "leak" else {}
+    return Look(iterations, "leak" if settles == "leak" else "flat", "linear", series, settles, "why", slope,
+                leak_slopes)
+
+
+def _iterations(measured: int, warmup: int = 10, rss_slope: float = 0.0, heap_slope: float = 0.0) -> pd.DataFrame:
+    """A child's iterations.csv, one reading per step: RSS in whole pages, the heap byte-precise, with noise."""
+    rng = np.random.default_rng(7)
+    steps = np.arange(warmup + measured)
+    rss = 500e6 + rss_slope * steps + rng.normal(0, 20e3, steps.size)
+    return pd.DataFrame({
+        "step": steps, "phase": np.where(steps < warmup, "warmup", "measure"),
+        "rss_bytes": (rss // 4096) * 4096, "heap_bytes": 80e6 + heap_slope * steps + rng.normal(0, 2e3, steps.size),
+        "py_blocks": 300_000 + rng.integers(-50, 50, steps.size), "tf_current_bytes": np.zeros(steps.size),
+    })
 
 
 def test_a_verdict_must_hold_at_two_looks_in_a_row():
@@ -27,3 +45,24 @@ def test_a_leak_whose_rate_falls_between_looks_is_not_settled():
     assert tracker.record(_look(130, "leak", slope=900.0), 130) is None
     assert tracker.record(_look(170, "leak", slope=500.0), 170) is None
     assert tracker.record(_look(220, "leak", slope=480.0), 220) is not None  # steady now
+
+
+def test_a_leak_settles_when_one_series_leaks_steadily_even_if_the_deciding_series_changes():
+    # A Session per call: RSS decides one look, the C heap the next; the heap leaked steadily at both.
+    tracker = SettleTracker(max_iterations=5000)
+    assert tracker.record(_look(100, "leak", series="rss", leak_slopes={"rss": 6e5, "heap": 1.65e5}), 100) is None
+    assert tracker.record(_look(125, "leak", series="heap", leak_slopes={"heap": 1.66e5}), 125) is not None
+
+
+def test_a_leak_is_not_settled_when_no_series_leaks_at_both_looks():
+    tracker = SettleTracker(max_iterations=5000)
+    assert tracker.record(_look(100, "leak", series="rss", leak_slopes={"rss": 6e5}), 100) is None
+    assert tracker.record(_look(125, "leak", series="heap", leak_slopes={"heap": 1.66e5}), 125) is None
+
+
+def test_the_first_look_counts_at_exactly_the_minimum_run_length():
+    frame = _iterations(MIN_ITERATIONS_BEFORE_STOP, heap_slope=50_000.0)
+    look = take_look(frame, warmup_steps=10, max_iterations=5000)
+    assert look is not None and look.measured_iterations == MIN_ITERATIONS_BEFORE_STOP
+    assert look.settles == "leak" and "heap" in look.leak_slopes_per_iter
+    assert take_look(frame[frame["step"] < 10 + MIN_ITERATIONS_BEFORE_STOP - 1], 10, 5000) is None

@@ -1,0 +1,81 @@
+"""Replay `--until-decided` on a finished strategy folder: at which look would it have stopped, and why not
+earlier?
+
+Reads a strategy's iterations.csv (best from an `--exact` run, so every later look can be replayed too)
+and takes the looks the parent would have taken (the iteration schedule of SettleTracker; the parent's
+time throttle is ignored), printing per look the verdict, the settled verdict it supports and the reason,
+and per series the 99.9% upper slope and how far its projection to the maximum is from the floor.
+
+    python benchmarks/settle_replay.py RUN/strategies/03-saved-model --max-iterations 5000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from leakhunt import rundir
+from leakhunt.analysis.leak import estimate_growth, iteration_series
+from leakhunt.analysis.settle import INTERIM_CONFIDENCE, SETTLE_SERIES, SettleTracker, take_look
+
+
+def _series_lines(frame, warmup_steps: int, max_iterations: int) -> list[str]:
+    lines = []
+    for series, (column, kind) in SETTLE_SERIES.items():
+        x, y = iteration_series(frame, column, warmup_steps)
+        estimate = estimate_growth(series, x, y, kind=kind, confidence=INTERIM_CONFIDENCE)
+        if estimate is None or estimate.fit is None:
+            continue
+        span = max_iterations - estimate.first_iteration
+        projected = max(estimate.fit.ci_high, 0.0) * span
+        recent = estimate.recent_fit
+        recent_slope = "-" if recent is None else f"{recent.slope:.3g}"
+        lines.append(f"      {series:10s} slope {estimate.fit.slope:+.3g} [{estimate.fit.ci_low:+.3g}, "
+                     f"{estimate.fit.ci_high:+.3g}]/iter  upper x span = {projected / estimate.growth_floor:.2f} "
+                     f"floors; growth {estimate.growth_bytes:+.3g} rise {estimate.rise_bytes:.3g} recent "
+                     f"{recent_slope}/iter (floor {estimate.growth_floor:.3g})")
+    return lines
+
+
+def replay(strategy_dir: Path, max_iterations: int, verbose: bool) -> str | None:
+    task = json.loads((strategy_dir / "task.json").read_text(encoding="utf-8"))
+    warmup_steps = int(task.get("warmup_steps", 0))
+    frame = rundir.read_csv_tolerant(strategy_dir / rundir.ITERATIONS_FILE, rundir.ITERATION_COLUMNS)
+    measured_available = int(frame["step"].max()) + 1 - warmup_steps
+    tracker = SettleTracker(max_iterations)
+    measured = tracker.next_look_iterations
+    while measured <= min(measured_available, max_iterations):
+        upto = frame[frame["step"] < warmup_steps + measured]
+        look = take_look(upto, warmup_steps, max_iterations)
+        stop = tracker.record(look, measured)
+        if look is None:
+            print(f"  look at {measured}: too early")
+        else:
+            print(f"  look at {measured}: {look.verdict} ({look.pattern}, {look.deciding_series}) "
+                  f"settles={look.settles}: {look.why}")
+            if verbose:
+                print("\n".join(_series_lines(upto, warmup_steps, max_iterations)))
+        if stop:
+            print(f"  STOP: {stop}")
+            return stop
+        measured = tracker.next_look_iterations
+    print(f"  never settled within {min(measured_available, max_iterations)} iterations")
+    return None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("strategy_dirs", nargs="+", type=Path)
+    parser.add_argument("--max-iterations", type=int, default=5000)
+    parser.add_argument("--verbose", "-v", action="store_true", help="per-series slopes at every look")
+    args = parser.parse_args()
+    for strategy_dir in args.strategy_dirs:
+        print(strategy_dir)
+        replay(strategy_dir, args.max_iterations, args.verbose)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
