@@ -131,9 +131,11 @@ def _host_findings() -> list[Finding]:
     from leakhunt.sampling.self_memory import SelfMemoryReader
 
     reader = SelfMemoryReader()
-    heap = reader.unavailable.get("heap")
-    findings = [Finding("c heap counters", MISSING if heap else OK,
-                        heap or f"mallinfo2(): {reader.heap_bytes() / 2**20:.1f} MiB in use in this process")]
+    heap_missing = reader.unavailable.get("heap")
+    heap_bytes = None if heap_missing else reader.heap_bytes()
+    heap_text = heap_missing or ("mallinfo2(): no reading" if heap_bytes is None
+                                 else f"mallinfo2(): {heap_bytes / 2**20:.1f} MiB in use in this process")
+    findings = [Finding("c heap counters", MISSING if heap_missing else OK, heap_text)]
     cost = _sampler_cost_us(lambda: (reader.rss_bytes(), reader.heap_bytes(), reader.python_blocks()), 500)
     findings.append(Finding("in-child reading cost", OK, f"{cost:.1f} us per reading (RSS, C heap, Python blocks)"))
     reader.close()

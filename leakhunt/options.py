@@ -72,7 +72,7 @@ def parse_size_bytes(text: str, option: str) -> int:
 
 def split_values(values: list[str] | None) -> list[str]:
     """Options may be repeated and/or comma lists: ['1,4', '8'] -> ['1', '4', '8']."""
-    result = []
+    result: list[str] = []
     for value in values or []:
         result.extend(part.strip() for part in value.split(",") if part.strip())
     return result

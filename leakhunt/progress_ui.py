@@ -6,7 +6,7 @@ import sys
 import time
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from leakhunt.report.formatting import fmt_bytes
 
@@ -22,7 +22,7 @@ class ProgressDisplay:
         self.enabled = enabled and sys.stderr.isatty()
         self.plain_lines = enabled and not self.enabled
         self._progress: Progress | None = None
-        self._task = None
+        self._task: TaskID | None = None
         self._last_update_s = 0.0
         self._label = ""
         self._total_steps = 0

@@ -64,9 +64,11 @@ def machines_comparable(meta_a: dict[str, Any], meta_b: dict[str, Any], referenc
 def compare_latency(a: StrategyAnalysis, b: StrategyAnalysis, comparable: bool) -> dict[str, Any]:
     p50_a, p50_b = a.latency.p50_ms, b.latency.p50_ms
     reference_a, reference_b = _reference_p50(a), _reference_p50(b)
-    corrected = bool(reference_a and reference_b)
-    scale_a = 1 / reference_a if corrected else 1.0
-    scale_b = 1 / reference_b if corrected else 1.0
+    # With both references, latencies in units of each run's own reference kernel: the machine cancels out.
+    if reference_a and reference_b:
+        corrected, scale_a, scale_b = True, 1 / reference_a, 1 / reference_b
+    else:
+        corrected, scale_a, scale_b = False, 1.0, 1.0
     p_value = relative = corrected_relative = None
     significant = False
     if p50_a:

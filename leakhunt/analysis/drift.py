@@ -198,14 +198,10 @@ def machine_speed(x: np.ndarray, reference_x: np.ndarray, reference_ms: np.ndarr
     share sees every slice the child lost). A change within MACHINE_NOISE_FRACTION is taken as none."""
     kernel = _kernel_slowness(x, reference_x, reference_ms)
     starved = _cpu_slowness(x, cpu)
-    if kernel is None and starved is None:
+    signals = [signal for signal in (kernel, starved) if signal is not None]
+    if not signals:
         return None
-    if kernel is None:
-        slowness = starved
-    elif starved is None:
-        slowness = kernel
-    else:
-        slowness = np.maximum(kernel, starved)
+    slowness = signals[0] if len(signals) == 1 else np.maximum(signals[0], signals[1])
     slowness = slowness / float(np.median(slowness))
     fifth = max(1, slowness.size // 5)
     change = float(np.mean(slowness[-fifth:]) / np.mean(slowness[:fifth]) - 1.0)
@@ -222,7 +218,7 @@ def analyse_drift(x: np.ndarray, latency_ms: np.ndarray, reference_x: np.ndarray
     raw = series_trend(x, latency_ms)
     machine = machine_speed(x, reference_x, reference_ms, cpu) if raw is not None else None
     corrected = None
-    if machine is not None:
+    if machine is not None and raw is not None:  # a machine reading is only taken for a raw trend
         medians = np.array(raw.window_medians_ms) / machine.window_slowness
         change = (1 + raw.change_first_to_last_fifth) / (1 + machine.change_first_to_last_fifth) - 1
         slowness_per_point = np.repeat(machine.window_slowness, [index.size for index in _windows(x)])

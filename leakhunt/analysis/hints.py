@@ -6,9 +6,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from leakhunt.analysis.drift import DriftAnalysis, SeriesTrend
 from leakhunt.analysis.latency import LatencyStats
 from leakhunt.analysis.robust import theil_sen
 from leakhunt.analysis.verdict import JUDGED_SERIES, MemoryJudgement
+from leakhunt.records import Outcome
 from leakhunt.units import human_amount, human_ms
 
 # Counts that only grow when something is built per call. One op or one trace after the warm-up can be
@@ -61,10 +63,8 @@ def _rate(growth: CounterGrowth) -> str:
     return human_amount(growth.growth / span, "", signed=True).strip() + "/iter"
 
 
-def _latency_drift_hint(latency: LatencyStats, memory_grows: bool) -> Hint:
+def _latency_drift_hint(drift: DriftAnalysis, raw: SeriesTrend, memory_grows: bool) -> Hint:
     """Quotes the raw slowdown and what is left of it net of the machine-speed reference."""
-    drift = latency.drift
-    raw = drift.raw
     first, last = raw.window_medians_ms[0], raw.window_medians_ms[-1]
     evidence = (f"latency slows down over the run: {human_ms(first)} -> {human_ms(last)} (first to last tenth), "
                 f"{raw.change_first_to_last_fifth:+.0%} from the first to the last fifth")
@@ -82,16 +82,12 @@ def _latency_drift_hint(latency: LatencyStats, memory_grows: bool) -> Hint:
     return Hint("latency_drift", evidence, advice)
 
 
-def find_hints(
-    judgements: dict[str, MemoryJudgement],
-    counters: dict[str, CounterGrowth | None],
-    latency: LatencyStats,
-    outcome: str,
-    outcome_description: str,
-    memory_limit_hit: bool,
-    peak_rss_bytes: float | None,
-) -> list[Hint]:
-    """Hints in a fixed order; each names the numbers it rests on."""
+PYTHON_REFERENCES_ADVICE = ("Python objects are kept alive: look for lists, dicts or caches appended to on every "
+                            "call (stored results, tensors, closures) and drop or bound them")
+
+
+def _counter_hints(counters: dict[str, CounterGrowth | None]) -> list[Hint]:
+    """Counts that only grow when something is made per call: graph ops, traces, gc objects."""
     hints: list[Hint] = []
     graph = counters.get("graph_ops")
     if graph and graph.growth >= GRAPH_OPS_MIN_GROWTH and graph.rising_readings >= MIN_RISING_READINGS:
@@ -118,19 +114,20 @@ def find_hints(
             "python_references",
             f"gc_objects rose from {gc_objects.first_value:,.0f} to {gc_objects.last_value:,.0f} "
             f"({_rate(gc_objects)})",
-            "Python objects are kept alive: look for lists, dicts or caches appended to on every call "
-            "(stored results, tensors, closures) and drop or bound them",
+            PYTHON_REFERENCES_ADVICE,
         ))
+    return hints
+
+
+def _series_hints(judgements: dict[str, MemoryJudgement], memory_leaks: bool, found: list[Hint]) -> list[Hint]:
+    """Which memory series leaks (Python blocks, TF allocator, GPU), else native memory when nothing in
+    `found` (the counter hints) and nothing here explains a growing RSS."""
+    hints: list[Hint] = []
     py_blocks = judgements.get("py_blocks")
-    memory_leaks = any(judgements[name].verdict == "leak" for name in JUDGED_SERIES if name in judgements)
     if (memory_leaks and py_blocks is not None and py_blocks.verdict == "leak"
-            and not any(h.kind == "python_references" for h in hints)):
-        hints.append(Hint(
-            "python_references",
-            f"Python's live allocator blocks grow too: {py_blocks.reason}",
-            "Python objects are kept alive: look for lists, dicts or caches appended to on every call "
-            "(stored results, tensors, closures) and drop or bound them",
-        ))
+            and not any(h.kind == "python_references" for h in found)):
+        hints.append(Hint("python_references", f"Python's live allocator blocks grow too: {py_blocks.reason}",
+                          PYTHON_REFERENCES_ADVICE))
     tf_current = judgements.get("tf_current")
     if tf_current is not None and tf_current.verdict == "leak":
         hints.append(Hint(
@@ -148,7 +145,7 @@ def find_hints(
             "TF_FORCE_GPU_ALLOW_GROWTH=true and check what outlives each call",
         ))
     rss = judgements.get("rss")
-    explained = {h.kind for h in hints} & {"graph_growth", "retracing", "python_references", "tf_allocator"}
+    explained = {h.kind for h in found + hints} & {"graph_growth", "retracing", "python_references", "tf_allocator"}
     if rss is not None and rss.verdict == "leak" and not explained:
         hints.append(Hint(
             "native_memory",
@@ -156,9 +153,25 @@ def find_hints(
             "native or allocator memory: glibc arena fragmentation (try MALLOC_ARENA_MAX=2 or LD_PRELOAD "
             "jemalloc/tcmalloc) or a leak inside a C extension or the TF runtime",
         ))
-    if latency.drift_significant and latency.drift is not None and latency.drift.raw is not None:
-        memory_grows = memory_leaks
-        hints.append(_latency_drift_hint(latency, memory_grows))
+    return hints
+
+
+def find_hints(
+    judgements: dict[str, MemoryJudgement],
+    counters: dict[str, CounterGrowth | None],
+    latency: LatencyStats,
+    outcome: Outcome,
+    outcome_description: str,
+    memory_limit_hit: bool,
+    peak_rss_bytes: float | None,
+) -> list[Hint]:
+    """Hints in a fixed order; each names the numbers it rests on."""
+    memory_leaks = any(judgements[name].verdict == "leak" for name in JUDGED_SERIES if name in judgements)
+    hints = _counter_hints(counters)
+    hints += _series_hints(judgements, memory_leaks, hints)
+    drift = latency.drift
+    if latency.drift_significant and drift is not None and drift.raw is not None:
+        hints.append(_latency_drift_hint(drift, drift.raw, memory_leaks))
     if outcome == "crashed" and (memory_limit_hit or "SIGKILL" in outcome_description):
         peak = "" if peak_rss_bytes is None else f"; peak RSS {peak_rss_bytes / 2**20:.0f} MiB"
         hints.append(Hint(

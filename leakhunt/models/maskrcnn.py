@@ -108,15 +108,122 @@ def _crop_rois(features: Any, boxes: Any, boxes_per_image: int, scope: str) -> A
         return tf.nn.max_pool2d(crops, 2, 2, "VALID")
 
 
+def _region_proposals(features: Any, weights: WeightSource, batch: Any, image_height: Any, image_width: Any,
+                      num_proposals: int) -> tuple[Any, Any]:
+    """First stage: the RPN's box encodings and objectness, decoded and suppressed to (proposals, valid count)."""
+    import tensorflow as tf
+
+    rpn = inception_v2.conv2d(features, weights, "FirstStageBoxPredictor/Conv", 3, RPN_DEPTH)
+    rpn_codes = inception_v2.conv2d(
+        rpn,
+        weights,
+        "FirstStageBoxPredictor/BoxEncodingPredictor",
+        1,
+        ANCHORS_PER_LOCATION * 4,
+        relu=False,
+        gain=BOX_ENCODING_GAIN,
+    )
+    rpn_logits = inception_v2.conv2d(
+        rpn,
+        weights,
+        "FirstStageBoxPredictor/ClassPredictor",
+        1,
+        ANCHORS_PER_LOCATION * 2,
+        relu=False,
+        gain=1.0,
+    )
+    with tf.name_scope("FirstStagePostprocessor"):
+        feature_shape = tf.shape(features)
+        anchors = _grid_anchors(feature_shape[1], feature_shape[2], image_height, image_width)
+        rpn_codes = tf.reshape(rpn_codes, [batch, -1, 4])
+        objectness = tf.nn.softmax(tf.reshape(rpn_logits, [batch, -1, 2]))[:, :, 1]
+        rpn_boxes = _decode_boxes(rpn_codes, anchors[None, :, :])
+        proposals, _, _, valid_proposals = tf.image.combined_non_max_suppression(
+            rpn_boxes[:, :, None, :],
+            objectness[:, :, None],
+            max_output_size_per_class=num_proposals,
+            max_total_size=num_proposals,
+            iou_threshold=FIRST_STAGE_IOU,
+            score_threshold=FIRST_STAGE_SCORE_THRESHOLD,
+            clip_boxes=True,
+        )
+        return tf.stop_gradient(proposals), valid_proposals
+
+
+def _box_classifier(features: Any, weights: WeightSource, batch: Any, proposals: Any, valid_proposals: Any,
+                    num_proposals: int, num_detections: int) -> tuple[Any, Any, Any, Any]:
+    """Second stage: each proposal classified and refined, then suppressed to
+    (boxes, scores, classes, valid count) of the final detections."""
+    import tensorflow as tf
+
+    rois = _crop_rois(features, proposals, num_proposals, "CropAndResize")
+    box_features = inception_v2.second_stage_features(rois, weights, SECOND_STAGE_SCOPE)
+    pooled = tf.reduce_mean(box_features, axis=[1, 2], name="SecondStageBoxPredictor/AvgPool")
+    fc_class_w = weights.constant(
+        "SecondStageBoxPredictor/ClassPredictor/weights", (1024, NUM_CLASSES + 1), (1.0 / 1024) ** 0.5
+    )
+    fc_class_b = weights.constant("SecondStageBoxPredictor/ClassPredictor/biases", (NUM_CLASSES + 1,), 0.01)
+    fc_box_w = weights.constant(
+        "SecondStageBoxPredictor/BoxEncodingPredictor/weights",
+        (1024, NUM_CLASSES * 4),
+        (BOX_ENCODING_GAIN / 1024) ** 0.5,
+    )
+    fc_box_b = weights.constant("SecondStageBoxPredictor/BoxEncodingPredictor/biases", (NUM_CLASSES * 4,), 0.01)
+    class_logits = tf.matmul(pooled, fc_class_w) + fc_class_b
+    box_codes = tf.matmul(pooled, fc_box_w) + fc_box_b
+
+    with tf.name_scope("SecondStagePostprocessor"):
+        scores = tf.nn.softmax(tf.reshape(class_logits, [batch, num_proposals, NUM_CLASSES + 1]))
+        # Padded proposal slots (beyond the valid count) must not produce detections.
+        valid_mask = tf.sequence_mask(valid_proposals, num_proposals, dtype=tf.float32)
+        scores = scores[:, :, 1:] * valid_mask[:, :, None]
+        box_codes = tf.reshape(box_codes, [batch, num_proposals, NUM_CLASSES, 4])
+        class_boxes = _decode_boxes(box_codes, proposals[:, :, None, :])
+        return tf.image.combined_non_max_suppression(
+            class_boxes,
+            scores,
+            max_output_size_per_class=num_detections,
+            max_total_size=num_detections,
+            iou_threshold=SECOND_STAGE_IOU,
+            score_threshold=SECOND_STAGE_SCORE_THRESHOLD,
+            clip_boxes=True,
+        )
+
+
+def _mask_head(features: Any, weights: WeightSource, batch: Any, boxes: Any, det_classes: Any, mask_boxes: int,
+               num_detections: int) -> Any:
+    """Masks of the final boxes (sorted by score, so the first slots are the best), padded to every detection."""
+    import tensorflow as tf
+
+    mask_source_boxes = tf.stop_gradient(boxes[:, :mask_boxes, :])
+    mask_rois = _crop_rois(features, mask_source_boxes, mask_boxes, "MaskCropAndResize")
+    mask_features = inception_v2.second_stage_features(mask_rois, weights, SECOND_STAGE_SCOPE)
+    with tf.name_scope("MaskHead"):
+        upsampled = tf.image.resize(mask_features, [MASK_HEIGHT, MASK_WIDTH])
+    mask_hidden = inception_v2.conv2d(upsampled, weights, "SecondStageBoxPredictor/MaskConv", 3, MASK_CONV_DEPTH)
+    mask_logits = inception_v2.conv2d(
+        mask_hidden, weights, "SecondStageBoxPredictor/MaskPredictor", 3, NUM_CLASSES, relu=False, gain=1.0
+    )
+    with tf.name_scope("MaskPostprocessor"):
+        per_class = tf.transpose(mask_logits, [0, 3, 1, 2])  # [B*K, 90, 15, 15]
+        mask_classes = tf.reshape(tf.cast(det_classes[:, :mask_boxes], tf.int32), [-1])
+        picked = tf.gather(per_class, mask_classes, axis=1, batch_dims=1)
+        masks = tf.reshape(tf.sigmoid(picked), [batch, mask_boxes, MASK_HEIGHT, MASK_WIDTH])
+        if mask_boxes < num_detections:
+            masks = tf.pad(masks, [[0, 0], [0, num_detections - mask_boxes], [0, 0], [0, 0]])
+        return masks
+
+
 def build_detection_graph(preset: Preset, seed: int) -> tuple[Any, int]:
-    """Build the whole model in a fresh tf.Graph; returns (graph, parameter count)."""
+    """Build the whole model in a fresh tf.Graph; returns (graph, parameter count).
+
+    The stages are built in this order on purpose: weights are drawn in creation order, so the same
+    preset and seed give the same bytes (the model cache relies on it).
+    """
     import tensorflow as tf
 
     graph = tf.Graph()
     weights = WeightSource(seed)
-    num_proposals = preset.max_proposals
-    num_detections = preset.max_detections
-    mask_boxes = preset.mask_boxes
     with graph.as_default():
         image_tensor = tf.compat.v1.placeholder(tf.uint8, [None, None, None, 3], name=INPUT_NAME)
         with tf.name_scope("Preprocessor"):
@@ -125,95 +232,11 @@ def build_detection_graph(preset: Preset, seed: int) -> tuple[Any, int]:
 
         features = inception_v2.first_stage_features(preprocessed, weights, FIRST_STAGE_SCOPE)
         batch = tf.shape(features)[0]
-
-        # --- RPN ---
-        rpn = inception_v2.conv2d(features, weights, "FirstStageBoxPredictor/Conv", 3, RPN_DEPTH)
-        rpn_codes = inception_v2.conv2d(
-            rpn,
-            weights,
-            "FirstStageBoxPredictor/BoxEncodingPredictor",
-            1,
-            ANCHORS_PER_LOCATION * 4,
-            relu=False,
-            gain=BOX_ENCODING_GAIN,
-        )
-        rpn_logits = inception_v2.conv2d(
-            rpn,
-            weights,
-            "FirstStageBoxPredictor/ClassPredictor",
-            1,
-            ANCHORS_PER_LOCATION * 2,
-            relu=False,
-            gain=1.0,
-        )
-        with tf.name_scope("FirstStagePostprocessor"):
-            feature_shape = tf.shape(features)
-            anchors = _grid_anchors(feature_shape[1], feature_shape[2], image_height, image_width)
-            rpn_codes = tf.reshape(rpn_codes, [batch, -1, 4])
-            objectness = tf.nn.softmax(tf.reshape(rpn_logits, [batch, -1, 2]))[:, :, 1]
-            rpn_boxes = _decode_boxes(rpn_codes, anchors[None, :, :])
-            proposals, _, _, valid_proposals = tf.image.combined_non_max_suppression(
-                rpn_boxes[:, :, None, :],
-                objectness[:, :, None],
-                max_output_size_per_class=num_proposals,
-                max_total_size=num_proposals,
-                iou_threshold=FIRST_STAGE_IOU,
-                score_threshold=FIRST_STAGE_SCORE_THRESHOLD,
-                clip_boxes=True,
-            )
-            proposals = tf.stop_gradient(proposals)
-
-        # --- box classifier ---
-        rois = _crop_rois(features, proposals, num_proposals, "CropAndResize")
-        box_features = inception_v2.second_stage_features(rois, weights, SECOND_STAGE_SCOPE)
-        pooled = tf.reduce_mean(box_features, axis=[1, 2], name="SecondStageBoxPredictor/AvgPool")
-        fc_class_w = weights.constant(
-            "SecondStageBoxPredictor/ClassPredictor/weights", (1024, NUM_CLASSES + 1), (1.0 / 1024) ** 0.5
-        )
-        fc_class_b = weights.constant("SecondStageBoxPredictor/ClassPredictor/biases", (NUM_CLASSES + 1,), 0.01)
-        fc_box_w = weights.constant(
-            "SecondStageBoxPredictor/BoxEncodingPredictor/weights",
-            (1024, NUM_CLASSES * 4),
-            (BOX_ENCODING_GAIN / 1024) ** 0.5,
-        )
-        fc_box_b = weights.constant("SecondStageBoxPredictor/BoxEncodingPredictor/biases", (NUM_CLASSES * 4,), 0.01)
-        class_logits = tf.matmul(pooled, fc_class_w) + fc_class_b
-        box_codes = tf.matmul(pooled, fc_box_w) + fc_box_b
-
-        with tf.name_scope("SecondStagePostprocessor"):
-            scores = tf.nn.softmax(tf.reshape(class_logits, [batch, num_proposals, NUM_CLASSES + 1]))
-            # Padded proposal slots (beyond the valid count) must not produce detections.
-            valid_mask = tf.sequence_mask(valid_proposals, num_proposals, dtype=tf.float32)
-            scores = scores[:, :, 1:] * valid_mask[:, :, None]
-            box_codes = tf.reshape(box_codes, [batch, num_proposals, NUM_CLASSES, 4])
-            class_boxes = _decode_boxes(box_codes, proposals[:, :, None, :])
-            boxes, det_scores, det_classes, valid_detections = tf.image.combined_non_max_suppression(
-                class_boxes,
-                scores,
-                max_output_size_per_class=num_detections,
-                max_total_size=num_detections,
-                iou_threshold=SECOND_STAGE_IOU,
-                score_threshold=SECOND_STAGE_SCORE_THRESHOLD,
-                clip_boxes=True,
-            )
-
-        # --- mask head on the final boxes (sorted by score, so the first slots are the best) ---
-        mask_source_boxes = tf.stop_gradient(boxes[:, :mask_boxes, :])
-        mask_rois = _crop_rois(features, mask_source_boxes, mask_boxes, "MaskCropAndResize")
-        mask_features = inception_v2.second_stage_features(mask_rois, weights, SECOND_STAGE_SCOPE)
-        with tf.name_scope("MaskHead"):
-            upsampled = tf.image.resize(mask_features, [MASK_HEIGHT, MASK_WIDTH])
-        mask_hidden = inception_v2.conv2d(upsampled, weights, "SecondStageBoxPredictor/MaskConv", 3, MASK_CONV_DEPTH)
-        mask_logits = inception_v2.conv2d(
-            mask_hidden, weights, "SecondStageBoxPredictor/MaskPredictor", 3, NUM_CLASSES, relu=False, gain=1.0
-        )
-        with tf.name_scope("MaskPostprocessor"):
-            per_class = tf.transpose(mask_logits, [0, 3, 1, 2])  # [B*K, 90, 15, 15]
-            mask_classes = tf.reshape(tf.cast(det_classes[:, :mask_boxes], tf.int32), [-1])
-            picked = tf.gather(per_class, mask_classes, axis=1, batch_dims=1)
-            masks = tf.reshape(tf.sigmoid(picked), [batch, mask_boxes, MASK_HEIGHT, MASK_WIDTH])
-            if mask_boxes < num_detections:
-                masks = tf.pad(masks, [[0, 0], [0, num_detections - mask_boxes], [0, 0], [0, 0]])
+        proposals, valid_proposals = _region_proposals(features, weights, batch, image_height, image_width,
+                                                       preset.max_proposals)
+        boxes, det_scores, det_classes, valid_detections = _box_classifier(
+            features, weights, batch, proposals, valid_proposals, preset.max_proposals, preset.max_detections)
+        masks = _mask_head(features, weights, batch, boxes, det_classes, preset.mask_boxes, preset.max_detections)
 
         tf.identity(tf.cast(valid_detections, tf.float32), name="num_detections")
         tf.identity(boxes, name="detection_boxes")

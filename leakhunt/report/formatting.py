@@ -202,10 +202,10 @@ def memory_text(entry: dict[str, Any], levels=None) -> str:
         label = SERIES_LABELS.get(deciding, deciding)
         slope = fmt_slope_with_ci(values.get("slope_bytes_per_iter"), values.get("slope_ci95_bytes_per_iter"), unit)
         return f"{label} {slope}"
-    slope = entry.get("rss_slope_bytes_per_iter")
-    if memory_verdict == "flat" and is_number(slope):
-        return f"{fmt_rate(slope)}, within noise"
-    return fmt_slope_with_ci(slope, entry.get("rss_slope_ci95_bytes_per_iter"))
+    rss_slope = entry.get("rss_slope_bytes_per_iter")
+    if memory_verdict == "flat" and is_number(rss_slope):
+        return f"{fmt_rate(rss_slope)}, within noise"
+    return fmt_slope_with_ci(rss_slope, entry.get("rss_slope_ci95_bytes_per_iter"))
 
 
 def speed_phrase(versus, named: bool = True) -> str:

@@ -58,7 +58,7 @@ def plateau_series(entry: dict[str, Any]) -> str | None:
     pattern = entry.get("pattern")
     candidates = [s for s in BOUNDS_SERIES_ORDER if (memory.get(s) or {}).get("verdict") == BOUNDED_VERDICT]
     matching = [s for s in candidates if memory[s].get("pattern") == pattern]
-    chosen = (matching or candidates or [None])[0]
+    chosen = next(iter(matching or candidates), None)
     return chosen
 
 

@@ -56,7 +56,8 @@ class RssSampler(Sampler):
             return Probe(False, f"psutil cannot read process memory: {error}")
         return Probe(True)
 
-    def _uss(self, pid: int) -> int | None:
+    def _uss(self, process: psutil.Process) -> int | None:
+        pid = process.pid
         if self._uss_source == "smaps_rollup":
             try:
                 value = read_uss_bytes(pid)
@@ -67,7 +68,7 @@ class RssSampler(Sampler):
             self._uss_source = "psutil"
         if self._uss_source == "psutil":
             try:
-                return self._process.memory_full_info().uss
+                return process.memory_full_info().uss
             except psutil.AccessDenied:
                 # USS needs /proc/<pid>/smaps; some containers forbid it. RSS alone is still recorded.
                 self._uss_source = "none"
@@ -81,7 +82,7 @@ class RssSampler(Sampler):
         uss_bytes = None
         now_s = time.monotonic()
         if now_s >= self._next_uss_s and self._uss_source != "none":
-            uss_bytes = self._uss(pid)
+            uss_bytes = self._uss(self._process)
             cost_s = time.monotonic() - now_s
             self._next_uss_s = now_s + cost_s / self._uss_time_budget
         return {"rss_bytes": rss_bytes, "uss_bytes": uss_bytes}

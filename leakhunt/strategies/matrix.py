@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from typing import Iterable
+from typing import Any, Iterable
 
 from leakhunt.config import StrategySpec
 from leakhunt.errors import BadInputError
@@ -76,6 +76,14 @@ def spec_name(strategy: str, axes: dict[str, str]) -> str:
     return f"{strategy}[{','.join(f'{key}={value}' for key, value in axes.items())}]"
 
 
+def _strategy_spec(strategy: str, axes: dict[str, str], factory_kwargs: dict[str, Any]) -> StrategySpec:
+    """One combination as the child's factory.build receives it."""
+    info = STRATEGIES[strategy]
+    return StrategySpec(name=spec_name(strategy, axes), factory=FACTORY,
+                        factory_kwargs={"strategy": strategy, **factory_kwargs},
+                        description=info.description, code_pattern=info.code_pattern)
+
+
 def expand_matrix(
     strategies: list[str],
     batches: list[int],
@@ -118,24 +126,14 @@ def expand_matrix(
             axes["gpu-memory"] = gpu_memory
         if device_value is not None:
             axes["device"] = device_value
-        info = STRATEGIES[strategy]
-        specs.append(
-            StrategySpec(
-                name=spec_name(strategy, axes),
-                factory=FACTORY,
-                factory_kwargs={
-                    "strategy": strategy,
-                    "preset": preset,
-                    "model_path": None if model_path is None else str(model_path),
-                    "seed": int(seed),
-                    "batch": batch,
-                    "resize": resize,
-                    "gpu_memory": gpu_memory,
-                    "device": device_value,
-                    "images": None if images is None else str(images),
-                },
-                description=info.description,
-                code_pattern=info.code_pattern,
-            )
-        )
+        specs.append(_strategy_spec(strategy, axes, {
+            "preset": preset,
+            "model_path": None if model_path is None else str(model_path),
+            "seed": int(seed),
+            "batch": batch,
+            "resize": resize,
+            "gpu_memory": gpu_memory,
+            "device": device_value,
+            "images": None if images is None else str(images),
+        }))
     return specs

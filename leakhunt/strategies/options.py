@@ -11,6 +11,11 @@ import re
 from dataclasses import dataclass
 
 from leakhunt.errors import BadInputError
+from leakhunt.workloads.resize import ResizeSpec
+
+# ResizeSpec lives with the images it resizes (workloads/); it is re-exported as part of this module's axes.
+__all__ = ["DEFAULT_BATCH", "DEFAULT_GPU_MEMORY", "DEFAULT_RESIZE", "DEVICES", "GpuMemorySpec", "ResizeSpec",
+           "parse_batch_value", "parse_device_value", "parse_gpu_memory_value", "parse_resize_value"]
 
 DEFAULT_BATCH = 1
 DEFAULT_RESIZE = "none"
@@ -18,27 +23,6 @@ DEFAULT_GPU_MEMORY = "default"
 DEVICES = ("cpu", "gpu")
 
 _SIZE = re.compile(r"^(\d+)x(\d+)$")
-
-
-@dataclass(frozen=True)
-class ResizeSpec:
-    """How Pillow resizes each image before the feed.
-
-    mode "none": as loaded; "thumbnail": PIL's Image.thumbnail((width, height)), which keeps the aspect
-    ratio and never enlarges; "fixed": Image.resize((width, height)), aspect ratio not kept.
-    """
-
-    mode: str
-    width: int = 0
-    height: int = 0
-
-    @property
-    def text(self) -> str:
-        if self.mode == "none":
-            return "none"
-        if self.mode == "thumbnail" and self.width == self.height:
-            return f"thumbnail:{self.width}"
-        return f"{self.mode}:{self.width}x{self.height}"
 
 
 @dataclass(frozen=True)
@@ -53,7 +37,8 @@ class GpuMemorySpec:
         return f"fraction:{self.fraction:g}" if self.mode == "fraction" else self.mode
 
 
-def parse_batch_value(text: str) -> int:
+def parse_batch_value(text: str | int) -> int:
+    """A batch size from the command line (text) or from code (an int); at least 1."""
     try:
         value = int(str(text).strip())
     except ValueError:

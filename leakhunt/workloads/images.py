@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from leakhunt.errors import BadInputError
-from leakhunt.strategies.options import ResizeSpec
+from leakhunt.workloads.resize import ResizeSpec
 
 DEFAULT_IMAGE_NAME = "grace_hopper.jpg"
 # The original 512x600 plus two smaller copies: a cycle of distinct input shapes, so that resizing
@@ -104,7 +104,7 @@ def _default_images() -> list[Image.Image]:
             images.append(original)
         else:
             size = (round(original.width * scale), round(original.height * scale))
-            images.append(original.resize(size, Image.LANCZOS))
+            images.append(original.resize(size, Image.Resampling.LANCZOS))
     return images
 
 
@@ -136,16 +136,16 @@ def resize_image(image: np.ndarray, spec: ResizeSpec) -> np.ndarray:
         return image
     pil = Image.fromarray(image)
     if spec.mode == "thumbnail":
-        pil.thumbnail((spec.width, spec.height), Image.LANCZOS)
+        pil.thumbnail((spec.width, spec.height), Image.Resampling.LANCZOS)
     else:
-        pil = pil.resize((spec.width, spec.height), Image.LANCZOS)
+        pil = pil.resize((spec.width, spec.height), Image.Resampling.LANCZOS)
     return np.asarray(pil, dtype=np.uint8)
 
 
 def _to_size(image: np.ndarray, height: int, width: int) -> np.ndarray:
     if image.shape[:2] == (height, width):
         return image
-    return np.asarray(Image.fromarray(image).resize((width, height), Image.LANCZOS), dtype=np.uint8)
+    return np.asarray(Image.fromarray(image).resize((width, height), Image.Resampling.LANCZOS), dtype=np.uint8)
 
 
 def make_batches(images: list[np.ndarray], batch: int) -> list[np.ndarray]:

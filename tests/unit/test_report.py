@@ -90,9 +90,13 @@ def write_strategy(root: Path, index: int, name: str, slope_bytes_per_iter: floa
     return folder
 
 
-@pytest.fixture
-def run_folder(tmp_path: Path) -> Path:
-    root = write_run(tmp_path / "run")
+CHILD_NOTE = "gpu-memory axis (growth) had no effect: no GPU visible <b>x</b>"
+
+
+def write_run_folder(root: Path) -> Path:
+    """Five strategies: a leak with a script in its name, a flat one with a pipe and a GPU, a crash with a
+    half-written last row, a workload that raised, and one that wrote nothing; the first has a child note."""
+    root = write_run(root)
     write_strategy(root, 0, f"leaky{XSS}", slope_bytes_per_iter=16 * 1024, seed=1)
     write_strategy(root, 1, "flat | piped", seed=2, gpu=True)
     write_strategy(root, 2, "crashy", slope_bytes_per_iter=16 * 1024, outcome="crashed", seed=3,
@@ -105,15 +109,26 @@ def run_folder(tmp_path: Path) -> Path:
     (empty / "strategy.json").write_text(json.dumps({"name": "empty"}), encoding="utf-8")
     (empty / "iterations.csv").write_text(ITERATION_HEADER + "\n", encoding="utf-8")
     (empty / "samples.csv").write_text(SAMPLE_HEADER + "\n49.9,-1,,,,,,nvml gone\n", encoding="utf-8")
+    child_json = next((root / "strategies").iterdir()) / "child.json"
+    info = json.loads(child_json.read_text())
+    info["notes"] = [CHILD_NOTE]
+    child_json.write_text(json.dumps(info))
     return root
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> tuple[Path, dict]:
+    """The run folder with all three outputs built once (rendering the plots is what costs); tests only read it."""
+    root = write_run_folder(tmp_path_factory.mktemp("report") / "run")
+    return root, build_outputs(root)
 
 
 def by_name(summary: dict) -> dict:
     return {entry["name"]: entry for entry in summary["strategies"]}
 
 
-def test_build_outputs_writes_all_three_files_with_the_promised_fields(run_folder: Path):
-    summary = build_outputs(run_folder)
+def test_build_outputs_writes_all_three_files_with_the_promised_fields(built):
+    run_folder, summary = built
     for name in ("summary.json", "summary.md", "report.html"):
         assert (run_folder / name).stat().st_size > 0
     on_disk = json.loads((run_folder / "summary.json").read_text(encoding="utf-8"))
@@ -136,8 +151,9 @@ def test_build_outputs_writes_all_three_files_with_the_promised_fields(run_folde
     assert summary["run"]["command_line"][0] == "leakhunt"
 
 
-def test_crashed_and_failed_strategies_keep_their_data_and_verdict(run_folder: Path):
-    entries = by_name(build_outputs(run_folder, formats=("json",)))
+def test_crashed_and_failed_strategies_keep_their_data_and_verdict(built):
+    run_folder, summary = built
+    entries = by_name(summary)
     crashy = entries["crashy"]
     assert crashy["verdict"] == "crashed" and crashy["memory_verdict"] == "leak"
     assert crashy["rss_slope_bytes_per_iter"] == pytest.approx(16 * 1024, rel=0.05)
@@ -152,13 +168,13 @@ def test_crashed_and_failed_strategies_keep_their_data_and_verdict(run_folder: P
     assert empty["latency_ms"]["p50"] is None
 
 
-def test_partial_last_line_is_tolerated(run_folder: Path):
-    entry = by_name(build_outputs(run_folder, formats=("json",)))["crashy"]
+def test_partial_last_line_is_tolerated(built):
+    entry = by_name(built[1])["crashy"]
     assert entry["latency_count"] == 1500  # the half-written row is dropped, the rest kept
 
 
-def test_user_strings_are_escaped_in_html_and_markdown(run_folder: Path):
-    build_outputs(run_folder)
+def test_user_strings_are_escaped_in_html_and_markdown(built):
+    run_folder, _ = built
     html = (run_folder / "report.html").read_text(encoding="utf-8")
     assert "<script" not in html.lower()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -173,16 +189,15 @@ def test_user_strings_are_escaped_in_html_and_markdown(run_folder: Path):
     assert "```" in command_block  # the exact command stays literal, inside a fenced block only
 
 
-def test_summary_json_is_deterministic_and_independent_of_the_folder(run_folder: Path, tmp_path: Path):
-    build_outputs(run_folder, formats=("json",))
-    first = (run_folder / "summary.json").read_bytes()
-    build_outputs(run_folder, formats=("json",))
-    assert (run_folder / "summary.json").read_bytes() == first
+def test_summary_json_is_deterministic_and_independent_of_the_folder(built, tmp_path: Path):
+    first = (built[0] / "summary.json").read_bytes()
     copy = tmp_path / "elsewhere" / "copied-run"
-    shutil.copytree(run_folder, copy)
+    shutil.copytree(built[0], copy)
     (copy / "summary.json").unlink()
     build_outputs(copy, formats=("json",))
-    assert (copy / "summary.json").read_bytes() == first
+    assert (copy / "summary.json").read_bytes() == first  # another folder, the same bytes
+    build_outputs(copy, formats=("json",))
+    assert (copy / "summary.json").read_bytes() == first  # and again: nothing left over from the last build
 
 
 def test_not_a_run_folder(tmp_path: Path):
@@ -228,12 +243,9 @@ def test_markdown_cell_escape():
     assert md_escape("a|b <i>") == "a\\|b &lt;i&gt;"
 
 
-def test_child_notes_reach_html_and_markdown_escaped(run_folder: Path):
-    folder = next((run_folder / "strategies").iterdir())
-    info = json.loads((folder / "child.json").read_text())
-    info["notes"] = ["gpu-memory axis (growth) had no effect: no GPU visible <b>x</b>"]
-    (folder / "child.json").write_text(json.dumps(info))
-    build_outputs(run_folder)
+def test_child_notes_reach_html_and_markdown_escaped(built):
+    run_folder, summary = built
+    assert summary["strategies"][0]["child"]["notes"] == [CHILD_NOTE]
     html = (run_folder / "report.html").read_text()
     assert "gpu-memory axis (growth) had no effect: no GPU visible &lt;b&gt;x&lt;/b&gt;" in html
     assert "had no effect: no GPU visible" in (run_folder / "summary.md").read_text()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html.parser
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -151,12 +152,13 @@ def test_plots_are_inline_svg_with_escaped_names_and_one_color_per_strategy(tmp_
     assert "#d62728" in svgs[2] and "#1f77b4" not in svgs[2]  # persistent's own chart: its color only
 
 
-def test_report_html_is_deterministic(tmp_path: Path):
-    root = write_default_four(tmp_path / "run", iterations=200)
-    build_outputs(root, formats=("html", "md"))
+def test_report_html_is_deterministic(four, tmp_path: Path):
+    root = four[0]
     first = (root / "report.html").read_bytes(), (root / "summary.md").read_bytes()
-    build_outputs(root, formats=("html", "md"))
-    assert ((root / "report.html").read_bytes(), (root / "summary.md").read_bytes()) == first
+    copy = tmp_path / "copied-run"
+    shutil.copytree(root, copy)
+    build_outputs(copy, formats=("html", "md"))  # the same run, rendered again (in another folder)
+    assert ((copy / "report.html").read_bytes(), (copy / "summary.md").read_bytes()) == first
 
 
 def test_custom_workloads_get_ranking_and_figures_without_code_advice(tmp_path: Path):

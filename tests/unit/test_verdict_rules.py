@@ -205,3 +205,12 @@ def test_a_heap_sawtooth_settles_an_rss_sawtooth_with_too_few_teeth():
     assert (heap.verdict, heap.pattern) == ("plateau", "sawtooth")
     verdict = strategy_verdict("completed", {"rss": rss, "heap": heap})
     assert (verdict.verdict, verdict.deciding_series) == ("plateau", "heap")
+
+
+def test_the_verdict_words_are_exactly_the_ones_the_rules_use():
+    from leakhunt.analysis.verdict import OUTCOME_VERDICT
+    from leakhunt.analysis.verdict_types import MEMORY_VERDICTS, PATTERNS, VERDICTS
+
+    assert {rule.pattern for rule in RULES} | {"no-data"} == set(PATTERNS)
+    assert {rule.verdict for rule in RULES} == set(MEMORY_VERDICTS)
+    assert set(MEMORY_VERDICTS) | set(OUTCOME_VERDICT.values()) == set(VERDICTS)

@@ -1,0 +1,108 @@
+"""The memory verdict table, `RULES`: each row is (pattern, verdict, condition, reason). The first row whose
+condition holds decides; every condition reads named facts (facts.Facts), so a row can be read, tested and
+changed on its own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from leakhunt.analysis.facts import (
+    MIN_JUDGED_ITERATIONS,
+    MIN_JUDGED_SAMPLES,
+    Facts,
+    facts_of,
+    iterations_to_decide,
+    required_fit,
+    round_up_roughly,
+)
+from leakhunt.analysis.leak import GrowthEstimate
+from leakhunt.analysis.verdict_types import MemoryVerdict, Pattern
+from leakhunt.units import human_amount, human_interval
+
+
+@dataclass(frozen=True)
+class MemoryJudgement:
+    verdict: MemoryVerdict
+    pattern: Pattern
+    reason: str
+    more_iterations_needed: int | None = None
+
+
+def _short_reason(f: Facts) -> str:
+    return (f"too short to judge: {f.span} iterations and {f.estimate.samples_judged} readings after the "
+            f"warm-up (at least {MIN_JUDGED_ITERATIONS} iterations and {MIN_JUDGED_SAMPLES} readings are needed)")
+
+
+def _stopped_reason(f: Facts) -> str:
+    recent = required_fit(f.estimate.recent_fit, "recent")
+    return (f"grew {f.amount(f.estimate.growth_bytes)}, then stopped: recent rate {f.rate(recent.slope)} "
+            f"{human_interval(recent.ci_low, recent.ci_high, f.unit)} vs {f.rate(f.line.slope)} overall")
+
+
+def _slowing_reason(f: Facts) -> str:
+    early = required_fit(f.estimate.early_fit, "early")
+    recent = required_fit(f.estimate.recent_fit, "recent")
+    return (f"keeps growing, but slower: early {f.rate(early.slope)}, recent {f.rate(recent.slope)} "
+            f"({f.slope_text} overall, {f.amount(f.estimate.growth_bytes)} in {f.span} iterations)")
+
+
+@dataclass(frozen=True)
+class Rule:
+    pattern: Pattern
+    verdict: MemoryVerdict
+    condition: Callable[[Facts], bool]
+    reason: Callable[[Facts], str]
+    more_iterations: Callable[[Facts], int | None] = lambda facts: None
+
+
+# The verdict table: first match wins. Read top to bottom as "if ... then".
+RULES: tuple[Rule, ...] = (
+    Rule("short", "inconclusive", lambda f: f.too_short, _short_reason, Facts.more_for_short),
+    Rule("sawtooth-rising", "leak",
+         lambda f: f.has_release and f.troughs_and_peaks_rise and f.rising_slope and f.enough_teeth,
+         lambda f: (f"sawtooth whose troughs rise by {f.amount(f.estimate.trough_rise_bytes)} and peaks by "
+                    f"{f.amount(f.estimate.peak_rise_bytes)}: memory is released but not all of it "
+                    f"({f.slope_text})")),
+    Rule("sawtooth", "inconclusive",
+         lambda f: f.has_release and f.troughs_and_peaks_rise,
+         lambda f: (f"sawtooth with {f.releases} release(s) so far: its troughs rose by "
+                    f"{f.amount(f.estimate.trough_rise_bytes)}, but too few teeth or too uncertain a slope to "
+                    f"tell a leak from a bounded sawtooth ({f.slope_text})"),
+         Facts.more_for_teeth),
+    Rule("sawtooth", "plateau", lambda f: f.has_release,
+         lambda f: (f"sawtooth: memory grows and is released (drops of "
+                    f"{human_amount(f.estimate.release_bytes, f.unit)}); the level stays bounded")),
+    Rule("step", "plateau", lambda f: f.is_step,
+         lambda f: (f"grew {f.amount(f.estimate.net_rise_bytes)} in one jump "
+                    f"({min(f.estimate.step_fraction, 1.0):.0%} of the rise) near iteration "
+                    f"{f.estimate.step_iteration}, level before and after")),
+    Rule("none", "flat", lambda f: f.below_floor or f.level_flat,
+         lambda f: (f"slope {f.slope_text} stays below {f.floor_text} over {f.span} iterations" if f.below_floor
+                    else f"grew {f.amount(f.estimate.growth_bytes)} over {f.span} iterations (never more than "
+                         f"{human_amount(f.estimate.rise_bytes, f.unit)}), well below its growth floor of "
+                         f"{human_amount(f.estimate.growth_floor, f.unit)}")),
+    Rule("stopped", "plateau", lambda f: f.stopped, _stopped_reason),
+    Rule("slowing", "leak", lambda f: f.slowing, _slowing_reason),
+    Rule("linear", "leak", lambda f: f.still_growing,
+         lambda f: (f"keeps growing at {f.slope_text} ({f.amount(f.estimate.growth_bytes)} in {f.span} "
+                    f"iterations), above {f.floor_text}")),
+    Rule("unclear-end", "inconclusive", lambda f: f.above_floor,
+         lambda f: f"grew at {f.slope_text}, but whether it keeps growing is unclear from the last third",
+         lambda f: round_up_roughly(f.span)),
+    Rule("noisy", "inconclusive", lambda f: True,
+         lambda f: f"slope {f.slope_text} is too noisy to tell from {f.floor_text}",
+         lambda f: iterations_to_decide(f.line, f.span, f.estimate.growth_floor)),
+)
+
+
+def judge_growth(estimate: GrowthEstimate | None) -> MemoryJudgement:
+    """leak / plateau / flat / inconclusive for one memory series, with the reason in words."""
+    if estimate is None:
+        return MemoryJudgement("inconclusive", "no-data", "no memory readings after the warm-up",
+                               MIN_JUDGED_ITERATIONS)
+    facts = facts_of(estimate)
+    for rule in RULES:
+        if rule.condition(facts):
+            return MemoryJudgement(rule.verdict, rule.pattern, rule.reason(facts), rule.more_iterations(facts))
+    raise AssertionError("the last rule always matches")

@@ -1,0 +1,187 @@
+"""One strategy judged: growth estimates of every memory series, their verdicts, latency, counters, projections
+and hints, gathered in a StrategyAnalysis (what the summary entry, the plots and comparisons read)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from leakhunt.analysis.hints import CounterGrowth, Hint, counter_growth, find_hints
+from leakhunt.analysis.latency import LatencyStats, latency_stats, measured_latency
+from leakhunt.analysis.leak import GrowthEstimate, estimate_growth, iteration_series, memory_series
+from leakhunt.analysis.projection import Exhaustion, project_exhaustion
+from leakhunt.analysis.settle import SETTLE_SERIES
+from leakhunt.analysis.strategy_data import (
+    child_info_of,
+    column_last,
+    column_max,
+    cpu_readings,
+    error_of,
+    iterations_completed_of,
+    judged_samples,
+    meta_section,
+    warmup_steps_of,
+)
+from leakhunt.analysis.verdict import (
+    JUDGED_SERIES,
+    MIN_JUDGED_ITERATIONS,
+    MIN_JUDGED_SAMPLES,
+    MemoryJudgement,
+    Verdict,
+    judge_growth,
+    round_up_roughly,
+    strategy_verdict,
+)
+from leakhunt.config import DEFAULT_SAMPLE_INTERVAL_S
+from leakhunt.records import ChildInfo, ErrorRecord, outcome_of
+
+# Parent-sampled series (samples.csv column) and child-read ones (iterations.csv column, iteration-aligned).
+# "rss" is the child's own RSS read at the end of a step; run folders written before the child read itself
+# (or a child that died before its first reading) fall back to the parent's samples for it.
+SAMPLED_SERIES = {"rss_parent": "rss_bytes", "uss": "uss_bytes", "gpu_process": "gpu_process_bytes",
+                  "gpu_used": "gpu_used_bytes"}
+CHILD_SERIES = SETTLE_SERIES  # the child's iteration-aligned series: the same ones settle a verdict
+COUNTERS = ("graph_ops", "tracing_count", "gc_objects")
+
+
+@dataclass(frozen=True)
+class StrategyAnalysis:
+    """Everything judged about one strategy, plus the series the plots and comparisons need."""
+
+    index: int
+    name: str
+    folder_name: str
+    spec: dict[str, Any]
+    status: dict[str, Any]
+    child_info: ChildInfo
+    error: ErrorRecord | None
+    warmup_steps: int
+    iterations_completed: int
+    estimates: dict[str, GrowthEstimate | None]
+    judgements: dict[str, MemoryJudgement]
+    verdict: Verdict
+    latency: LatencyStats
+    latency_iteration: np.ndarray
+    latency_ms: np.ndarray
+    counters: dict[str, CounterGrowth | None]
+    projections: tuple[Exhaustion, ...]
+    hints: tuple[Hint, ...]
+    peak_rss_bytes: float | None
+    peak_uss_bytes: float | None
+    peak_gpu_bytes: float | None
+    images_per_step: float
+    rss_source: str = "child"  # "child" (iteration-aligned readings) or "parent" (steady-clock samples)
+    reference_iteration: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0))
+    reference_ms: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0))
+
+
+def _with_sampler_pace(judgement: MemoryJudgement, meta: dict[str, Any], latency: LatencyStats,
+                       measured_iterations: int) -> MemoryJudgement:
+    """A loop faster than the sampler leaves too few samples: say how many iterations give enough of them."""
+    if judgement.pattern not in ("short", "no-data") or not latency.seconds_per_iteration:
+        return judgement
+    config = meta_section(meta, "config")
+    interval_s = config.get("sample_interval_s") or DEFAULT_SAMPLE_INTERVAL_S
+    wanted = max(MIN_JUDGED_ITERATIONS, MIN_JUDGED_SAMPLES * float(interval_s) / latency.seconds_per_iteration)
+    more = wanted - measured_iterations
+    if more <= (judgement.more_iterations_needed or 0):
+        return judgement
+    return dataclasses.replace(judgement, more_iterations_needed=round_up_roughly(more))
+
+
+def _growth_estimates(iterations: pd.DataFrame, samples: pd.DataFrame,
+                      warmup_steps: int) -> tuple[dict[str, GrowthEstimate | None], str]:
+    """Every memory series' growth estimate, and where RSS came from ("child", or "parent" when the child's
+    own readings were too few)."""
+    estimates: dict[str, GrowthEstimate | None] = {}
+    for series, (column, kind) in CHILD_SERIES.items():
+        estimates[series] = estimate_growth(series, *iteration_series(iterations, column, warmup_steps), kind=kind)
+    for series, column in SAMPLED_SERIES.items():
+        estimates[series] = estimate_growth(series, *memory_series(samples, column, warmup_steps))
+    rss_source = "child"
+    rss, rss_parent = estimates["rss"], estimates["rss_parent"]
+    if (rss is None or rss.samples_judged < MIN_JUDGED_SAMPLES) and rss_parent is not None:
+        estimates["rss"] = dataclasses.replace(rss_parent, series="rss")
+        rss_source = "parent"
+    return estimates, rss_source
+
+
+def _projections(estimates: dict[str, GrowthEstimate | None], judgements: dict, samples: pd.DataFrame,
+                 host: dict, seconds_per_iteration) -> list:
+    """When host or GPU memory runs out at the leak's rate (only for a series judged a leak)."""
+    projections = []
+    rss_estimate = estimates.get("rss")
+    if rss_estimate is not None and rss_estimate.fit is not None and judgements["rss"].verdict == "leak":
+        projected = project_exhaustion("host_memory", host.get("available_memory_bytes"),
+                                       column_last(samples, "rss_bytes"), rss_estimate.fit.slope,
+                                       seconds_per_iteration)
+        if projected is not None:
+            projections.append(projected)
+    gpu_series = "gpu_process" if estimates.get("gpu_process") is not None else "gpu_used"
+    gpu_estimate = estimates.get(gpu_series)
+    gpu_judgement = judgements.get(gpu_series)
+    if gpu_estimate is not None and gpu_estimate.fit is not None and gpu_judgement is not None \
+            and gpu_judgement.verdict == "leak":
+        capacity = column_last(samples, "gpu_total_bytes") or host.get("gpu_total_bytes")
+        used = column_last(samples, "gpu_used_bytes") or column_last(samples, "gpu_process_bytes")
+        projected = project_exhaustion("gpu_memory", capacity, used, gpu_estimate.fit.slope, seconds_per_iteration)
+        if projected is not None:
+            projections.append(projected)
+    return projections
+
+
+def analyze_strategy(strategy, meta: dict[str, Any]) -> StrategyAnalysis:
+    """Analyse one rundir.StrategyData (duck-typed: spec, status, child_info, error, iterations, samples)."""
+    iterations: pd.DataFrame = strategy.iterations
+    samples = judged_samples(strategy)
+    status = strategy.status if isinstance(strategy.status, dict) else {}
+    child_info = child_info_of(strategy)
+    spec = strategy.spec if isinstance(strategy.spec, dict) else {}
+    warmup_steps = warmup_steps_of(meta, iterations)
+    outcome = outcome_of(status)
+
+    estimates, rss_source = _growth_estimates(iterations, samples, warmup_steps)
+    attribution = str(status.get("gpu_process_attribution", "available"))
+    if attribution.startswith("unavailable"):
+        # NVML could not attribute GPU memory to the child (host PIDs in a container): its zeros are not
+        # data. The device's used memory stands in; it is valid because one strategy has the device alone.
+        estimates["gpu_process"] = None
+    judgements = {series: judge_growth(estimate) for series, estimate in estimates.items() if estimate is not None}
+    if "rss" not in judgements:
+        judgements["rss"] = judge_growth(None)
+
+    images_per_step = child_info.images_per_step
+    latency_iteration, latency_values, starts = measured_latency(iterations, warmup_steps)
+    reference_iteration, reference_ms = iteration_series(iterations, "reference_ms", warmup_steps)
+    latency = latency_stats(latency_iteration, latency_values, starts, images_per_step,
+                            reference_iteration, reference_ms, cpu_readings(iterations, warmup_steps))
+    if rss_source == "parent":
+        judgements["rss"] = _with_sampler_pace(judgements["rss"], meta, latency, len(latency_values))
+    judged_series = JUDGED_SERIES + (("gpu_used",) if attribution.startswith("unavailable") else ())
+    verdict = strategy_verdict(outcome, judgements, judged_series)
+    counters = {name: counter_growth(*iteration_series(iterations, name, warmup_steps)) for name in COUNTERS}
+
+    peak_rss = column_max(samples, "rss_bytes")
+    peak_gpu = column_max(samples, "gpu_process_bytes")
+    if peak_gpu is None:
+        peak_gpu = column_max(samples, "gpu_used_bytes")
+    host = meta_section(meta, "host")
+    projections = _projections(estimates, judgements, samples, host, latency.seconds_per_iteration)
+
+    hints = find_hints(judgements, counters, latency, outcome, str(status.get("description", "")),
+                       bool(status.get("memory_limit_hit", False)), peak_rss)
+    return StrategyAnalysis(
+        index=strategy.index, name=str(strategy.name), folder_name=strategy.folder.name, spec=spec,
+        status=status, child_info=child_info, error=error_of(strategy),
+        warmup_steps=warmup_steps, iterations_completed=iterations_completed_of(status, iterations),
+        estimates=estimates, judgements=judgements, verdict=verdict, latency=latency,
+        latency_iteration=latency_iteration, latency_ms=latency_values, counters=counters,
+        projections=tuple(projections), hints=tuple(hints), peak_rss_bytes=peak_rss,
+        peak_uss_bytes=column_max(samples, "uss_bytes"), peak_gpu_bytes=peak_gpu,
+        images_per_step=images_per_step, rss_source=rss_source, reference_iteration=reference_iteration,
+        reference_ms=reference_ms,
+    )

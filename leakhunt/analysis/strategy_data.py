@@ -1,0 +1,112 @@
+"""What a strategy's data says before anything is judged: which samples show the loop's state, the warm-up,
+the iterations done, the child's CPU readings, and a column's peak or last value."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from leakhunt.analysis.drift import CpuReadings
+from leakhunt.records import ChildInfo, ErrorRecord, outcome_of
+
+
+def column_max(frame: pd.DataFrame, column: str) -> float | None:
+    if column not in frame.columns or frame.empty:
+        return None
+    values = pd.to_numeric(frame[column], errors="coerce")
+    value = values.max(skipna=True)
+    return None if pd.isna(value) else float(value)
+
+
+def column_last(frame: pd.DataFrame, column: str) -> float | None:
+    if column not in frame.columns or frame.empty:
+        return None
+    values = pd.to_numeric(frame[column], errors="coerce").dropna()
+    return None if values.empty else float(values.iloc[-1])
+
+
+def meta_section(meta: dict[str, Any], name: str) -> dict[str, Any]:
+    """run.json's object `name` ("config", "host"), or {} when it is missing or not an object."""
+    value = meta.get(name)
+    return value if isinstance(value, dict) else {}
+
+
+def warmup_steps_of(meta: dict[str, Any], iterations: pd.DataFrame | None = None) -> int:
+    """The explicit warm-up: run.json's config.warmup_steps, else the count of phase=="warmup" rows."""
+    config = meta_section(meta, "config")
+    value = config.get("warmup_steps")
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+        return int(value)
+    if iterations is not None and "phase" in iterations.columns:
+        return int((iterations["phase"].astype(str) == "warmup").sum())
+    return 0
+
+
+def child_info_of(strategy) -> ChildInfo:
+    """A rundir.StrategyData's child.json as a record (all defaults when the child never wrote one)."""
+    return ChildInfo.from_json(strategy.child_info if isinstance(strategy.child_info, dict) else {})
+
+
+def error_of(strategy) -> ErrorRecord | None:
+    """A rundir.StrategyData's error.json as a record; None when the workload raised nothing."""
+    return ErrorRecord.from_json(strategy.error) if isinstance(strategy.error, dict) else None
+
+
+def iterations_completed_of(status: dict[str, Any], iterations: pd.DataFrame) -> int:
+    value = status.get("iterations_completed")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return int(value)
+    if "phase" in iterations.columns:
+        return int((iterations["phase"].astype(str) == "measure").sum())
+    return int(len(iterations))
+
+
+def samples_during_loop(samples: pd.DataFrame, iterations: pd.DataFrame,
+                        close_started_s: float | None = None) -> pd.DataFrame:
+    """Drop samples taken once the child began tearing down (close()), not while the loop's state stood.
+
+    Parent and child read the same system-wide monotonic clock, so the child's step times bound the loop.
+    The child lingers after its last step so the parent can sample the final state; it records when it
+    began close() in child.json (`close_started_monotonic_s`), which is the cut when present.
+    """
+    if close_started_s is not None and not samples.empty and "t_monotonic_s" in samples.columns:
+        times = pd.to_numeric(samples["t_monotonic_s"], errors="coerce")
+        return samples[~(times > close_started_s)]
+    needed = {"start_monotonic_s", "latency_ms"}
+    if samples.empty or iterations.empty or not needed <= set(iterations.columns) \
+            or "t_monotonic_s" not in samples.columns:
+        return samples
+    ends = (pd.to_numeric(iterations["start_monotonic_s"], errors="coerce")
+            + pd.to_numeric(iterations["latency_ms"], errors="coerce") / 1000.0)
+    loop_end_s = ends.max(skipna=True)
+    if pd.isna(loop_end_s):
+        return samples
+    times = pd.to_numeric(samples["t_monotonic_s"], errors="coerce")
+    return samples[~(times > loop_end_s)]
+
+
+def cpu_readings(iterations: pd.DataFrame, warmup_steps: int) -> CpuReadings | None:
+    """The child's process CPU time at its reading steps, with the wall clock at the end of those steps."""
+    needed = {"process_cpu_s", "start_monotonic_s", "latency_ms", "step"}
+    if iterations.empty or not needed <= set(iterations.columns):
+        return None
+    rows = iterations.dropna(subset=["process_cpu_s"])
+    if len(rows) < 2:
+        return None
+    steps = pd.to_numeric(rows["step"], errors="coerce").to_numpy(dtype=float)
+    wall = (pd.to_numeric(rows["start_monotonic_s"], errors="coerce")
+            + pd.to_numeric(rows["latency_ms"], errors="coerce") / 1000.0).to_numpy(dtype=float)
+    cpu = pd.to_numeric(rows["process_cpu_s"], errors="coerce").to_numpy(dtype=float)
+    measured = steps >= warmup_steps
+    return CpuReadings(steps[measured] - warmup_steps, wall[measured], cpu[measured])
+
+
+def judged_samples(strategy) -> pd.DataFrame:
+    """The samples that show the loop's state: a completed child's teardown is cut off (plots use this too)."""
+    samples: pd.DataFrame = strategy.samples
+    status = strategy.status if isinstance(strategy.status, dict) else {}
+    if outcome_of(status) != "completed":
+        # Only a completed child wrote all its steps; after a crash the last second may be missing.
+        return samples
+    return samples_during_loop(samples, strategy.iterations, child_info_of(strategy).close_started_monotonic_s)

@@ -1,0 +1,228 @@
+"""The summary.json entry of one strategy, built from its StrategyAnalysis.
+
+Plain values only (numbers, strings, lists, dicts); rounding and JSON encoding are the JSON renderer's job.
+Field order is part of the format: the entry is assembled from groups in the order docs/summary-schema.md
+lists them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from leakhunt.analysis.latency import ITERATIONS_PER_DRIFT_UNIT, LatencyStats
+from leakhunt.analysis.leak import GrowthEstimate
+from leakhunt.analysis.strategy_analysis import StrategyAnalysis
+from leakhunt.analysis.verdict import MemoryJudgement
+
+
+def _int_or_none(value: float | None) -> int | None:
+    return None if value is None or not np.isfinite(value) else int(round(value))
+
+
+def _slope_fields(prefix: str, estimate: GrowthEstimate | None) -> dict[str, Any]:
+    fit = estimate.fit if estimate is not None else None
+    return {
+        f"{prefix}_slope_bytes_per_iter": None if fit is None else fit.slope,
+        f"{prefix}_slope_ci95_bytes_per_iter": None if fit is None else [fit.ci_low, fit.ci_high],
+    }
+
+
+def _fit_slope(estimate: GrowthEstimate | None) -> float | None:
+    return None if estimate is None or estimate.fit is None else estimate.fit.slope
+
+
+def _deciding_slope_bytes(deciding: GrowthEstimate | None, rss: GrowthEstimate | None) -> float | None:
+    """The deciding series' slope in bytes; for a count (Python blocks) the RSS slope stands in."""
+    if deciding is not None and deciding.unit == "bytes":
+        return _fit_slope(deciding)
+    return _fit_slope(rss)
+
+
+def _series_entry(estimate: GrowthEstimate, judgement: MemoryJudgement | None) -> dict[str, Any]:
+    fit, early, recent = estimate.fit, estimate.early_fit, estimate.recent_fit
+    return {
+        "unit": estimate.unit,
+        "growth_floor": estimate.growth_floor,
+        "verdict": None if judgement is None else judgement.verdict,
+        "pattern": None if judgement is None else judgement.pattern,
+        "reason": None if judgement is None else judgement.reason,
+        "more_iterations_needed": None if judgement is None else judgement.more_iterations_needed,
+        "slope_bytes_per_iter": None if fit is None else fit.slope,
+        "slope_ci95_bytes_per_iter": None if fit is None else [fit.ci_low, fit.ci_high],
+        "early_slope_bytes_per_iter": None if early is None else early.slope,
+        "recent_slope_bytes_per_iter": None if recent is None else recent.slope,
+        "recent_slope_ci95_bytes_per_iter": None if recent is None else [recent.ci_low, recent.ci_high],
+        "growth_bytes": _int_or_none(estimate.growth_bytes),
+        "start_level_bytes": _int_or_none(estimate.start_level_bytes),
+        "end_level_bytes": _int_or_none(estimate.end_level_bytes),
+        "peak_bytes": _int_or_none(estimate.peak_bytes),
+        "noise_floor_bytes_per_iter": estimate.noise_floor_bytes_per_iter,
+        "noise_sigma_bytes": estimate.noise_sigma_bytes,
+        "warmup_end_iteration": estimate.warmup_end_iteration,
+        "first_iteration": estimate.first_iteration,
+        "last_iteration": estimate.last_iteration,
+        "samples_judged": estimate.samples_judged,
+    }
+
+
+def _trend_fields(prefix: str, trend) -> dict[str, Any]:
+    return {
+        f"{prefix}change_first_to_last_fifth": None if trend is None else trend.change_first_to_last_fifth,
+        f"{prefix}window_medians_ms": None if trend is None else list(trend.window_medians_ms),
+        f"{prefix}trend_tau": None if trend is None else trend.tau,
+    }
+
+
+def _drift_fields(latency: LatencyStats) -> dict[str, Any]:
+    """The drift test's evidence: raw and reference-corrected trends, and the reference itself."""
+    drift = latency.drift
+    corrected = None if drift is None else drift.corrected
+    corrected_fit = None if corrected is None else corrected.fit
+    return {
+        "latency_faster_over_run": latency.faster_over_run,
+        **_trend_fields("latency_", None if drift is None else drift.raw),
+        **_trend_fields("latency_corrected_", corrected),
+        "latency_corrected_drift_ms_per_1k_iter": (None if corrected_fit is None
+                                                   else corrected_fit.slope * ITERATIONS_PER_DRIFT_UNIT),
+        "reference_p50_ms": None if drift is None else drift.reference_p50_ms,
+        "reference_readings": 0 if drift is None else drift.reference_readings,
+        "machine_change_first_to_last_fifth": None if drift is None else drift.machine_change_first_to_last_fifth,
+    }
+
+
+def _verdict_covers(iterations_completed: int, stopped_early: bool) -> str:
+    covers = f"iterations 0..{max(iterations_completed - 1, 0)}"
+    return covers + (", assuming the behaviour seen continues" if stopped_early else "")
+
+
+def _verdict_fields(analysis: StrategyAnalysis) -> dict[str, Any]:
+    """Who the strategy is and what was decided, on which series."""
+    rss = analysis.estimates.get("rss")
+    deciding = analysis.verdict.deciding_series
+    deciding_estimate = analysis.estimates.get(deciding) if deciding else None
+    return {
+        "name": analysis.name,
+        "index": analysis.index,
+        "folder": analysis.folder_name,
+        "verdict": analysis.verdict.verdict,
+        "verdict_reason": analysis.verdict.reason,
+        "memory_verdict": analysis.verdict.memory_verdict,
+        "pattern": analysis.verdict.pattern,
+        "deciding_series": deciding,
+        "deciding_slope_bytes_per_iter": _deciding_slope_bytes(deciding_estimate, rss),
+    }
+
+
+def _outcome_fields(analysis: StrategyAnalysis) -> dict[str, Any]:
+    """How the child ended, and the workload's exception if it raised one."""
+    status, error = analysis.status, analysis.error
+    return {
+        "outcome": status.get("outcome", "unknown"),
+        "description": status.get("description"),
+        "exit_code": status.get("exit_code"),
+        "signal_name": status.get("signal_name"),
+        "memory_limit_hit": bool(status.get("memory_limit_hit", False)),
+        "error_text": None if error is None else error.text,
+        "error": None if error is None else {"type": error.type, "message": error.message,
+                                             "traceback": error.traceback},
+    }
+
+
+def _rss_fields(analysis: StrategyAnalysis) -> dict[str, Any]:
+    """The span judged and the RSS series' growth, the series most readers look at first."""
+    rss = analysis.estimates.get("rss")
+    return {
+        "iterations_completed": analysis.iterations_completed,
+        "warmup_steps": analysis.warmup_steps,
+        "warmup_end_iteration": None if rss is None else rss.warmup_end_iteration,
+        "judged_iterations": None if rss is None else rss.judged_span_iterations,
+        "samples_judged": 0 if rss is None else rss.samples_judged,
+        **_slope_fields("rss", rss),
+        "rss_growth_bytes": None if rss is None else _int_or_none(rss.growth_bytes),
+        "rss_early_slope_bytes_per_iter": None if rss is None or rss.early_fit is None else rss.early_fit.slope,
+        "rss_recent_slope_bytes_per_iter": None if rss is None or rss.recent_fit is None else rss.recent_fit.slope,
+        "noise_floor_bytes_per_iter": None if rss is None else rss.noise_floor_bytes_per_iter,
+        "more_iterations_needed": analysis.verdict.more_iterations_needed if analysis.verdict.memory_verdict
+        == "inconclusive" else None,
+    }
+
+
+def _other_series_fields(analysis: StrategyAnalysis) -> dict[str, Any]:
+    """The other memory series' slopes, the deciding one's in its own unit, and the peaks."""
+    deciding = analysis.verdict.deciding_series
+    deciding_estimate = analysis.estimates.get(deciding) if deciding else None
+    return {
+        **_slope_fields("uss", analysis.estimates.get("uss")),
+        **_slope_fields("gpu_process", analysis.estimates.get("gpu_process")),
+        **_slope_fields("tf_current", analysis.estimates.get("tf_current")),
+        **_slope_fields("heap", analysis.estimates.get("heap")),
+        "py_blocks_slope_per_iter": _fit_slope(analysis.estimates.get("py_blocks")),
+        "deciding_slope_per_iter": _fit_slope(deciding_estimate),
+        "deciding_unit": None if deciding_estimate is None else deciding_estimate.unit,
+        "rss_source": analysis.rss_source,
+        "gpu_process_attribution": analysis.status.get("gpu_process_attribution"),
+        "peak_rss_bytes": _int_or_none(analysis.peak_rss_bytes),
+        "peak_uss_bytes": _int_or_none(analysis.peak_uss_bytes),
+        "peak_gpu_bytes": _int_or_none(analysis.peak_gpu_bytes),
+    }
+
+
+def _latency_fields(analysis: StrategyAnalysis) -> dict[str, Any]:
+    """Latency percentiles, throughput, and the drift test with its evidence."""
+    latency = analysis.latency
+    return {
+        "latency_ms": {"p50": latency.p50_ms, "p90": latency.p90_ms, "p99": latency.p99_ms,
+                       "max": latency.max_ms, "mean": latency.mean_ms},
+        "latency_count": latency.count,
+        "images_per_step": analysis.images_per_step,
+        "images_per_s": latency.images_per_s,
+        "latency_drift_ms_per_1k_iter": latency.drift_ms_per_1k_iter,
+        "latency_drift_ci95_ms_per_1k_iter": (None if latency.drift_ci95_ms_per_1k_iter is None
+                                              else list(latency.drift_ci95_ms_per_1k_iter)),
+        "latency_drift_significant": latency.drift_significant,
+        **_drift_fields(latency),
+    }
+
+
+def _projection_entries(analysis: StrategyAnalysis) -> dict[str, Any]:
+    return {p.resource: {
+        "capacity_bytes": _int_or_none(p.capacity_bytes), "headroom_bytes": _int_or_none(p.headroom_bytes),
+        "slope_bytes_per_iter": p.slope_bytes_per_iter,
+        "iterations_to_exhaust": _int_or_none(p.iterations_to_exhaust),
+        "time_to_exhaust_s": p.time_to_exhaust_s} for p in analysis.projections}
+
+
+def _detail_fields(analysis: StrategyAnalysis) -> dict[str, Any]:
+    """Projections, hints, every series' entry, the strategy and child, and how long the run went."""
+    status, spec = analysis.status, analysis.spec
+    rss_judgement = analysis.judgements.get("rss")
+    stopped_early = bool(status.get("stopped_early", False))
+    return {
+        "projection": _projection_entries(analysis),
+        "hints": [{"kind": h.kind, "evidence": h.evidence, "advice": h.advice} for h in analysis.hints],
+        "memory": {series: _series_entry(estimate, analysis.judgements.get(series))
+                   for series, estimate in analysis.estimates.items() if estimate is not None},
+        "rss_verdict": None if rss_judgement is None else rss_judgement.verdict,
+        "strategy": {"description": spec.get("description", ""), "code_pattern": spec.get("code_pattern", ""),
+                     "factory": spec.get("factory"), "factory_kwargs": spec.get("factory_kwargs") or {}},
+        "child": {"build_time_s": analysis.child_info.build_time_s, "tf_version": analysis.child_info.tf_version,
+                  "notes": list(analysis.child_info.notes)},
+        "wall_time_s": status.get("wall_time_s"),
+        "stopped_early": stopped_early,
+        "stop_reason": status.get("stop_reason") or f"ran to {analysis.iterations_completed}",
+        "verdict_covers": _verdict_covers(analysis.iterations_completed, stopped_early),
+    }
+
+
+def strategy_summary(analysis: StrategyAnalysis) -> dict[str, Any]:
+    """The summary.json entry of one strategy (field order is part of the format)."""
+    return {
+        **_verdict_fields(analysis),
+        **_outcome_fields(analysis),
+        **_rss_fields(analysis),
+        **_other_series_fields(analysis),
+        **_latency_fields(analysis),
+        **_detail_fields(analysis),
+    }

@@ -1,0 +1,138 @@
+"""Typed records of the JSON files a child leaves in its strategy folder: child.json and error.json.
+
+Frozen dataclasses with to_json (what the child writes) and from_json (what readers get), as in config.py.
+status.json has its own record (harness/exit_status.StrategyStatus), written by the parent.
+
+from_json is tolerant, because a run folder outlives the version that wrote it and a child may die half-way:
+a field that is missing, or not of its type, reads as None (or the field's default) instead of failing the
+whole report.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Literal, get_args
+
+# How a child ended (status.json "outcome"; the same words as harness/exit_status.Outcome, which writes it).
+Outcome = Literal["completed", "failed", "crashed", "hung", "interrupted", "unknown"]
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
+# Where the workload raised: importing its file, calling its factory, a step, or close().
+ERROR_PHASES = ("import", "build", "step", "close")
+
+
+def outcome_of(status: dict[str, Any]) -> Outcome:
+    """status.json's outcome; "unknown" when it is missing or not one of OUTCOMES (a newer or broken file)."""
+    value = status.get("outcome")
+    return next((outcome for outcome in OUTCOMES if outcome == value), "unknown")
+
+
+def _number_or_none(value: Any) -> float | None:
+    """A JSON number as it was written (int stays int), else None; booleans are not numbers here."""
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _texts(value: Any) -> tuple[str, ...]:
+    return tuple(str(item) for item in value) if isinstance(value, list) else ()
+
+
+@dataclass(frozen=True)
+class ErrorRecord:
+    """error.json: the exception the workload raised, and where. Field order is the file's."""
+
+    type: str | None
+    message: str | None
+    phase: str | None  # one of ERROR_PHASES
+    step: int | None  # the step it raised in (phase "step" and "close"); None before the loop
+    traceback: str | None
+
+    @classmethod
+    def from_exception(cls, error: BaseException, phase: str, step: int | None) -> ErrorRecord:
+        """The exception being handled (call inside its `except` block: the traceback is read from there)."""
+        return cls(type(error).__name__, str(error), phase, step, traceback.format_exc())
+
+    @property
+    def text(self) -> str:
+        """"Type: message", as the summary and the report quote it."""
+        return f"{self.type if self.type is not None else 'Error'}: {self.message if self.message is not None else ''}"
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ErrorRecord:
+        step = data.get("step")
+        return cls(
+            type=_text_or_none(data.get("type")),
+            message=_text_or_none(data.get("message")),
+            phase=_text_or_none(data.get("phase")),
+            step=step if isinstance(step, int) and not isinstance(step, bool) else None,
+            traceback=_text_or_none(data.get("traceback")),
+        )
+
+
+@dataclass(frozen=True)
+class ChildInfo:
+    """child.json: what the child knows about itself. Written once the workload is built, and again with the
+    end-of-loop fields (the last three) once the loop is done; a child that died in between has only the first.
+    """
+
+    pid: int | None
+    images_per_step: float = 1.0  # images one step() processes (throughput is images/s)
+    build_time_s: float | None = None
+    tensorflow_loaded: bool = False
+    notes: tuple[str, ...] = ()  # what the workload wants the report to say (its `notes` attribute)
+    # Only when TensorFlow was loaded by the workload:
+    tf_version: str | None = None
+    cuda_version: str | None = None
+    cudnn_version: str | None = None
+    tf_gpus: tuple[str, ...] = ()
+    unavailable: dict[str, str] = field(default_factory=dict)  # in-child signal -> why it cannot be read
+    reading_every_steps_last: int | None = None  # the reading period K at the end of the loop
+    stopped_early: bool | None = None  # the parent asked the child to stop (--until-decided)
+    # When the child began close(): samples after it show teardown, not the loop (analysis cuts them off).
+    close_started_monotonic_s: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"pid": self.pid, "images_per_step": self.images_per_step,
+                                "build_time_s": self.build_time_s, "tensorflow_loaded": self.tensorflow_loaded,
+                                "notes": list(self.notes)}
+        if self.tensorflow_loaded:
+            data.update(tf_version=self.tf_version, cuda_version=self.cuda_version, cudnn_version=self.cudnn_version,
+                        tf_gpus=list(self.tf_gpus))
+        data["unavailable"] = dict(self.unavailable)
+        if self.reading_every_steps_last is not None:  # the loop finished: the end-of-loop fields
+            data.update(reading_every_steps_last=self.reading_every_steps_last, stopped_early=self.stopped_early,
+                        close_started_monotonic_s=self.close_started_monotonic_s)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ChildInfo:
+        images_per_step = _number_or_none(data.get("images_per_step"))
+        every = data.get("reading_every_steps_last")
+        stopped_early = data.get("stopped_early")
+        pid = data.get("pid")
+        unavailable = data.get("unavailable")
+        close_started_s = data.get("close_started_monotonic_s")
+        return cls(
+            pid=pid if isinstance(pid, int) else None,
+            images_per_step=float(images_per_step) if images_per_step is not None and images_per_step > 0 else 1.0,
+            build_time_s=_number_or_none(data.get("build_time_s")),
+            tensorflow_loaded=data.get("tensorflow_loaded") is True,
+            notes=_texts(data.get("notes")),
+            tf_version=_text_or_none(data.get("tf_version")),
+            cuda_version=_text_or_none(data.get("cuda_version")),
+            cudnn_version=_text_or_none(data.get("cudnn_version")),
+            tf_gpus=_texts(data.get("tf_gpus")),
+            unavailable={str(k): str(v) for k, v in unavailable.items()} if isinstance(unavailable, dict) else {},
+            reading_every_steps_last=every if isinstance(every, int) and not isinstance(every, bool) else None,
+            stopped_early=stopped_early if isinstance(stopped_early, bool) else None,
+            # Any JSON number the child wrote (the cut only compares it with sample times).
+            close_started_monotonic_s=(float(close_started_s) if isinstance(close_started_s, (int, float))
+                                       else None),
+        )

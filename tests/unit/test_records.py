@@ -1,0 +1,63 @@
+"""child.json and error.json as typed records: what the child writes reads back the same, and old or broken files
+read as defaults instead of failing the report."""
+
+from __future__ import annotations
+
+import json
+
+from leakhunt.records import ChildInfo, ErrorRecord
+
+# As a TensorFlow child writes it at the end of a completed loop (from a real run folder).
+COMPLETED_TF_CHILD = {
+    "pid": 24427, "images_per_step": 1, "build_time_s": 8.1018, "tensorflow_loaded": True, "notes": [],
+    "tf_version": "2.21.0", "cuda_version": "12.5.1", "cudnn_version": "9", "tf_gpus": [], "unavailable": {},
+    "reading_every_steps_last": 1, "stopped_early": False, "close_started_monotonic_s": 33190.124049598,
+}
+# A child without TensorFlow that died in its loop: only what it wrote once the workload was built.
+BUILT_PLAIN_CHILD = {"pid": 24334, "images_per_step": 4, "build_time_s": 0.0007, "tensorflow_loaded": False,
+                     "notes": ["uses a cache"], "unavailable": {"heap": "no mallinfo2 in this libc"}}
+
+
+def test_child_info_reads_back_what_the_child_writes_in_the_same_field_order():
+    for written in (COMPLETED_TF_CHILD, BUILT_PLAIN_CHILD):
+        record = ChildInfo.from_json(json.loads(json.dumps(written)))
+        assert record.to_json() == written
+        assert list(record.to_json()) == list(written)
+
+
+def test_child_info_fields_the_analysis_reads():
+    completed = ChildInfo.from_json(COMPLETED_TF_CHILD)
+    assert completed.close_started_monotonic_s == 33190.124049598 and completed.tf_version == "2.21.0"
+    built = ChildInfo.from_json(BUILT_PLAIN_CHILD)
+    assert built.images_per_step == 4.0 and built.notes == ("uses a cache",)
+    assert built.close_started_monotonic_s is None and built.stopped_early is None and built.tf_version is None
+
+
+def test_child_info_from_an_old_or_broken_file_reads_as_defaults():
+    assert ChildInfo.from_json({}) == ChildInfo(pid=None)
+    broken = ChildInfo.from_json({"images_per_step": 0, "build_time_s": "fast", "notes": "not a list",
+                                  "tf_version": 2, "stopped_early": "no", "close_started_monotonic_s": None})
+    assert broken.images_per_step == 1.0  # throughput is per image: an unusable count means one per step
+    assert broken.build_time_s is None and broken.notes == () and broken.tf_version is None
+    assert broken.stopped_early is None and broken.close_started_monotonic_s is None
+    assert ChildInfo.from_json({"images_per_step": True}).images_per_step == 1.0
+
+
+def test_error_record_of_a_raised_exception_round_trips():
+    try:
+        raise ValueError("boom at 300")
+    except ValueError as error:
+        record = ErrorRecord.from_exception(error, "step", 300)
+    written = record.to_json()
+    assert list(written) == ["type", "message", "phase", "step", "traceback"]
+    assert written["type"] == "ValueError" and written["step"] == 300
+    assert "boom at 300" in written["traceback"]
+    assert ErrorRecord.from_json(json.loads(json.dumps(written))) == record
+    assert record.text == "ValueError: boom at 300"
+
+
+def test_error_record_with_missing_fields_still_has_a_text():
+    record = ErrorRecord.from_json({"message": "no type"})
+    assert record.type is None and record.step is None
+    assert record.text == "Error: no type"
+    assert ErrorRecord.from_json({}).text == "Error: "
