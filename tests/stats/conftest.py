@@ -11,11 +11,6 @@ import pytest
 _HERE = Path(__file__).parent
 
 
-def pytest_configure(config):
-    # Registered here, with the folder it marks (the other tiers' markers are listed in pyproject.toml).
-    config.addinivalue_line("markers", "stats: Monte Carlo checks of the estimators' error rates (tests/stats/)")
-
-
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if _HERE in Path(item.path).parents:
