@@ -436,6 +436,8 @@ def strategy_summary(analysis: StrategyAnalysis) -> dict[str, Any]:
                   "tf_version": analysis.child_info.get("tf_version"),
                   "notes": analysis.child_info.get("notes") or []},
         "wall_time_s": status.get("wall_time_s"),
+        # Where it ran (node, host, GPUs) with --backend ray; None for a local run.
+        "placement": spec.get("placement"),
         "stopped_early": bool(status.get("stopped_early", False)),
         "stop_reason": status.get("stop_reason") or f"ran to {analysis.iterations_completed}",
         "verdict_covers": _verdict_covers(analysis.iterations_completed, bool(status.get("stopped_early", False))),
@@ -455,6 +457,7 @@ def run_summary(meta: dict[str, Any]) -> dict[str, Any]:
         "environment": meta.get("environment") or {},
         "samplers": meta.get("samplers") or {},
         "host": meta.get("host") or {},
+        "backend": (meta.get("backend") or {}).get("name", "local"),
     }
 
 
