@@ -125,7 +125,9 @@ def test_the_gpu_ray_assigned_is_the_one_sampled(monkeypatch):
 
 
 def test_a_cpu_task_sees_no_gpu_even_where_ray_leaves_them_visible(monkeypatch):
-    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)  # Ray >= 2.47 leaves it unset for num_gpus=0
+    # Ray >= 2.47 leaves it unset for num_gpus=0 (set first so monkeypatch restores it after the worker's edit)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "unset-below")
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES")
     prepare_worker_environment(payload(num_gpus=0))
     sampler = NvmlSampler(TwoGpus())
     assert not sampler.probe().available
