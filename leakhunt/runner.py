@@ -162,7 +162,6 @@ def _run_with(backend: Backend, config: RunConfig, nvml: NvmlSampler | None, sam
         meta["finished_utc"] = utc_now_iso()
         meta["interrupted"] = interrupted
         meta["backend"] = backend.describe()
-        meta["notes"] = list(meta["notes"]) + backend.notes()
         rundir.write_json_atomic(config.out_dir / rundir.RUN_META_FILE, meta)
     return statuses, interrupted
 

@@ -458,6 +458,7 @@ def run_summary(meta: dict[str, Any]) -> dict[str, Any]:
         "samplers": meta.get("samplers") or {},
         "host": meta.get("host") or {},
         "backend": (meta.get("backend") or {}).get("name", "local"),
+        "hosts_note": (meta.get("backend") or {}).get("hosts_note"),
     }
 
 

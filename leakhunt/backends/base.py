@@ -22,10 +22,7 @@ class Backend(Protocol):
         """Run every strategy, filling `statuses` as each one ends; KeyboardInterrupt after stopping them."""
 
     def describe(self) -> dict[str, Any]:
-        """run.json's `backend` record: what ran where."""
-
-    def notes(self) -> list[str]:
-        """Lines for run.json's notes (and so the report), e.g. that strategies ran on different hosts."""
+        """run.json's `backend` record: what ran where (`hosts_note` when that was several hosts)."""
 
     def close(self) -> None:
         """Release what connect() took (a local Ray instance)."""

@@ -41,8 +41,5 @@ class LocalBackend:
     def describe(self) -> dict[str, Any]:
         return {"name": self.name}
 
-    def notes(self) -> list[str]:
-        return []
-
     def close(self) -> None:
         pass

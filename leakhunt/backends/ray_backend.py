@@ -190,11 +190,9 @@ class RayBackend:
             "task_options": {str(index): options.to_json() for index, options in self.options.items()},
             "placements": {str(index): placement for index, placement in sorted(self.placements.items())},
             "worker_wall_s": {str(index): wall for index, wall in sorted(self.task_wall_s.items())},
+            # The report says so when strategies ran on several hosts: latencies are then not comparable.
+            "hosts_note": hosts_note(self.config.strategies, self.placements),
         }
-
-    def notes(self) -> list[str]:
-        note = hosts_note(self.config.strategies, self.placements)
-        return [note] if note else []
 
     def close(self) -> None:
         if self.ray is not None and self.owns_connection and self.ray.is_initialized():
