@@ -100,14 +100,14 @@ class RayBackend:
         remote = ray.remote(**self.options[0].remote_kwargs())(run_strategy_on_worker)
         submitted_s: dict[int, float] = {}
         pending: dict[Any, int] = {}
-        for index in range(len(config.strategies)):
-            submitted_s[index] = time.monotonic()
-            options = self.options[index].options_kwargs()
-            pending[remote.options(**options).remote(self._payload(index))] = index
-        cpu_options = [o.num_cpus for o in self.options.values() if o.num_gpus == 0]
-        display.message(f"leakhunt: {len(pending)} strategies queued on Ray ({self.cluster.describe()}); each CPU "
-                        f"strategy holds {max(cpu_options, default=0)} CPUs, each GPU strategy a whole GPU")
         try:
+            for index in range(len(config.strategies)):
+                submitted_s[index] = time.monotonic()
+                options = self.options[index].options_kwargs()
+                pending[remote.options(**options).remote(self._payload(index))] = index
+            cpu_options = [o.num_cpus for o in self.options.values() if o.num_gpus == 0]
+            display.message(f"leakhunt: {len(pending)} strategies queued on Ray ({self.cluster.describe()}); each "
+                            f"CPU strategy holds {max(cpu_options, default=0)} CPUs, each GPU strategy a whole GPU")
             while pending:
                 # A timeout keeps the driver's Python code running, so a Ctrl-C is seen within a second.
                 ready, _ = ray.wait(list(pending), num_returns=1, timeout=WAIT_TICK_S)

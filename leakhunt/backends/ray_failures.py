@@ -51,9 +51,11 @@ def describe_ray_failure(error: BaseException, oom_kills_on_driver_host: int | N
     if "TaskCancelledError" in names:
         return RayFailure("interrupted", "interrupted by Ctrl-C; the Ray task was cancelled")
     if "OutOfMemoryError" in names:
+        # Ray picks its victim by policy (newest non-retriable task first), not by who grew: say so.
         return RayFailure("crashed", "killed by Ray's memory monitor: the node's memory use passed its threshold "
                           "(RAY_memory_usage_threshold, 0.95 by default) and Ray killed the worker and its child: "
-                          f"out of memory ({_first_line(error)})", out_of_memory=True)
+                          "out of memory on the node, though not necessarily caused by this strategy (compare the "
+                          f"strategies that shared its node) ({_first_line(error)})", out_of_memory=True)
     if "WorkerCrashedError" in names:
         if oom_kills_on_driver_host:
             return RayFailure("crashed", "the Ray worker running it was killed by the kernel's OOM killer (the "

@@ -85,6 +85,11 @@ def test_placement_and_rays_options_are_recorded(local_and_ray_runs):
         assert placement["host_name"] == socket.gethostname()
         assert placement["cuda_visible_devices"] == ""  # a CPU strategy never sees a GPU another task holds
         worker_pids.add(placement["worker_pid"])
+        # The child is sampled, never the Ray worker (whose object-store pages are shared): USS beside RSS.
+        assert json.loads((folder / "child.json").read_text())["pid"] != placement["worker_pid"]
+        samples = (folder / "samples.csv").read_text().splitlines()
+        uss_column = samples[0].split(",").index("uss_bytes")
+        assert any(row.split(",")[uss_column] for row in samples[1:])
     assert len(worker_pids) == len(WORKLOADS)  # max_calls=1: one fresh worker per strategy
     assert all(entry["placement"]["node_id"] for entry in _summary(ray_out)["strategies"])
     assert backend["hosts_note"] is None  # one host: latencies comparable, the report says nothing
