@@ -56,6 +56,7 @@ def run_figures(out: Path) -> dict:
     meta = json.loads((out / "run.json").read_text())
     entries = {entry["name"].split(":")[-1]: entry for entry in summary["strategies"]}
     worker_wall = (meta.get("backend") or {}).get("worker_wall_s") or {}
+    timeline = (meta.get("backend") or {}).get("timeline_unix_s") or {}
     folder_bytes = 0
     if worker_wall:
         from leakhunt.backends.ray_task import pack_folder
@@ -67,7 +68,22 @@ def run_figures(out: Path) -> dict:
         "child_wall_s": sum(entry["wall_time_s"] or 0 for entry in entries.values()),
         "worker_wall_s": sum(worker_wall.values()) if worker_wall else None,
         "folder_bytes": folder_bytes,
+        **ray_costs(list(timeline.values())),
     }
+
+
+def ray_costs(timeline: list[dict]) -> dict:
+    """Median task start (previous task's result ready -> this task's body running: worker exit, resource
+    handover, a fresh worker and its imports; the first task: submit -> running) and file return (result
+    ready on the worker -> unpacked in the run folder)."""
+    if not timeline:
+        return {"start_s": None, "first_start_s": None, "return_s": None}
+    ordered = sorted(timeline, key=lambda times: times["started"])
+    pairs = zip(ordered[:-1], ordered[1:], strict=True)
+    handovers = [later["started"] - earlier["finished"] for earlier, later in pairs]
+    return {"start_s": statistics.median(handovers) if handovers else None,
+            "first_start_s": ordered[0]["started"] - ordered[0]["submitted"],
+            "return_s": statistics.median(times["collected"] - times["finished"] for times in timeline)}
 
 
 def main() -> None:
@@ -107,6 +123,13 @@ def report(walls: dict, figures: dict, init_s: list[float], iterations: int) -> 
         worker_extra = (run["worker_wall_s"] - run["child_wall_s"]) / count
         print(f"{mode}: worker time around each child (probe, placement, pack) {worker_extra:.2f} s; folders sent "
               f"back {run['folder_bytes'] / count / 1024:.0f} KiB per strategy (gzipped tar)")
+        # One after another (whole node) the handover is Ray's start cost; two at a time it means nothing.
+        starts = [r["start_s"] for r in figures[mode] if r["start_s"] is not None and mode == "ray-whole-node"]
+        firsts = [r["first_start_s"] for r in figures[mode]]
+        returns = [r["return_s"] for r in figures[mode]]
+        handover = f"task start {statistics.median(starts):.2f} s after the previous result, " if starts else ""
+        print(f"{mode}: {handover}first task running {statistics.median(firsts):.2f} s after submit; file return "
+              f"{statistics.median(returns) * 1e3:.0f} ms (medians over rounds)")
     print("\np50 step latency (ms) per workload, last round:")
     print(f"{'workload':<12}" + "".join(f"{mode:>16}" for mode in MODES))
     for name in WORKLOADS:

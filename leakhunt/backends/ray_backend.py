@@ -61,6 +61,8 @@ class RayBackend:
         self.options: dict[int, TaskOptions] = {}
         self.placements: dict[int, dict[str, Any]] = {}
         self.task_wall_s: dict[int, float] = {}
+        # index -> {submitted, started, finished, collected} (time.time()): Ray's own cost per strategy.
+        self.timeline: dict[int, dict[str, float]] = {}
         # Folders live here on the worker while a strategy runs; on this host the driver can salvage them.
         self.worker_root = Path(tempfile.gettempdir()) / f"leakhunt-ray-{uuid.uuid4().hex[:12]}"
         self._oom_kills_before: int | None = None
@@ -103,6 +105,7 @@ class RayBackend:
         try:
             for index in range(len(config.strategies)):
                 submitted_s[index] = time.monotonic()
+                self.timeline[index] = {"submitted": time.time()}
                 options = self.options[index].options_kwargs()
                 pending[remote.options(**options).remote(self._payload(index))] = index
             cpu_options = [o.num_cpus for o in self.options.values() if o.num_gpus == 0]
@@ -131,6 +134,8 @@ class RayBackend:
             unpack_folder(result.folder_tar_gz, folder)
             self.placements[index] = result.placement.to_json()
             self.task_wall_s[index] = round(result.worker_wall_s, 3)
+            self.timeline[index].update(started=result.started_unix_s, finished=result.finished_unix_s,
+                                        collected=time.time())
             status = result.status
         host = (self.placements.get(index) or {}).get("host_name", "an unknown host")
         display.message(f"leakhunt: [{index + 1}/{len(config.strategies)}] {spec.name} on {host}: "
@@ -167,6 +172,8 @@ class RayBackend:
                 statuses: Statuses) -> None:
         """Ctrl-C: cancel what is outstanding; a task that had started keeps its data as `interrupted`."""
         ray = self.ray
+        if not pending:
+            return
         display.message(f"leakhunt: cancelling {len(pending)} outstanding Ray task(s)")
         for ref in pending:
             ray.cancel(ref, force=True)
@@ -190,6 +197,7 @@ class RayBackend:
             "task_options": {str(index): options.to_json() for index, options in self.options.items()},
             "placements": {str(index): placement for index, placement in sorted(self.placements.items())},
             "worker_wall_s": {str(index): wall for index, wall in sorted(self.task_wall_s.items())},
+            "timeline_unix_s": {str(index): times for index, times in sorted(self.timeline.items())},
             # The report says so when strategies ran on several hosts: latencies are then not comparable.
             "hosts_note": hosts_note(self.config.strategies, self.placements),
         }

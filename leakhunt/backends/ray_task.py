@@ -71,6 +71,10 @@ class WorkerResult:
     placement: Placement
     folder_tar_gz: bytes
     worker_wall_s: float
+    # Wall-clock times on the worker (time.time(): the driver compares them with its own, same host or NTP):
+    # when the task body began and when its result was ready, for Ray's start and return cost.
+    started_unix_s: float = 0.0
+    finished_unix_s: float = 0.0
 
 
 def pack_folder(folder: Path) -> bytes:
@@ -138,7 +142,7 @@ def add_placement(strategy_json: Path, placement: dict[str, Any]) -> None:
 
 def run_strategy_on_worker(payload: WorkerPayload) -> WorkerResult:
     """The task body: today's StrategyRun for one strategy in a folder on this node, returned as bytes."""
-    started_s = time.monotonic()
+    started_s, started_unix_s = time.monotonic(), time.time()
     prepare_worker_environment(payload)
     config = RunConfig.from_json(payload.config_json)
     root = Path(payload.worker_root)
@@ -160,4 +164,9 @@ def run_strategy_on_worker(payload: WorkerPayload) -> WorkerResult:
     data = pack_folder(folder)
     shutil.rmtree(folder, ignore_errors=True)
     (root / (payload.folder_name + PLACEMENT_SUFFIX)).unlink(missing_ok=True)
-    return WorkerResult(payload.index, status, placement, data, time.monotonic() - started_s)
+    try:
+        root.rmdir()  # the last strategy on this node leaves nothing behind
+    except OSError:
+        pass  # other strategies of the run still use it
+    return WorkerResult(payload.index, status, placement, data, time.monotonic() - started_s, started_unix_s,
+                        time.time())
