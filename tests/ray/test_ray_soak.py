@@ -93,7 +93,9 @@ def test_placement_and_rays_options_are_recorded(local_and_ray_runs):
     assert len(worker_pids) == len(WORKLOADS)  # max_calls=1: one fresh worker per strategy
     assert all(entry["placement"]["node_id"] for entry in _summary(ray_out)["strategies"])
     assert backend["hosts_note"] is None  # one host: latencies comparable, the report says nothing
-    assert result.stderr.count("on " + socket.gethostname()) == len(WORKLOADS)  # one line per finished strategy
+    finished = [line for line in result.stderr.splitlines() if line.startswith("leakhunt: [")]
+    assert len(finished) == len(WORKLOADS)  # one line per finished strategy, naming its host
+    assert all(f" on {socket.gethostname()}: " in line for line in finished)
 
 
 def test_a_dead_ray_worker_is_a_crashed_finding_and_the_run_goes_on(tmp_path, ray_address):
