@@ -12,6 +12,7 @@ import dataclasses
 import logging
 import os
 import shutil
+import socket
 import tempfile
 import time
 import uuid
@@ -35,6 +36,9 @@ from leakhunt.errors import BadInputError
 from leakhunt.progress_ui import ProgressDisplay
 from leakhunt.sampling.oom import oom_kill_count
 
+# ray.init() retries an address where nothing listens for ever, printing a warning every few seconds: the
+# address is tried first with a plain TCP connect that gives up after this long.
+ADDRESS_PROBE_TIMEOUT_S = 5.0
 # After Ctrl-C, how long cancelled tasks get to be reported as cancelled before the run stops waiting.
 CANCEL_WAIT_S = 10.0
 WAIT_TICK_S = 1.0
@@ -48,6 +52,22 @@ def import_ray() -> Any:
         raise BadInputError("--backend ray needs Ray, which is not installed; "
                             "pip install 'leakhunt[ray]' (or pip install ray)") from None
     return ray
+
+
+def probe_address(address: str | None, timeout_s: float = ADDRESS_PROBE_TIMEOUT_S) -> None:
+    """BadInputError unless something listens at a host:port (or ray://host:port) address; `auto` and None
+    are Ray's to resolve."""
+    if address is None or address.strip().lower() in ("auto", "local"):
+        return
+    host, _, port = address.strip().removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise BadInputError(f"--ray-address must be host:port, ray://host:port or auto, got '{address}'")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise BadInputError(f"no Ray cluster answers at {address} ({reason}); start one with `ray start --head` "
+                            "or check the address") from None
 
 
 class RayBackend:
@@ -73,6 +93,7 @@ class RayBackend:
             self.owns_connection = False  # an API caller's own ray.init(): use it, leave it running
         else:
             address = self.config.ray_address
+            probe_address(address)
             try:
                 # No dashboard and quiet logs: a profiler's terminal is for its findings.
                 ray.init(address=address, include_dashboard=False, log_to_driver=False,

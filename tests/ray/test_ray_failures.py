@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from helpers import FAULTS, assert_one_line_error, invoke_cli
 from leakhunt.backends.ray_failures import describe_ray_failure, failure_status
 
 exceptions = pytest.importorskip("ray.exceptions")
@@ -53,3 +54,17 @@ def test_the_status_keeps_the_rows_that_came_back(tmp_path):
     assert (status["outcome"], status["steps_completed"], status["iterations_completed"]) == ("crashed", 40, 35)
     assert status["warmup_completed"] == 5 and status["description"] == failure.description
     json.dumps(status)  # status.json as exit_status writes it
+
+
+@pytest.mark.parametrize("address, fragment", [
+    ("127.0.0.1:1", "no Ray cluster answers at 127.0.0.1:1"),
+    ("ray://127.0.0.1:1", "no Ray cluster answers at ray://127.0.0.1:1"),
+    ("nonsense", "--ray-address must be host:port, ray://host:port or auto, got 'nonsense'"),
+])
+def test_an_address_where_no_cluster_answers_is_one_line_not_a_hang(tmp_path, address, fragment):
+    # ray.init() itself would retry such an address for ever; the probe answers within seconds.
+    out = tmp_path / "run"
+    result = invoke_cli("soak", "--workload", f"{FAULTS}:flat", "--backend", "ray", "--ray-address", address,
+                        "--out", str(out))
+    assert_one_line_error(result, fragment)
+    assert not out.exists()
