@@ -54,6 +54,7 @@ class Placement:
     worker_pid: int
     num_cpus: int
     num_gpus: int
+    device: str  # "gpu" (a whole GPU of its own) or "cpu"
     # As Ray set it for the task: an index (or UUID) into the node's GPUs, mapped by UUID for NVML.
     cuda_visible_devices: str | None
     gpus: tuple[dict[str, Any], ...]  # the NVML devices the child could see (index, name, uuid, memory)
@@ -131,7 +132,8 @@ def current_placement(payload: WorkerPayload, nvml: NvmlSampler | None) -> Place
     context = ray.get_runtime_context()
     return Placement(node_id=context.get_node_id(), host_name=socket.gethostname(),
                      node_ip=ray.util.get_node_ip_address(), worker_pid=os.getpid(), num_cpus=payload.num_cpus,
-                     num_gpus=payload.num_gpus, cuda_visible_devices=os.environ.get("CUDA_VISIBLE_DEVICES"),
+                     num_gpus=payload.num_gpus, device="gpu" if payload.num_gpus else "cpu",
+                     cuda_visible_devices=os.environ.get("CUDA_VISIBLE_DEVICES"),
                      gpus=visible_gpus(nvml))
 
 

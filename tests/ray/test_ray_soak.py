@@ -83,6 +83,7 @@ def test_placement_and_rays_options_are_recorded(local_and_ray_runs):
     for folder in sorted((ray_out / "strategies").iterdir()):
         placement = json.loads((folder / "strategy.json").read_text())["placement"]
         assert placement["host_name"] == socket.gethostname()
+        assert placement["device"] == "cpu" and placement["num_cpus"] == 2
         assert placement["cuda_visible_devices"] == ""  # a CPU strategy never sees a GPU another task holds
         worker_pids.add(placement["worker_pid"])
         # The child is sampled, never the Ray worker (whose object-store pages are shared): USS beside RSS.
