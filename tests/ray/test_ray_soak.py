@@ -156,3 +156,15 @@ def test_ctrl_c_cancels_outstanding_tasks_and_reports_what_ran(tmp_path, ray_add
     assert [entry["name"] for entry in entries] == ["faults:leak_16k"]
     assert entries[0]["outcome"] == "interrupted" and entries[0]["iterations_completed"] > 0
     assert json.loads((out / "run.json").read_text())["interrupted"] is True
+
+
+def test_the_python_api_uses_the_callers_ray_and_leaves_it_running(tmp_path, ray_address):
+    import leakhunt
+    import ray
+
+    assert ray.is_initialized()  # the caller's own connection (this module's fixture)
+    result = leakhunt.soak(f"{FAULTS}:flat", iterations=200, warmup=0, until_decided=False, out=tmp_path / "run",
+                           backend="ray", ray_cpus_per_strategy=1)
+    assert ray.is_initialized()  # not shut down under the caller
+    assert result.exit_code == 0 and result.strategies[0].verdict == "flat"
+    assert result.strategies[0].entry["placement"]["num_cpus"] == 1
