@@ -27,7 +27,8 @@ _DEFAULTS: dict[str, Any] = {
     "device": None, "images": None, "seed": 0, "duration": None, "warmup": 10, "force": False,
     "sample_interval": 0.1, "signal_every": "auto", "fail_on_leak": False, "leak_threshold": 0,
     "iteration_timeout": None, "memory_limit": None, "redact_paths": False, "show_progress": False,
-    "until_decided": True, "command_line": None,
+    "until_decided": True, "command_line": None, "backend": "local", "ray_address": None,
+    "ray_cpus_per_strategy": None,
 }
 
 
@@ -125,7 +126,8 @@ def soak(*workloads: Workload, strategies: Iterable[str] | str = (), iterations:
     Options are those of `leakhunt soak` with Python names: preset, model, batches, resizes, gpu_memories,
     device, images, seed, duration ("30m" or seconds), warmup, force, sample_interval, signal_every,
     fail_on_leak, leak_threshold, iteration_timeout, memory_limit ("4GiB" or bytes), redact_paths,
-    show_progress, until_decided (default True; False = --exact), labels.
+    show_progress, until_decided (default True; False = --exact), labels, backend ("local" or "ray"),
+    ray_address, ray_cpus_per_strategy.
     """
     from leakhunt import runner
     from leakhunt.soak_setup import build_run_config
@@ -154,6 +156,9 @@ def soak(*workloads: Workload, strategies: Iterable[str] | str = (), iterations:
         memory_limit=None if values["memory_limit"] is None else str(values["memory_limit"]),
         redact_paths=bool(values["redact_paths"]), show_progress=bool(values["show_progress"]),
         command_line=tuple(command_line), until_decided=bool(values["until_decided"]),
+        backend=str(values["backend"]), ray_address=values["ray_address"],
+        ray_cpus_per_strategy=None if values["ray_cpus_per_strategy"] is None
+        else str(values["ray_cpus_per_strategy"]),
     )
     result = runner.run(config)
     return SoakResult(

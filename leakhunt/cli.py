@@ -12,6 +12,7 @@ from typing import Annotated, Iterator, Optional
 
 import typer
 
+from leakhunt import cli_soak as opts
 from leakhunt.errors import BadInputError, LeakhuntError
 
 app = typer.Typer(
@@ -45,72 +46,40 @@ def cli_errors() -> Iterator[None]:
 
 @app.command()
 def soak(
-    workload: Annotated[Optional[list[str]], typer.Option(
-        "--workload", "-w", help="Custom workload FILE.py:FUNC or package.module:FUNC (repeatable). "
-        "FUNC() returns step() or an object with step() and close().")] = None,
-    label: Annotated[Optional[list[str]], typer.Option(
-        help="Name for each --workload, in order (default <file stem>:<FUNC>).")] = None,
-    strategy: Annotated[Optional[list[str]], typer.Option(
-        "--strategy", "-s", help="Built-in strategies, repeatable or comma list (see `leakhunt strategies`). "
-        "Default when no --workload is given: the default comparison set.")] = None,
-    preset: Annotated[Optional[str], typer.Option(help="Embedded model preset: tiny, small or full.")] = None,
-    model: Annotated[Optional[str], typer.Option(help="Your own model: a frozen .pb or a SavedModel folder.")] = None,
-    batch: Annotated[Optional[list[str]], typer.Option(help="Batch sizes, e.g. 1,4,8.")] = None,
-    resize: Annotated[Optional[list[str]], typer.Option(
-        help="Resizing before the feed: none, thumbnail:600, fixed:640x640.")] = None,
-    gpu_memory: Annotated[Optional[list[str]], typer.Option(
-        help="GPU memory settings: default, growth, fraction:0.7.")] = None,
-    device: Annotated[Optional[str], typer.Option(help="Explicit placement: cpu or gpu.")] = None,
-    images: Annotated[Optional[str], typer.Option(help="Folder of your own images (default: a bundled photo).")] = None,
-    seed: Annotated[str, typer.Option(help="Seed of the embedded model's random weights.")] = "0",
-    iterations: Annotated[str, typer.Option("--iterations", "-n", help="Measured iterations per strategy.")] = "500",
-    duration: Annotated[Optional[str], typer.Option(
-        help="Time limit per strategy, e.g. 90s, 30m (whichever of this and --iterations comes first).")] = None,
-    warmup: Annotated[str, typer.Option(help="Iterations run before measuring starts (recorded separately).")] = "10",
-    out: Annotated[Optional[Path],
-                   typer.Option(help="Run folder to create (default reports/<UTC timestamp>/).")] = None,
-    force: Annotated[bool, typer.Option(help="Write into an existing non-empty --out folder.")] = False,
-    sample_interval: Annotated[str, typer.Option(help="Seconds between parent memory samples.")] = "0.1",
-    signal_every: Annotated[str, typer.Option(
-        help="The child reads its own memory (RSS, C heap, Python blocks, TF allocator) every K iterations; "
-        "'auto' chooses K on a 1% time budget from the step time.")] = "auto",
-    fail_on_leak: Annotated[bool, typer.Option(help="Exit 1 if any strategy is judged a leak.")] = False,
-    leak_threshold: Annotated[str, typer.Option(
-        help="With --fail-on-leak: only leaks faster than this many bytes per iteration count.")] = "0",
-    iteration_timeout: Annotated[Optional[str], typer.Option(
-        help="Kill the child and report a hang if one iteration takes longer than this many seconds.")] = None,
-    memory_limit: Annotated[Optional[str], typer.Option(
-        help="Cap the child's memory (e.g. 4GiB): a memory cgroup where possible, else the parent kills it when "
-        "its RSS passes the cap; reported as out of memory at iteration k.")] = None,
-    redact_paths: Annotated[bool, typer.Option(help="Replace home folders and user names in every output.")] = False,
-    progress: Annotated[bool, typer.Option(help="Show the live progress bar.")] = True,
-    until_decided: Annotated[bool, typer.Option(
-        "--until-decided/--exact",
-        help="Stop each strategy as soon as its verdict is settled (the default; --iterations and --duration "
-        "are then the maximum), or run exactly --iterations.")] = True,
+    workload: opts.WorkloadOption = None,
+    label: opts.LabelOption = None,
+    strategy: opts.StrategyOption = None,
+    preset: opts.PresetOption = None,
+    model: opts.ModelOption = None,
+    batch: opts.BatchOption = None,
+    resize: opts.ResizeOption = None,
+    gpu_memory: opts.GpuMemoryOption = None,
+    device: opts.DeviceOption = None,
+    images: opts.ImagesOption = None,
+    seed: opts.SeedOption = "0",
+    iterations: opts.IterationsOption = "500",
+    duration: opts.DurationOption = None,
+    warmup: opts.WarmupOption = "10",
+    out: opts.OutOption = None,
+    force: opts.ForceOption = False,
+    sample_interval: opts.SampleIntervalOption = "0.1",
+    signal_every: opts.SignalEveryOption = "auto",
+    fail_on_leak: opts.FailOnLeakOption = False,
+    leak_threshold: opts.LeakThresholdOption = "0",
+    iteration_timeout: opts.IterationTimeoutOption = None,
+    memory_limit: opts.MemoryLimitOption = None,
+    redact_paths: opts.RedactPathsOption = False,
+    progress: opts.ProgressOption = True,
+    until_decided: opts.UntilDecidedOption = True,
+    backend: opts.BackendOption = "local",
+    ray_address: opts.RayAddressOption = None,
+    ray_cpus_per_strategy: opts.RayCpusPerStrategyOption = None,
 ) -> None:
     """Run each strategy in its own child process, sample its memory, judge it, and write a report."""
-    from leakhunt.api import soak as run_soak
-
+    values = dict(locals())
     with cli_errors():
-        result = run_soak(
-            *(workload or []), strategies=strategy or [], iterations=iterations, out=out, labels=label or [],
-            preset=preset, model=model, batches=batch or [], resizes=resize or [], gpu_memories=gpu_memory or [],
-            device=device, images=images, seed=seed, duration=duration, warmup=warmup, force=force,
-            sample_interval=sample_interval, signal_every=signal_every, fail_on_leak=fail_on_leak,
-            leak_threshold=leak_threshold, iteration_timeout=iteration_timeout, memory_limit=memory_limit,
-            redact_paths=redact_paths, show_progress=progress, until_decided=until_decided,
-            # argv[0] is a path to the script or to __main__.py; the user typed `leakhunt`.
-            command_line=("leakhunt", *sys.argv[1:]),
-        )
-        from leakhunt import runner
-
-        for line in runner.summary_lines(result.summary):
-            typer.echo(line)
-        typer.echo(f"leakhunt: report {result.run_dir / 'report.html'}")
-        for problem in result.bad_workload_errors:
-            _err(problem)
-    raise typer.Exit(result.exit_code)
+        exit_code = opts.run_soak_command(values, _err)
+    raise typer.Exit(exit_code)
 
 
 @app.command()

@@ -11,6 +11,9 @@ DEFAULT_SAMPLE_INTERVAL_S = 0.1
 # The child reads itself (RSS, C heap, Python blocks, TF allocator) every K steps. 0 means "auto": K chosen
 # on a time budget from the measured step time (sampling/schedule.py); a positive K forces that period.
 DEFAULT_SIGNAL_EVERY_STEPS = 0
+# Where the strategies run: "local" (one child after another on this machine, the default, no Ray import) or
+# "ray" (one Ray task per strategy, spread over a cluster; leakhunt/backends/).
+BACKENDS = ("local", "ray")
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,10 @@ class RunConfig:
     # Stop each strategy once its verdict is settled (analysis/settle.py); iterations/duration are then the
     # maximum. The CLI turns this on unless --exact; code that needs every iteration leaves it off.
     until_decided: bool = False
+    backend: str = "local"
+    ray_address: str | None = None  # None: start a local Ray instance
+    # CPUs each CPU strategy holds on its Ray node; None: a whole node's cores (no two strategies share a host).
+    ray_cpus_per_strategy: int | None = None
     command_line: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
 

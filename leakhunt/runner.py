@@ -1,15 +1,14 @@
-"""Runs a soak: one fresh child process per strategy, one after another, then the outputs.
+"""Runs a soak: one fresh child process per strategy, then the outputs.
 
-Concurrent children would pollute each other's memory readings, so strategies run in sequence. One
-strategy's child is launched, watched, reaped and classified by leakhunt/soak/; this module owns the run:
-its folder, the samplers, run.json, the loop over strategies and the exit code.
+One strategy's child is launched, watched, reaped and classified by leakhunt/harness/; where the strategies
+run (one after another here, or spread over a Ray cluster) is the backend's job (leakhunt/backends/). This
+module owns the run: its folder, the samplers, run.json, the exit code and the outputs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import shutil
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import psutil
 
 from leakhunt import rundir
+from leakhunt.backends import Backend, Statuses, make_backend
 from leakhunt.config import RunConfig
 from leakhunt.env import capture_environment
 from leakhunt.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_LEAK_FOUND, EXIT_OK, BadInputError, WorkloadError
@@ -99,22 +99,6 @@ def _start_run(config: RunConfig, samplers: dict[str, str], gpu_info: dict[str, 
     return meta
 
 
-def _run_strategies(config: RunConfig, rss: RssSampler, nvml: NvmlSampler | None, display: ProgressDisplay,
-                    statuses: list[dict[str, Any]]) -> None:
-    """Each strategy in its own child, one after another, appending to `statuses` (kept on Ctrl-C)."""
-    strategy_wall_s: list[float] = []
-    count = len(config.strategies)
-    for index, spec in enumerate(config.strategies):
-        if strategy_wall_s:
-            remaining_s = (sum(strategy_wall_s) / len(strategy_wall_s)) * (count - index)
-            display.message(f"leakhunt: about {remaining_s / 60:.1f} min left for {count - index} "
-                            f"more strateg{'y' if count - index == 1 else 'ies'}")
-        strategy_dir = config.out_dir / rundir.STRATEGIES_DIR / rundir.strategy_dir_name(index, spec.name)
-        started_s = time.monotonic()
-        statuses.append(StrategyRun(index, count, spec, config, strategy_dir, rss, nvml, display).run())
-        strategy_wall_s.append(time.monotonic() - started_s)
-
-
 def _exit_code(config: RunConfig, summary: dict[str, Any], interrupted: bool, bad_workload: bool) -> int:
     from leakhunt.report.build import leak_found
 
@@ -130,31 +114,19 @@ def _exit_code(config: RunConfig, summary: dict[str, Any], interrupted: bool, ba
 def run(config: RunConfig) -> RunResult:
     """The core of `leakhunt soak`. Raises BadInputError before anything runs if the config is unusable."""
     folder_was_new = not config.out_dir.exists() or not any(config.out_dir.iterdir())
-    prepare_out_dir(config.out_dir, config.force)
     rss, nvml, samplers, gpu_info = probe_samplers(config)
-    display = ProgressDisplay(enabled=config.show_progress)
-    meta = _start_run(config, samplers, gpu_info)
-    display.message(f"leakhunt: run folder {config.out_dir}")
-    for note in config.notes:
-        display.message(f"leakhunt: {note}")
-    if nvml is None:
-        display.message(f"leakhunt: GPU sampling {samplers['nvml']}")
-    interrupted = False
-    statuses: list[dict[str, Any]] = []
+    backend = make_backend(config, rss, nvml)
     try:
-        _run_strategies(config, rss, nvml, display, statuses)
-    except KeyboardInterrupt:
-        interrupted = True
-        display.message("leakhunt: interrupted; reporting what was measured")
+        # A missing Ray or an unreachable cluster is bad input: said before any folder is created.
+        backend.connect()
+        prepare_out_dir(config.out_dir, config.force)
+        statuses, interrupted = _run_with(backend, config, nvml, samplers, gpu_info)
     finally:
+        backend.close()
         if nvml is not None:
             nvml.close()
-        meta["finished_utc"] = utc_now_iso()
-        meta["interrupted"] = interrupted
-        rundir.write_json_atomic(config.out_dir / rundir.RUN_META_FILE, meta)
-    bad_workload_errors = [f"{spec.name}: {status['description']}"
-                           for spec, status in zip(config.strategies, statuses, strict=False)
-                           if status.get("bad_workload")]
+    bad_workload_errors = [f"{config.strategies[index].name}: {status['description']}"
+                           for index, status in sorted(statuses.items()) if status.get("bad_workload")]
     if statuses and not interrupted and len(bad_workload_errors) == len(statuses):
         # Nothing was measured: the input was bad. Leave no half-written run folder behind.
         if folder_was_new:
@@ -167,6 +139,31 @@ def run(config: RunConfig) -> RunResult:
     summary = build_outputs(config.out_dir, redact_paths=config.redact_paths)
     exit_code = _exit_code(config, summary, interrupted, bool(bad_workload_errors))
     return RunResult(config.out_dir, summary, exit_code, interrupted, bad_workload_errors)
+
+
+def _run_with(backend: Backend, config: RunConfig, nvml: NvmlSampler | None, samplers: dict[str, str],
+              gpu_info: dict[str, Any]) -> tuple[Statuses, bool]:
+    """Write run.json, let the backend run the strategies, and finish run.json (also on Ctrl-C)."""
+    display = ProgressDisplay(enabled=config.show_progress)
+    meta = _start_run(config, samplers, gpu_info)
+    display.message(f"leakhunt: run folder {config.out_dir}")
+    for note in config.notes:
+        display.message(f"leakhunt: {note}")
+    if nvml is None and config.backend == "local":
+        display.message(f"leakhunt: GPU sampling {samplers['nvml']}")
+    interrupted = False
+    statuses: Statuses = {}
+    try:
+        backend.run_strategies(config, display, statuses)
+    except KeyboardInterrupt:
+        interrupted = True
+        display.message("leakhunt: interrupted; reporting what was measured")
+    finally:
+        meta["finished_utc"] = utc_now_iso()
+        meta["interrupted"] = interrupted
+        meta["backend"] = backend.describe()
+        rundir.write_json_atomic(config.out_dir / rundir.RUN_META_FILE, meta)
+    return statuses, interrupted
 
 
 def redact_run_folder(out_dir: Path) -> None:

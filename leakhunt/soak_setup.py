@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Sequence
 
 from leakhunt import options
-from leakhunt.config import RunConfig, StrategySpec
+from leakhunt.config import BACKENDS, RunConfig, StrategySpec
 from leakhunt.errors import BadInputError
 from leakhunt.workloads.custom import check_target_statically, default_label
 
@@ -65,10 +65,27 @@ def builtin_specs(strategies: Sequence[str], preset: str | None, model: str | No
     )
 
 
+def parse_backend(backend: str, ray_address: str | None,
+                  ray_cpus_per_strategy: str | None) -> tuple[str, int | None]:
+    """(backend name, CPUs per CPU strategy or None) from --backend, --ray-address, --ray-cpus-per-strategy."""
+    name = str(backend).strip().lower()
+    if name not in BACKENDS:
+        raise BadInputError(f"unknown --backend '{backend}'; choose one of {', '.join(BACKENDS)}")
+    if name != "ray" and (ray_address is not None or ray_cpus_per_strategy is not None):
+        given = "--ray-address" if ray_address is not None else "--ray-cpus-per-strategy"
+        raise BadInputError(f"{given} only applies with --backend ray")
+    if ray_address is not None and not ray_address.strip():
+        raise BadInputError("--ray-address is empty; give host:port or auto")
+    cpus = None if ray_cpus_per_strategy is None else options.parse_positive_int(ray_cpus_per_strategy,
+                                                                                 "--ray-cpus-per-strategy")
+    return name, cpus
+
+
 def build_run_config(*, workloads, labels, strategies, preset, model, batches, resizes, gpu_memories, device,
                      images, seed, iterations, duration, warmup, out, force, sample_interval, signal_every,
                      fail_on_leak, leak_threshold, iteration_timeout, memory_limit, redact_paths, show_progress,
-                     command_line, until_decided: bool = False) -> RunConfig:
+                     command_line, until_decided: bool = False, backend: str = "local",
+                     ray_address: str | None = None, ray_cpus_per_strategy: str | None = None) -> RunConfig:
     from leakhunt.runner import default_out_dir
 
     iterations_count = options.parse_positive_int(iterations, "--iterations")
@@ -84,6 +101,7 @@ def build_run_config(*, workloads, labels, strategies, preset, model, batches, r
         raise BadInputError(f"--leak-threshold must be bytes per iteration, got '{leak_threshold}'") from None
     timeout_s = options.parse_positive_float(iteration_timeout, "--iteration-timeout") if iteration_timeout else None
     memory_limit_bytes = options.parse_size_bytes(memory_limit, "--memory-limit") if memory_limit else None
+    backend_name, ray_cpus = parse_backend(backend, ray_address, ray_cpus_per_strategy)
 
     specs = workload_specs(workloads, labels)
     specs += builtin_specs(strategies, preset, model, batches, resizes, gpu_memories, device, images, seed_value,
@@ -120,6 +138,9 @@ def build_run_config(*, workloads, labels, strategies, preset, model, batches, r
         redact_paths=redact_paths,
         show_progress=show_progress,
         until_decided=until_decided,
+        backend=backend_name,
+        ray_address=ray_address,
+        ray_cpus_per_strategy=ray_cpus,
         command_line=tuple(command_line),
         notes=tuple(notes),
     )

@@ -50,6 +50,8 @@ def run_summary(meta: dict[str, Any]) -> dict[str, Any]:
         "environment": meta.get("environment") or {},
         "samplers": meta.get("samplers") or {},
         "host": meta.get("host") or {},
+        "backend": meta_section(meta, "backend").get("name", "local"),
+        "hosts_note": meta_section(meta, "backend").get("hosts_note"),
     }
 
 

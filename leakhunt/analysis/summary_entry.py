@@ -210,6 +210,8 @@ def _detail_fields(analysis: StrategyAnalysis) -> dict[str, Any]:
         "child": {"build_time_s": analysis.child_info.build_time_s, "tf_version": analysis.child_info.tf_version,
                   "notes": list(analysis.child_info.notes)},
         "wall_time_s": status.get("wall_time_s"),
+        # Where it ran (node, host, GPUs) with --backend ray; None for a local run.
+        "placement": spec.get("placement"),
         "stopped_early": stopped_early,
         "stop_reason": status.get("stop_reason") or f"ran to {analysis.iterations_completed}",
         "verdict_covers": _verdict_covers(analysis.iterations_completed, stopped_early),

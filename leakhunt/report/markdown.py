@@ -89,6 +89,8 @@ def _render(summary: dict[str, Any], levels: list[Levels | None], with_code: boo
         lines.append(f"No leak found in {len(strategies)} strategies.")
     if run.get("interrupted"):
         lines += ["", "_The run was interrupted; results cover what was measured._"]
+    if run.get("hosts_note"):
+        lines += ["", f"**Several hosts:** {md_escape(run['hosts_note'])}."]
     gpu = any(entry.get("peak_gpu_bytes") is not None for entry in strategies)
     lines += ["", "| # | Strategy | Verdict | Memory | p50 / p99 | images/s | Peak RSS | "
               + ("Peak GPU | " if gpu else "") + "Iterations |", "|---" * (9 if gpu else 8) + "|"]

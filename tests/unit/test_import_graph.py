@@ -141,3 +141,34 @@ def test_the_package_has_no_import_cycles():
     cycles = find_cycles(graph)
     described = ["; ".join(f"{module} -> {sorted(graph[module] & set(cycle))}" for module in cycle) for cycle in cycles]
     assert not cycles, "import cycles:\n" + "\n".join(described)
+
+
+RAY_MODULES = {"leakhunt.backends.ray_backend", "leakhunt.backends.ray_task"}
+
+
+def ray_imports(path: Path) -> list[tuple[int, bool]]:
+    """(line, at module level) of every `import ray...` / `from ray... import` in a file."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    top_level = {id(node) for node in tree.body}
+    found = []
+    for node in ast.walk(tree):
+        names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else \
+            [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+        if any(name == "ray" or name.startswith("ray.") for name in names):
+            found.append((node.lineno, id(node) in top_level))
+    return found
+
+
+def test_ray_is_imported_only_by_the_ray_backend_and_only_inside_functions():
+    importers = {name: ray_imports(path) for name, path in all_modules().items()}
+    importers = {name: found for name, found in importers.items() if found}
+    assert set(importers) <= RAY_MODULES, sorted(importers)
+    assert "leakhunt.backends.ray_backend" in importers  # the walker does see a deferred import
+    assert not [(name, line) for name, found in importers.items() for line, top in found if top]
+
+
+def test_the_ray_backend_has_one_door_that_only_backend_ray_opens():
+    graph = import_graph()
+    doors = sorted(name for name, imported in graph.items() if RAY_MODULES & imported and name not in RAY_MODULES
+                   and not name.startswith("leakhunt.backends.ray_"))
+    assert doors == ["leakhunt.backends"]  # make_backend(), behind `config.backend == "ray"`

@@ -110,3 +110,20 @@ def returns_int():
 
 
 NOT_A_FUNCTION = 3
+
+
+def kill_parent_after_2s():
+    """SIGKILLs its parent 2 s into the loop: under --backend ray that parent is the Ray worker, which then dies
+    as it would under Ray's memory monitor or a lost node (never run it with the local backend)."""
+    started = {"s": None}
+
+    def step():
+        now = time.monotonic()
+        if started["s"] is None:
+            started["s"] = now
+        elif now - started["s"] > 2.0:
+            os.kill(os.getppid(), signal.SIGKILL)
+            time.sleep(5)  # the parent's death takes this child with it (PR_SET_PDEATHSIG)
+        time.sleep(STEP_TIME_S)
+
+    return step
