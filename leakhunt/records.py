@@ -15,7 +15,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
-# How a child ended (status.json "outcome"; the same words as harness/exit_status.Outcome, which writes it).
+# How a child ended (status.json "outcome", written by harness/exit_status.py).
 Outcome = Literal["completed", "failed", "crashed", "hung", "interrupted", "unknown"]
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 # Where the workload raised: importing its file, calling its factory, a step, or close().

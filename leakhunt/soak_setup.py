@@ -81,6 +81,31 @@ def parse_backend(backend: str, ray_address: str | None,
     return name, cpus
 
 
+def _strategies_and_notes(workloads, labels, strategies, preset, model, batches, resizes, gpu_memories, device,
+                          images, seed_value: int) -> tuple[list[StrategySpec], list[str]]:
+    """The strategies to run (custom workloads first) and the run's notes on the model they use."""
+    specs = workload_specs(workloads, labels)
+    specs += builtin_specs(strategies, preset, model, batches, resizes, gpu_memories, device, images, seed_value,
+                           use_default_set=not workloads)
+    if not specs:
+        raise BadInputError("nothing to run: give --workload or --strategy")
+    notes = []
+    builtin = [spec for spec in specs if spec.factory.startswith("leakhunt.strategies")]
+    if builtin and model is None:
+        from leakhunt.models import DEFAULT_PRESET, PRESETS
+
+        chosen = PRESETS[preset or DEFAULT_PRESET]
+        why = "chosen with --preset" if preset else "the default: the OD API's 800/1365 `full` config is slow on CPUs"
+        notes.append(f"embedded model preset '{chosen.name}' ({why}): {chosen.description}")
+    elif builtin:
+        notes.append(f"your model: {model}")
+    names = [spec.name for spec in specs]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise BadInputError(f"two strategies share the name {duplicates[0]!r}; use --label to tell them apart")
+    return specs, notes
+
+
 def build_run_config(*, workloads, labels, strategies, preset, model, batches, resizes, gpu_memories, device,
                      images, seed, iterations, duration, warmup, out, force, sample_interval, signal_every,
                      fail_on_leak, leak_threshold, iteration_timeout, memory_limit, redact_paths, show_progress,
@@ -103,25 +128,8 @@ def build_run_config(*, workloads, labels, strategies, preset, model, batches, r
     memory_limit_bytes = options.parse_size_bytes(memory_limit, "--memory-limit") if memory_limit else None
     backend_name, ray_cpus = parse_backend(backend, ray_address, ray_cpus_per_strategy)
 
-    specs = workload_specs(workloads, labels)
-    specs += builtin_specs(strategies, preset, model, batches, resizes, gpu_memories, device, images, seed_value,
-                           use_default_set=not workloads)
-    if not specs:
-        raise BadInputError("nothing to run: give --workload or --strategy")
-    notes = []
-    builtin = [spec for spec in specs if spec.factory.startswith("leakhunt.strategies")]
-    if builtin and model is None:
-        from leakhunt.models import DEFAULT_PRESET, PRESETS
-
-        chosen = PRESETS[preset or DEFAULT_PRESET]
-        why = "chosen with --preset" if preset else "the default: the OD API's 800/1365 `full` config is slow on CPUs"
-        notes.append(f"embedded model preset '{chosen.name}' ({why}): {chosen.description}")
-    elif builtin:
-        notes.append(f"your model: {model}")
-    names = [spec.name for spec in specs]
-    duplicates = sorted({name for name in names if names.count(name) > 1})
-    if duplicates:
-        raise BadInputError(f"two strategies share the name {duplicates[0]!r}; use --label to tell them apart")
+    specs, notes = _strategies_and_notes(workloads, labels, strategies, preset, model, batches, resizes,
+                                         gpu_memories, device, images, seed_value)
     return RunConfig(
         strategies=tuple(specs),
         out_dir=Path(out) if out is not None else default_out_dir(),

@@ -6,13 +6,13 @@ import dataclasses
 import signal
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from leakhunt import rundir
 from leakhunt.child import CHILD_EXIT_BAD_WORKLOAD, CHILD_EXIT_COMPLETED, CHILD_EXIT_WORKLOAD_RAISED, FAULT_FILE
+from leakhunt.records import Outcome
 from leakhunt.report.formatting import fmt_bytes
 
-Outcome = Literal["completed", "failed", "crashed", "hung", "interrupted", "unknown"]
 # The last part of faulthandler's output kept in status.json (the report shows it for crashed children).
 FAULT_TRACEBACK_MAX_CHARS = 4000
 
