@@ -1,7 +1,7 @@
-"""Typed records of the JSON files a child leaves in its strategy folder: child.json and error.json.
+"""Typed records of the JSON files in a strategy folder: child.json and error.json (the child writes them),
+and status.json as the analysis reads it (the parent writes it from harness/exit_status.StrategyStatus).
 
 Frozen dataclasses with to_json (what the child writes) and from_json (what readers get), as in config.py.
-status.json has its own record (harness/exit_status.StrategyStatus), written by the parent.
 
 from_json is tolerant, because a run folder outlives the version that wrote it and a child may die half-way:
 a field that is missing, or not of its type, reads as None (or the field's default) instead of failing the
@@ -135,4 +135,44 @@ class ChildInfo:
             # Any JSON number the child wrote (the cut only compares it with sample times).
             close_started_monotonic_s=(float(close_started_s) if isinstance(close_started_s, (int, float))
                                        else None),
+        )
+
+
+@dataclass(frozen=True)
+class StatusRecord:
+    """status.json as the analysis reads it: the fields the summary and the report use, read once.
+
+    The parent writes the whole file from harness/exit_status.StrategyStatus; this reader keeps what the
+    file says (a missing or mistyped field reads as None, False or "unknown"), so an old or half-written
+    folder still gets a report.
+    """
+
+    outcome: Outcome = "unknown"
+    description: str | None = None
+    exit_code: int | None = None
+    signal_name: str | None = None
+    iterations_completed: int | None = None
+    wall_time_s: float | None = None
+    memory_limit_hit: bool = False
+    bad_workload: bool = False
+    gpu_process_attribution: str | None = None  # None: no GPU sampler; "unavailable ...": NVML could not attribute
+    stopped_early: bool = False
+    stop_reason: str | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> StatusRecord:
+        iterations = _number_or_none(data.get("iterations_completed"))
+        exit_code = data.get("exit_code")
+        return cls(
+            outcome=outcome_of(data),
+            description=_text_or_none(data.get("description")),
+            exit_code=exit_code if isinstance(exit_code, int) and not isinstance(exit_code, bool) else None,
+            signal_name=_text_or_none(data.get("signal_name")),
+            iterations_completed=None if iterations is None else int(iterations),
+            wall_time_s=_number_or_none(data.get("wall_time_s")),
+            memory_limit_hit=bool(data.get("memory_limit_hit", False)),
+            bad_workload=bool(data.get("bad_workload", False)),
+            gpu_process_attribution=_text_or_none(data.get("gpu_process_attribution")),
+            stopped_early=bool(data.get("stopped_early", False)),
+            stop_reason=_text_or_none(data.get("stop_reason")),
         )

@@ -24,6 +24,7 @@ from leakhunt.analysis.strategy_data import (
     iterations_completed_of,
     judged_samples,
     meta_section,
+    status_of,
     warmup_steps_of,
 )
 from leakhunt.analysis.verdict import (
@@ -37,7 +38,7 @@ from leakhunt.analysis.verdict import (
     strategy_verdict,
 )
 from leakhunt.config import DEFAULT_SAMPLE_INTERVAL_S
-from leakhunt.records import ChildInfo, ErrorRecord, outcome_of
+from leakhunt.records import ChildInfo, ErrorRecord, StatusRecord
 
 # Parent-sampled series (samples.csv column) and child-read ones (iterations.csv column, iteration-aligned).
 # "rss" is the child's own RSS read at the end of a step; run folders written before the child read itself
@@ -56,7 +57,7 @@ class StrategyAnalysis:
     name: str
     folder_name: str
     spec: dict[str, Any]
-    status: dict[str, Any]
+    status: StatusRecord
     child_info: ChildInfo
     error: ErrorRecord | None
     warmup_steps: int
@@ -138,15 +139,15 @@ def analyze_strategy(strategy, meta: dict[str, Any]) -> StrategyAnalysis:
     """Analyse one rundir.StrategyData (duck-typed: spec, status, child_info, error, iterations, samples)."""
     iterations: pd.DataFrame = strategy.iterations
     samples = judged_samples(strategy)
-    status = strategy.status if isinstance(strategy.status, dict) else {}
+    status = status_of(strategy)
     child_info = child_info_of(strategy)
     spec = strategy.spec if isinstance(strategy.spec, dict) else {}
     warmup_steps = warmup_steps_of(meta, iterations)
-    outcome = outcome_of(status)
+    outcome = status.outcome
 
     estimates, rss_source = _growth_estimates(iterations, samples, warmup_steps)
-    attribution = str(status.get("gpu_process_attribution", "available"))
-    if attribution.startswith("unavailable"):
+    attribution_unavailable = (status.gpu_process_attribution or "available").startswith("unavailable")
+    if attribution_unavailable:
         # NVML could not attribute GPU memory to the child (host PIDs in a container): its zeros are not
         # data. The device's used memory stands in; it is valid because one strategy has the device alone.
         estimates["gpu_process"] = None
@@ -161,7 +162,7 @@ def analyze_strategy(strategy, meta: dict[str, Any]) -> StrategyAnalysis:
                             reference_iteration, reference_ms, cpu_readings(iterations, warmup_steps))
     if rss_source == "parent":
         judgements["rss"] = _with_sampler_pace(judgements["rss"], meta, latency, len(latency_values))
-    judged_series = JUDGED_SERIES + (("gpu_used",) if attribution.startswith("unavailable") else ())
+    judged_series = JUDGED_SERIES + (("gpu_used",) if attribution_unavailable else ())
     verdict = strategy_verdict(outcome, judgements, judged_series)
     counters = {name: counter_growth(*iteration_series(iterations, name, warmup_steps)) for name in COUNTERS}
 
@@ -172,8 +173,8 @@ def analyze_strategy(strategy, meta: dict[str, Any]) -> StrategyAnalysis:
     host = meta_section(meta, "host")
     projections = _projections(estimates, judgements, samples, host, latency.seconds_per_iteration)
 
-    hints = find_hints(judgements, counters, latency, outcome, str(status.get("description", "")),
-                       bool(status.get("memory_limit_hit", False)), peak_rss)
+    hints = find_hints(judgements, counters, latency, outcome, status.description or "",
+                       status.memory_limit_hit, peak_rss)
     return StrategyAnalysis(
         index=strategy.index, name=str(strategy.name), folder_name=strategy.folder.name, spec=spec,
         status=status, child_info=child_info, error=error_of(strategy),

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from leakhunt.analysis.drift import CpuReadings
-from leakhunt.records import ChildInfo, ErrorRecord, outcome_of
+from leakhunt.records import ChildInfo, ErrorRecord, StatusRecord
 
 
 def column_max(frame: pd.DataFrame, column: str) -> float | None:
@@ -48,15 +48,19 @@ def child_info_of(strategy) -> ChildInfo:
     return ChildInfo.from_json(strategy.child_info if isinstance(strategy.child_info, dict) else {})
 
 
+def status_of(strategy) -> StatusRecord:
+    """A rundir.StrategyData's status.json as a record ("unknown" outcome when it is missing or broken)."""
+    return StatusRecord.from_json(strategy.status if isinstance(strategy.status, dict) else {})
+
+
 def error_of(strategy) -> ErrorRecord | None:
     """A rundir.StrategyData's error.json as a record; None when the workload raised nothing."""
     return ErrorRecord.from_json(strategy.error) if isinstance(strategy.error, dict) else None
 
 
-def iterations_completed_of(status: dict[str, Any], iterations: pd.DataFrame) -> int:
-    value = status.get("iterations_completed")
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return int(value)
+def iterations_completed_of(status: StatusRecord, iterations: pd.DataFrame) -> int:
+    if status.iterations_completed is not None:
+        return status.iterations_completed
     if "phase" in iterations.columns:
         return int((iterations["phase"].astype(str) == "measure").sum())
     return int(len(iterations))
@@ -105,8 +109,7 @@ def cpu_readings(iterations: pd.DataFrame, warmup_steps: int) -> CpuReadings | N
 def judged_samples(strategy) -> pd.DataFrame:
     """The samples that show the loop's state: a completed child's teardown is cut off (plots use this too)."""
     samples: pd.DataFrame = strategy.samples
-    status = strategy.status if isinstance(strategy.status, dict) else {}
-    if outcome_of(status) != "completed":
+    if status_of(strategy).outcome != "completed":
         # Only a completed child wrote all its steps; after a crash the last second may be missing.
         return samples
     return samples_during_loop(samples, strategy.iterations, child_info_of(strategy).close_started_monotonic_s)

@@ -119,11 +119,11 @@ def _outcome_fields(analysis: StrategyAnalysis) -> dict[str, Any]:
     """How the child ended, and the workload's exception if it raised one."""
     status, error = analysis.status, analysis.error
     return {
-        "outcome": status.get("outcome", "unknown"),
-        "description": status.get("description"),
-        "exit_code": status.get("exit_code"),
-        "signal_name": status.get("signal_name"),
-        "memory_limit_hit": bool(status.get("memory_limit_hit", False)),
+        "outcome": status.outcome,
+        "description": status.description,
+        "exit_code": status.exit_code,
+        "signal_name": status.signal_name,
+        "memory_limit_hit": status.memory_limit_hit,
         "error_text": None if error is None else error.text,
         "error": None if error is None else {"type": error.type, "message": error.message,
                                              "traceback": error.traceback},
@@ -162,7 +162,7 @@ def _other_series_fields(analysis: StrategyAnalysis) -> dict[str, Any]:
         "deciding_slope_per_iter": _fit_slope(deciding_estimate),
         "deciding_unit": None if deciding_estimate is None else deciding_estimate.unit,
         "rss_source": analysis.rss_source,
-        "gpu_process_attribution": analysis.status.get("gpu_process_attribution"),
+        "gpu_process_attribution": analysis.status.gpu_process_attribution,
         "peak_rss_bytes": _int_or_none(analysis.peak_rss_bytes),
         "peak_uss_bytes": _int_or_none(analysis.peak_uss_bytes),
         "peak_gpu_bytes": _int_or_none(analysis.peak_gpu_bytes),
@@ -198,7 +198,7 @@ def _detail_fields(analysis: StrategyAnalysis) -> dict[str, Any]:
     """Projections, hints, every series' entry, the strategy and child, and how long the run went."""
     status, spec = analysis.status, analysis.spec
     rss_judgement = analysis.judgements.get("rss")
-    stopped_early = bool(status.get("stopped_early", False))
+    stopped_early = status.stopped_early
     return {
         "projection": _projection_entries(analysis),
         "hints": [{"kind": h.kind, "evidence": h.evidence, "advice": h.advice} for h in analysis.hints],
@@ -209,11 +209,11 @@ def _detail_fields(analysis: StrategyAnalysis) -> dict[str, Any]:
                      "factory": spec.get("factory"), "factory_kwargs": spec.get("factory_kwargs") or {}},
         "child": {"build_time_s": analysis.child_info.build_time_s, "tf_version": analysis.child_info.tf_version,
                   "notes": list(analysis.child_info.notes)},
-        "wall_time_s": status.get("wall_time_s"),
+        "wall_time_s": status.wall_time_s,
         # Where it ran (node, host, GPUs) with --backend ray; None for a local run.
         "placement": spec.get("placement"),
         "stopped_early": stopped_early,
-        "stop_reason": status.get("stop_reason") or f"ran to {analysis.iterations_completed}",
+        "stop_reason": status.stop_reason or f"ran to {analysis.iterations_completed}",
         "verdict_covers": _verdict_covers(analysis.iterations_completed, stopped_early),
     }
 

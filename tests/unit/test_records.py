@@ -1,11 +1,12 @@
-"""child.json and error.json as typed records: what the child writes reads back the same, and old or broken files
-read as defaults instead of failing the report."""
+"""child.json, error.json and status.json as typed records: what is written reads back the same, and old or
+broken files read as defaults instead of failing the report."""
 
 from __future__ import annotations
 
 import json
 
-from leakhunt.records import ChildInfo, ErrorRecord
+from leakhunt.harness.exit_status import StrategyStatus
+from leakhunt.records import ChildInfo, ErrorRecord, StatusRecord
 
 # As a TensorFlow child writes it at the end of a completed loop (from a real run folder).
 COMPLETED_TF_CHILD = {
@@ -61,3 +62,25 @@ def test_error_record_with_missing_fields_still_has_a_text():
     assert record.type is None and record.step is None
     assert record.text == "Error: no type"
     assert ErrorRecord.from_json({}).text == "Error: "
+
+
+def test_status_record_reads_what_the_parent_writes():
+    written = StrategyStatus(
+        outcome="completed", exit_code=0, signal=None, signal_name=None, description="completed",
+        steps_completed=160, iterations_completed=150, warmup_completed=10, wall_time_s=41.5, memory_limit_hit=False,
+        hung=False, bad_workload=False, cgroup_oom_kills=None, memory_limit_method=None,
+        gpu_process_attribution="unavailable: host PIDs", stopped_early=True, stop_reason="settled after 150",
+    ).to_json()
+    status = StatusRecord.from_json(json.loads(json.dumps(written)))
+    assert (status.outcome, status.exit_code, status.iterations_completed, status.wall_time_s) == (
+        "completed", 0, 150, 41.5)
+    assert status.stopped_early and status.stop_reason == "settled after 150"
+    assert status.gpu_process_attribution == "unavailable: host PIDs" and not status.memory_limit_hit
+
+
+def test_status_record_from_a_missing_or_broken_file():
+    assert StatusRecord.from_json({}) == StatusRecord()
+    broken = StatusRecord.from_json({"outcome": "exploded", "exit_code": "9", "iterations_completed": 12.0,
+                                     "wall_time_s": True, "description": None, "stop_reason": 3})
+    assert broken.outcome == "unknown" and broken.exit_code is None and broken.iterations_completed == 12
+    assert broken.wall_time_s is None and broken.description is None and broken.stop_reason is None
