@@ -115,8 +115,13 @@ class Facts:
 
     # -- conditions ---------------------------------------------------------------------------------
     @property
+    def judged_iterations(self) -> int:
+        """How many iterations the judged readings cover (the span counts the gaps: 50 iterations span 49)."""
+        return self.span + 1
+
+    @property
     def too_short(self) -> bool:
-        return (self.span < MIN_JUDGED_ITERATIONS or self.estimate.samples_judged < MIN_JUDGED_SAMPLES
+        return (self.judged_iterations < MIN_JUDGED_ITERATIONS or self.estimate.samples_judged < MIN_JUDGED_SAMPLES
                 or self.fit is None)
 
     @property
@@ -203,7 +208,7 @@ class Facts:
     # -- how many more iterations would decide ------------------------------------------------------
     def more_for_short(self) -> int:
         estimate = self.estimate
-        needed: float = max(MIN_JUDGED_ITERATIONS - self.span, 0)
+        needed: float = max(MIN_JUDGED_ITERATIONS - self.judged_iterations, 0)
         if estimate.samples_judged < MIN_JUDGED_SAMPLES and self.span > 0:
             needed = max(needed, MIN_JUDGED_SAMPLES * self.span / max(estimate.samples_judged, 1) - self.span)
         if self.fit is not None:

@@ -30,7 +30,7 @@ class MemoryJudgement:
 
 
 def _short_reason(f: Facts) -> str:
-    return (f"too short to judge: {f.span} iterations and {f.estimate.samples_judged} readings after the "
+    return (f"too short to judge: {f.judged_iterations} iterations and {f.estimate.samples_judged} readings after the "
             f"warm-up (at least {MIN_JUDGED_ITERATIONS} iterations and {MIN_JUDGED_SAMPLES} readings are needed)")
 
 

@@ -45,6 +45,15 @@ def test_row_short():
     assert judgement.more_iterations_needed >= 20
 
 
+def test_fifty_iterations_are_enough_and_the_short_reason_counts_iterations():
+    # `leakhunt soak -n 50` must not be told "49 iterations ... at least 50 are needed".
+    x, y = child_rss(lambda x: 64 * 1024 * x, iterations=50)
+    assert judge(x, y).verdict == "leak"
+    x, y = child_rss(lambda x: 64 * 1024 * x, iterations=49)
+    short = judge(x, y)
+    assert short.pattern == "short" and "49 iterations" in short.reason, short.reason
+
+
 def test_row_sawtooth_rising_is_a_leak():
     x, y = child_rss(lambda x: 64 * 1024 * (x % 200) + 4096 * x)
     assert (judge(x, y).verdict, judge(x, y).pattern) == ("leak", "sawtooth-rising")
