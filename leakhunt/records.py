@@ -1,5 +1,6 @@
-"""Typed records of the JSON files in a strategy folder: child.json and error.json (the child writes them),
-and status.json as the analysis reads it (the parent writes it from harness/exit_status.StrategyStatus).
+"""Typed records of a run folder's JSON files: child.json and error.json (the child writes them), status.json
+as the analysis reads it (the parent writes it from harness/exit_status.StrategyStatus), and run.json as
+the analysis and `leakhunt compare` read it (runner.py writes it).
 
 Frozen dataclasses with to_json (what the child writes) and from_json (what readers get), as in config.py.
 
@@ -176,3 +177,59 @@ class StatusRecord:
             stopped_early=bool(data.get("stopped_early", False)),
             stop_reason=_text_or_none(data.get("stop_reason")),
         )
+
+
+def _section(data: dict[str, Any], name: str) -> dict[str, Any]:
+    value = data.get(name)
+    return value if isinstance(value, dict) else {}
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """run.json as it is read: the run's command line and times, and its config, environment, samplers, host
+    and backend sections as written (dicts: their fields are listed in docs/summary-schema.md and read by
+    name through the properties below)."""
+
+    command_line: tuple[Any, ...] = ()
+    started_utc: str | None = None
+    finished_utc: str | None = None
+    interrupted: bool = False
+    notes: tuple[Any, ...] = ()
+    config: dict[str, Any] = field(default_factory=dict)  # RunConfig.to_json() of the run
+    environment: dict[str, Any] = field(default_factory=dict)
+    samplers: dict[str, Any] = field(default_factory=dict)
+    host: dict[str, Any] = field(default_factory=dict)  # available_memory_bytes, gpu_total_bytes
+    backend: dict[str, Any] = field(default_factory=dict)  # name, hosts_note, placements (--backend ray)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunRecord:
+        config = _section(data, "config")
+        command_line = data.get("command_line") or config.get("command_line") or []
+        notes = data.get("notes") or []
+        return cls(
+            command_line=tuple(command_line) if isinstance(command_line, (list, tuple)) else (),
+            started_utc=_text_or_none(data.get("started_utc")),
+            finished_utc=_text_or_none(data.get("finished_utc")),
+            interrupted=bool(data.get("interrupted", False)),
+            notes=tuple(notes) if isinstance(notes, (list, tuple)) else (),
+            config=config, environment=_section(data, "environment"), samplers=_section(data, "samplers"),
+            host=_section(data, "host"), backend=_section(data, "backend"),
+        )
+
+    @property
+    def warmup_steps(self) -> int | None:
+        value = _number_or_none(self.config.get("warmup_steps"))
+        return int(value) if value is not None and value >= 0 else None
+
+    @property
+    def sample_interval_s(self) -> float | None:
+        value = _number_or_none(self.config.get("sample_interval_s"))
+        return float(value) if value else None
+
+    @property
+    def backend_name(self) -> str:
+        return str(self.backend.get("name", "local"))
+
+    @property
+    def cpu(self) -> str | None:
+        return _text_or_none(self.environment.get("cpu"))

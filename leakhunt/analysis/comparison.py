@@ -13,6 +13,7 @@ import numpy as np
 from scipy import stats
 
 from leakhunt.analysis.summarize import StrategyAnalysis
+from leakhunt.records import RunRecord
 
 # Latency distributions differ "significantly" when Mann-Whitney rejects equality at this level...
 LATENCY_P_VALUE = 0.01
@@ -46,11 +47,10 @@ def _reference_p50(analysis: StrategyAnalysis) -> float | None:
     return None if drift is None else drift.reference_p50_ms
 
 
-def machines_comparable(meta_a: dict[str, Any], meta_b: dict[str, Any], reference_a: float | None,
+def machines_comparable(run_a: RunRecord, run_b: RunRecord, reference_a: float | None,
                         reference_b: float | None) -> tuple[bool, str]:
     """Whether two runs' latencies can be compared, and why not."""
-    cpu_a = (meta_a.get("environment") or {}).get("cpu")
-    cpu_b = (meta_b.get("environment") or {}).get("cpu")
+    cpu_a, cpu_b = run_a.cpu, run_b.cpu
     if cpu_a and cpu_b and cpu_a != cpu_b:
         return False, f"different CPUs ({cpu_a} vs {cpu_b})"
     if reference_a and reference_b:
@@ -99,11 +99,12 @@ def compare_latency(a: StrategyAnalysis, b: StrategyAnalysis, comparable: bool) 
     }
 
 
-def compare_strategy(a: StrategyAnalysis, b: StrategyAnalysis, meta_a: dict[str, Any] | None = None,
-                     meta_b: dict[str, Any] | None = None) -> dict[str, Any]:
+def compare_strategy(a: StrategyAnalysis, b: StrategyAnalysis, run_a: RunRecord | None = None,
+                     run_b: RunRecord | None = None) -> dict[str, Any]:
     slope_a, ci_a = _slope_of(a)
     slope_b, ci_b = _slope_of(b)
-    comparable, why_not = machines_comparable(meta_a or {}, meta_b or {}, _reference_p50(a), _reference_p50(b))
+    comparable, why_not = machines_comparable(run_a or RunRecord(), run_b or RunRecord(), _reference_p50(a),
+                                              _reference_p50(b))
     return {
         "name": b.name,
         "verdict_a": a.verdict.verdict,

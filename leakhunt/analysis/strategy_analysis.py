@@ -23,7 +23,6 @@ from leakhunt.analysis.strategy_data import (
     error_of,
     iterations_completed_of,
     judged_samples,
-    meta_section,
     status_of,
     warmup_steps_of,
 )
@@ -38,7 +37,7 @@ from leakhunt.analysis.verdict import (
     strategy_verdict,
 )
 from leakhunt.config import DEFAULT_SAMPLE_INTERVAL_S
-from leakhunt.records import ChildInfo, ErrorRecord, StatusRecord
+from leakhunt.records import ChildInfo, ErrorRecord, RunRecord, StatusRecord
 
 # Parent-sampled series (samples.csv column) and child-read ones (iterations.csv column, iteration-aligned).
 # "rss" is the child's own RSS read at the end of a step; run folders written before the child read itself
@@ -80,13 +79,12 @@ class StrategyAnalysis:
     reference_ms: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0))
 
 
-def _with_sampler_pace(judgement: MemoryJudgement, meta: dict[str, Any], latency: LatencyStats,
+def _with_sampler_pace(judgement: MemoryJudgement, run: RunRecord, latency: LatencyStats,
                        measured_iterations: int) -> MemoryJudgement:
     """A loop faster than the sampler leaves too few samples: say how many iterations give enough of them."""
     if judgement.pattern not in ("short", "no-data") or not latency.seconds_per_iteration:
         return judgement
-    config = meta_section(meta, "config")
-    interval_s = config.get("sample_interval_s") or DEFAULT_SAMPLE_INTERVAL_S
+    interval_s = run.sample_interval_s or DEFAULT_SAMPLE_INTERVAL_S
     wanted = max(MIN_JUDGED_ITERATIONS, MIN_JUDGED_SAMPLES * float(interval_s) / latency.seconds_per_iteration)
     more = wanted - measured_iterations
     if more <= (judgement.more_iterations_needed or 0):
@@ -135,14 +133,14 @@ def _projections(estimates: dict[str, GrowthEstimate | None], judgements: dict, 
     return projections
 
 
-def analyze_strategy(strategy, meta: dict[str, Any]) -> StrategyAnalysis:
+def analyze_strategy(strategy, run: RunRecord) -> StrategyAnalysis:
     """Analyse one rundir.StrategyData (duck-typed: spec, status, child_info, error, iterations, samples)."""
     iterations: pd.DataFrame = strategy.iterations
     samples = judged_samples(strategy)
     status = status_of(strategy)
     child_info = child_info_of(strategy)
     spec = strategy.spec if isinstance(strategy.spec, dict) else {}
-    warmup_steps = warmup_steps_of(meta, iterations)
+    warmup_steps = warmup_steps_of(run, iterations)
     outcome = status.outcome
 
     estimates, rss_source = _growth_estimates(iterations, samples, warmup_steps)
@@ -161,7 +159,7 @@ def analyze_strategy(strategy, meta: dict[str, Any]) -> StrategyAnalysis:
     latency = latency_stats(latency_iteration, latency_values, starts, images_per_step,
                             reference_iteration, reference_ms, cpu_readings(iterations, warmup_steps))
     if rss_source == "parent":
-        judgements["rss"] = _with_sampler_pace(judgements["rss"], meta, latency, len(latency_values))
+        judgements["rss"] = _with_sampler_pace(judgements["rss"], run, latency, len(latency_values))
     judged_series = JUDGED_SERIES + (("gpu_used",) if attribution_unavailable else ())
     verdict = strategy_verdict(outcome, judgements, judged_series)
     counters = {name: counter_growth(*iteration_series(iterations, name, warmup_steps)) for name in COUNTERS}
@@ -170,8 +168,7 @@ def analyze_strategy(strategy, meta: dict[str, Any]) -> StrategyAnalysis:
     peak_gpu = column_max(samples, "gpu_process_bytes")
     if peak_gpu is None:
         peak_gpu = column_max(samples, "gpu_used_bytes")
-    host = meta_section(meta, "host")
-    projections = _projections(estimates, judgements, samples, host, latency.seconds_per_iteration)
+    projections = _projections(estimates, judgements, samples, run.host, latency.seconds_per_iteration)
 
     hints = find_hints(judgements, counters, latency, outcome, status.description or "",
                        status.memory_limit_hit, peak_rss)

@@ -3,12 +3,10 @@ the iterations done, the child's CPU readings, and a column's peak or last value
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 
 from leakhunt.analysis.drift import CpuReadings
-from leakhunt.records import ChildInfo, ErrorRecord, StatusRecord
+from leakhunt.records import ChildInfo, ErrorRecord, RunRecord, StatusRecord
 
 
 def column_max(frame: pd.DataFrame, column: str) -> float | None:
@@ -26,18 +24,10 @@ def column_last(frame: pd.DataFrame, column: str) -> float | None:
     return None if values.empty else float(values.iloc[-1])
 
 
-def meta_section(meta: dict[str, Any], name: str) -> dict[str, Any]:
-    """run.json's object `name` ("config", "host"), or {} when it is missing or not an object."""
-    value = meta.get(name)
-    return value if isinstance(value, dict) else {}
-
-
-def warmup_steps_of(meta: dict[str, Any], iterations: pd.DataFrame | None = None) -> int:
+def warmup_steps_of(run: RunRecord, iterations: pd.DataFrame | None = None) -> int:
     """The explicit warm-up: run.json's config.warmup_steps, else the count of phase=="warmup" rows."""
-    config = meta_section(meta, "config")
-    value = config.get("warmup_steps")
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
-        return int(value)
+    if run.warmup_steps is not None:
+        return run.warmup_steps
     if iterations is not None and "phase" in iterations.columns:
         return int((iterations["phase"].astype(str) == "warmup").sum())
     return 0

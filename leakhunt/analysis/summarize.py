@@ -21,11 +21,11 @@ from leakhunt.analysis.strategy_analysis import (
 from leakhunt.analysis.strategy_data import (
     cpu_readings,
     judged_samples,
-    meta_section,
     samples_during_loop,
     warmup_steps_of,
 )
 from leakhunt.analysis.summary_entry import strategy_summary
+from leakhunt.records import RunRecord
 
 # Names other modules and tests import from here.
 __all__ = ["CHILD_SERIES", "COUNTERS", "RUN_CONFIG_FIELDS", "SAMPLED_SERIES", "SUMMARY_FORMAT_VERSION",
@@ -38,24 +38,23 @@ RUN_CONFIG_FIELDS = ("iterations", "until_decided", "duration_s", "warmup_steps"
                      "fail_on_leak", "leak_threshold_bytes_per_iter", "iteration_timeout_s", "memory_limit_bytes")
 
 
-def run_summary(meta: dict[str, Any]) -> dict[str, Any]:
-    config = meta_section(meta, "config")
+def run_summary(run: RunRecord) -> dict[str, Any]:
     return {
-        "command_line": list(meta.get("command_line") or config.get("command_line") or []),
-        "started_utc": meta.get("started_utc"),
-        "finished_utc": meta.get("finished_utc"),
-        "interrupted": bool(meta.get("interrupted", False)),
-        "notes": list(meta.get("notes") or []),
-        "config": {name: config.get(name) for name in RUN_CONFIG_FIELDS},
-        "environment": meta.get("environment") or {},
-        "samplers": meta.get("samplers") or {},
-        "host": meta.get("host") or {},
-        "backend": meta_section(meta, "backend").get("name", "local"),
-        "hosts_note": meta_section(meta, "backend").get("hosts_note"),
+        "command_line": list(run.command_line),
+        "started_utc": run.started_utc,
+        "finished_utc": run.finished_utc,
+        "interrupted": run.interrupted,
+        "notes": list(run.notes),
+        "config": {name: run.config.get(name) for name in RUN_CONFIG_FIELDS},
+        "environment": run.environment,
+        "samplers": run.samplers,
+        "host": run.host,
+        "backend": run.backend_name,
+        "hosts_note": run.backend.get("hosts_note"),
     }
 
 
-def summarize(meta: dict[str, Any], analyses: list[StrategyAnalysis]) -> dict[str, Any]:
+def summarize(run: RunRecord, analyses: list[StrategyAnalysis]) -> dict[str, Any]:
     strategies = [strategy_summary(a) for a in analyses]
     counts: dict[str, int] = {}
     for entry in strategies:
@@ -64,12 +63,13 @@ def summarize(meta: dict[str, Any], analyses: list[StrategyAnalysis]) -> dict[st
         "leakhunt_summary_format": SUMMARY_FORMAT_VERSION,
         "leak_found": any(entry["memory_verdict"] == "leak" for entry in strategies),
         "verdict_counts": dict(sorted(counts.items())),
-        "run": run_summary(meta),
+        "run": run_summary(run),
         "strategies": strategies,
     }
 
 
 def analyze_run(run) -> tuple[dict[str, Any], list[StrategyAnalysis]]:
     """rundir.RunData -> (summary dict, analyses). Pure: reads nothing from disk itself."""
-    analyses = [analyze_strategy(strategy, run.meta) for strategy in run.strategies]
-    return summarize(run.meta, analyses), analyses
+    record = RunRecord.from_json(run.meta)
+    analyses = [analyze_strategy(strategy, record) for strategy in run.strategies]
+    return summarize(record, analyses), analyses

@@ -13,6 +13,7 @@ from leakhunt.analysis.comparison import (
     compare_strategy,
 )
 from leakhunt.analysis.summarize import analyze_run
+from leakhunt.records import RunRecord
 from leakhunt.report.build import write_text_atomic
 from leakhunt.report.formatting import fmt_ms, fmt_p_value, fmt_slope_with_ci
 from leakhunt.report.json_out import render_json, to_jsonable
@@ -81,8 +82,8 @@ def render_compare_html(comparison: dict[str, Any]) -> str:
 
 
 def _run_info(run: rundir.RunData) -> dict[str, Any]:
-    return {"label": run.folder.name, "started_utc": run.meta.get("started_utc"),
-            "command_line": list(run.meta.get("command_line") or [])}
+    record = RunRecord.from_json(run.meta)
+    return {"label": run.folder.name, "started_utc": record.started_utc, "command_line": list(record.command_line)}
 
 
 def compare_runs(run_a: pathlib.Path, run_b: pathlib.Path, out_dir: pathlib.Path | None = None,
@@ -97,7 +98,8 @@ def compare_runs(run_a: pathlib.Path, run_b: pathlib.Path, out_dir: pathlib.Path
     comparison = to_jsonable({
         "run_a": _run_info(data_a),
         "run_b": _run_info(data_b),
-        "strategies": [compare_strategy(by_name_a[b.name], b, data_a.meta, data_b.meta)
+        "strategies": [compare_strategy(by_name_a[b.name], b, RunRecord.from_json(data_a.meta),
+                                       RunRecord.from_json(data_b.meta))
                        for b in analyses_b if b.name in by_name_a],
         "only_in_a": [a.name for a in analyses_a if a.name not in names_b],
         "only_in_b": [b.name for b in analyses_b if b.name not in by_name_a],

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from leakhunt.analysis.comparison import compare_latency, machines_comparable
+from leakhunt.records import RunRecord
 
 
 def run_of(p50_ms: float, reference_ms: float | None, seed: int):
@@ -32,10 +33,10 @@ def test_a_real_slowdown_on_the_same_machine_is_significant():
 
 
 def test_machines_too_different_are_not_compared():
-    ok, why = machines_comparable({}, {}, 0.30, 0.45)
+    ok, why = machines_comparable(RunRecord(), RunRecord(), 0.30, 0.45)
     assert not ok and "very different speeds" in why
-    ok, why = machines_comparable({"environment": {"cpu": "A"}}, {"environment": {"cpu": "B"}}, 0.3, 0.3)
+    ok, why = machines_comparable(RunRecord(environment={"cpu": "A"}), RunRecord(environment={"cpu": "B"}), 0.3, 0.3)
     assert not ok and "different CPUs" in why
-    assert machines_comparable({}, {}, 0.30, 0.33) == (True, "")
+    assert machines_comparable(RunRecord(), RunRecord(), 0.30, 0.33) == (True, "")
     a, b = run_of(1000, 0.30, 0), run_of(2000, 0.30, 1)
     assert not compare_latency(a, b, comparable=False)["latency_significant"]

@@ -11,6 +11,7 @@ import pytest
 
 from leakhunt import rundir
 from leakhunt.analysis.summarize import analyze_strategy
+from leakhunt.records import RunRecord
 from leakhunt.sampling.nvml import NvmlSampler
 
 MIB = 2**20
@@ -142,6 +143,6 @@ def test_a_gpu_leak_behind_host_pids_is_still_judged_a_leak_from_the_device_seri
               "gpu_process_attribution": "unavailable: PID namespace: NVML reports host PIDs"}
     strategy = rundir.StrategyData(0, Path("00-gpu"), {"name": "gpu"}, iterations, samples, status)
     # WHEN analysed THEN the zeros are not judged and the device series decides: a leak
-    analysis = analyze_strategy(strategy, {"config": {"warmup_steps": 0}})
+    analysis = analyze_strategy(strategy, RunRecord.from_json({"config": {"warmup_steps": 0}}))
     assert analysis.estimates["gpu_process"] is None
     assert (analysis.verdict.verdict, analysis.verdict.deciding_series) == ("leak", "gpu_used")

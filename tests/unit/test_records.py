@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from leakhunt.harness.exit_status import StrategyStatus
-from leakhunt.records import ChildInfo, ErrorRecord, StatusRecord
+from leakhunt.records import ChildInfo, ErrorRecord, RunRecord, StatusRecord
 
 # As a TensorFlow child writes it at the end of a completed loop (from a real run folder).
 COMPLETED_TF_CHILD = {
@@ -84,3 +84,25 @@ def test_status_record_from_a_missing_or_broken_file():
                                      "wall_time_s": True, "description": None, "stop_reason": 3})
     assert broken.outcome == "unknown" and broken.exit_code is None and broken.iterations_completed == 12
     assert broken.wall_time_s is None and broken.description is None and broken.stop_reason is None
+
+
+def test_run_record_reads_run_json_as_the_runner_writes_it():
+    written = {
+        "leakhunt_run_format": 1, "config": {"warmup_steps": 10, "sample_interval_s": 0.1, "iterations": 500},
+        "command_line": ["leakhunt", "soak", "-n", "500"], "environment": {"cpu": "Test CPU"},
+        "samplers": {"rss": "available"}, "host": {"available_memory_bytes": 8 * 2**30, "gpu_total_bytes": None},
+        "started_utc": "2026-11-29T10:00:00Z", "finished_utc": None, "interrupted": True, "notes": ["a note"],
+        "backend": {"name": "ray", "hosts_note": "ran on 2 hosts"},
+    }
+    run = RunRecord.from_json(json.loads(json.dumps(written)))
+    assert (run.warmup_steps, run.sample_interval_s, run.cpu, run.backend_name) == (10, 0.1, "Test CPU", "ray")
+    assert run.command_line == ("leakhunt", "soak", "-n", "500") and run.interrupted and run.finished_utc is None
+    assert run.host["available_memory_bytes"] == 8 * 2**30 and run.notes == ("a note",)
+
+
+def test_run_record_from_an_old_or_broken_run_json():
+    assert RunRecord.from_json({}) == RunRecord() and RunRecord().backend_name == "local"
+    broken = RunRecord.from_json({"config": {"warmup_steps": -1, "command_line": ["leakhunt"]}, "host": "?",
+                                  "environment": None, "notes": "not a list"})
+    assert broken.warmup_steps is None and broken.host == {} and broken.environment == {} and broken.notes == ()
+    assert broken.command_line == ("leakhunt",)  # very old folders kept it inside config
