@@ -47,3 +47,29 @@ class FakeNvml:
     def nvmlDeviceGetComputeRunningProcesses(self, handle):
         pid = self.pid_to_report
         return [SimpleNamespace(pid=pid, usedGpuMemory=512 * 2**20), SimpleNamespace(pid=1, usedGpuMemory=None)]
+
+
+class TwoGpuNvml:
+    """pynvml's device calls for two GPUs with distinct UUIDs (handle = index); subclasses add the memory and
+    process queries their test needs."""
+
+    NVMLError = FakeNvmlError
+    UUID_FORMAT = "GPU-0000000{0}-aaaa-bbbb-cccc-dddddddddddd"
+
+    def nvmlInit(self):
+        pass
+
+    def nvmlShutdown(self):
+        pass
+
+    def nvmlDeviceGetCount(self):
+        return 2
+
+    def nvmlDeviceGetHandleByIndex(self, index):
+        return index
+
+    def nvmlDeviceGetUUID(self, handle):
+        return self.UUID_FORMAT.format(handle)
+
+    def nvmlDeviceGetName(self, handle):
+        return f"Fake GPU {handle}"

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from helpers.fake_nvml import TwoGpuNvml
 from leakhunt import rundir
 from leakhunt.analysis.summarize import analyze_strategy
 from leakhunt.records import RunRecord
@@ -19,37 +20,13 @@ CHILD_PID = 4242
 HOST_PID = 987654  # what NVML reports for the same process from outside the container's PID namespace
 
 
-class NvmlError(Exception):
-    pass
-
-
-class FakeNvml:
+class FakeNvml(TwoGpuNvml):
     """Two GPUs; the child's memory grows on GPU 1; process entries carry `reported_pid`."""
-
-    NVMLError = NvmlError
 
     def __init__(self, reported_pid=CHILD_PID, used_memory_known=True):
         self.reported_pid = reported_pid
         self.used_memory_known = used_memory_known
         self.samples = 0
-
-    def nvmlInit(self):
-        pass
-
-    def nvmlShutdown(self):
-        pass
-
-    def nvmlDeviceGetCount(self):
-        return 2
-
-    def nvmlDeviceGetHandleByIndex(self, index):
-        return index
-
-    def nvmlDeviceGetUUID(self, handle):
-        return f"GPU-0000000{handle}-aaaa-bbbb-cccc-dddddddddddd"
-
-    def nvmlDeviceGetName(self, handle):
-        return f"Fake GPU {handle}"
 
     def _child_bytes(self, handle):
         return (500 + 10 * self.samples) * MIB if handle == 1 else 0

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import pytest
 
 from helpers import FAULTS, assert_one_line_error, invoke_cli
+from helpers.fake_nvml import TwoGpuNvml
 from leakhunt.backends.ray_options import ClusterShape, NodeShape, cluster_shape, task_options
 from leakhunt.backends.ray_placement import hosts_note
 from leakhunt.backends.ray_task import (
@@ -75,29 +76,10 @@ def test_cluster_shape_reads_alive_nodes_only():
     assert shape.largest_node_cpus == 2
 
 
-class TwoGpus:
-    """pynvml's calls leakhunt makes, for two GPUs with distinct UUIDs; GPU 1 holds the child's memory."""
+class TwoGpus(TwoGpuNvml):
+    """Two GPUs with distinct UUIDs; GPU 1 holds the child's memory."""
 
-    class NVMLError(Exception):
-        pass
-
-    def nvmlInit(self):
-        pass
-
-    def nvmlShutdown(self):
-        pass
-
-    def nvmlDeviceGetCount(self):
-        return 2
-
-    def nvmlDeviceGetHandleByIndex(self, index):
-        return index
-
-    def nvmlDeviceGetUUID(self, handle):
-        return f"GPU-{handle}{handle}{handle}{handle}-uuid"
-
-    def nvmlDeviceGetName(self, handle):
-        return f"Fake GPU {handle}"
+    UUID_FORMAT = "GPU-{0}{0}{0}{0}-uuid"
 
     def nvmlDeviceGetMemoryInfo(self, handle):
         return SimpleNamespace(used=(5 if handle == 1 else 1) * 2**30, total=16 * 2**30)
