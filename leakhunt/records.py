@@ -159,10 +159,12 @@ class StatusRecord:
     gpu_process_attribution: str | None = None  # None: no GPU sampler; "unavailable ...": NVML could not attribute
     stopped_early: bool = False
     stop_reason: str | None = None
+    settled_at_iteration: int | None = None  # --until-decided: the iterations the settling look judged
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> StatusRecord:
         iterations = _number_or_none(data.get("iterations_completed"))
+        settled_at = _number_or_none(data.get("settled_at_iteration"))
         exit_code = data.get("exit_code")
         return cls(
             outcome=outcome_of(data),
@@ -176,6 +178,7 @@ class StatusRecord:
             gpu_process_attribution=_text_or_none(data.get("gpu_process_attribution")),
             stopped_early=bool(data.get("stopped_early", False)),
             stop_reason=_text_or_none(data.get("stop_reason")),
+            settled_at_iteration=None if settled_at is None else int(settled_at),
         )
 
 

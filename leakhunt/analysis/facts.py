@@ -39,6 +39,12 @@ LEVEL_FLAT_SHARE = 0.5
 STOPPED_MAX_FRACTION = 0.25
 # Growth is "slowing" (reported with both rates) when the recent rate is under this share of the early one.
 SLOWING_FRACTION = 0.5
+# Bounded by its envelope: every eighth of the run swings through at least this share of the whole range (so
+# each holds whole teeth), and the second half's highest and lowest readings stay within the tolerance of the
+# first half's: the growth floor, or twice the typical rise between two readings (how far a window's extreme can
+# miss a tooth's true peak), whichever is larger.
+ENVELOPE_FULL_SWING_SHARE = 0.5
+ENVELOPE_READING_RISES = 2.0
 # Projections of how many more iterations would decide look this far ahead at most.
 MORE_ITERATIONS_MAX_FACTOR = 100.0
 # Interval half-widths shrink ~ span^-1.5 when samples arrive at a steady rate per iteration.
@@ -125,6 +131,14 @@ class Facts:
                 or self.fit is None)
 
     @property
+    def garbage(self) -> bool:
+        """The readings grew past the floor, but forced full collections freed it: what survived them stays
+        under the floor (analysis/post_collection.py). Garbage awaiting collection is not a leak."""
+        survival = self.estimate.survival
+        return (survival is not None and survival.status == "garbage" and self.fit is not None
+                and self.fit.slope > self.floor)
+
+    @property
     def has_release(self) -> bool:
         return self.estimate.release_bytes >= self.release_threshold
 
@@ -161,6 +175,23 @@ class Facts:
     @property
     def below_floor(self) -> bool:
         return self.line.ci_high < self.floor
+
+    @property
+    def envelope_bounds(self) -> tuple[float, float] | None:
+        """(lowest, highest) reading when the envelope shows a bounded swing (see ENVELOPE_FULL_SWING_SHARE)."""
+        envelope = self.estimate.envelope
+        if envelope is None:
+            return None
+        lows, highs = np.array(envelope.lows), np.array(envelope.highs)
+        swing = float(highs.max() - lows.min())
+        if swing <= self.estimate.growth_floor or np.any(highs - lows < ENVELOPE_FULL_SWING_SHARE * swing):
+            return None
+        half = lows.size // 2
+        tolerance = max(self.estimate.growth_floor, ENVELOPE_READING_RISES * envelope.reading_rise)
+        if (highs[half:].max() - highs[:half].max() >= tolerance
+                or lows[half:].min() - lows[:half].min() >= tolerance):
+            return None
+        return float(lows.min()), float(highs.max())
 
     @property
     def level_flat(self) -> bool:

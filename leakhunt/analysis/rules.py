@@ -27,11 +27,46 @@ class MemoryJudgement:
     pattern: Pattern
     reason: str
     more_iterations_needed: int | None = None
+    # What the forced full collections said of the growth (post_collection.SurvivalStatus), None without them.
+    survival: str | None = None
 
 
 def _short_reason(f: Facts) -> str:
     return (f"too short to judge: {f.judged_iterations} iterations and {f.estimate.samples_judged} readings after the "
             f"warm-up (at least {MIN_JUDGED_ITERATIONS} iterations and {MIN_JUDGED_SAMPLES} readings are needed)")
+
+
+def _collected_reason(f: Facts) -> str:
+    survival = f.estimate.survival
+    assert survival is not None and survival.post_slope_per_iter is not None  # f.garbage holds
+    freed = ""
+    if survival.most_freed_iteration is not None and survival.most_freed > 0:
+        freed = (f"a full collection at iteration {survival.most_freed_iteration} freed "
+                 f"{human_amount(survival.most_freed, f.unit)}; ")
+    return (f"grew at {f.rate(f.line.slope)} between full collections, but {freed}after them the level rose only "
+            f"{f.rate(survival.post_slope_per_iter)}: garbage awaiting collection (objects in reference cycles), "
+            f"not a leak")
+
+
+def _bounded_reason(f: Facts) -> str:
+    bounds = f.envelope_bounds
+    assert bounds is not None  # the row's condition
+    low, high = bounds
+    return (f"bounded: readings swing between {human_amount(low, f.unit)} and {human_amount(high, f.unit)} in every "
+            f"eighth of the run, and neither the lows nor the highs climb ({f.slope_text})")
+
+
+def _survival_note(f: Facts) -> str:
+    """What the forced full collections add to a leak's reason."""
+    survival = f.estimate.survival
+    if survival is None or survival.post_slope_per_iter is None:
+        return ""
+    if survival.status == "partly-garbage":
+        return (f"; after full collections it still grows at {f.rate(survival.post_slope_per_iter)} (the rest is "
+                f"garbage that collections free)")
+    if survival.status == "confirmed":
+        return f"; it survives full collections ({f.rate(survival.post_slope_per_iter)} after them)"
+    return ""
 
 
 def _stopped_reason(f: Facts) -> str:
@@ -44,7 +79,8 @@ def _slowing_reason(f: Facts) -> str:
     early = required_fit(f.estimate.early_fit, "early")
     recent = required_fit(f.estimate.recent_fit, "recent")
     return (f"keeps growing, but slower: early {f.rate(early.slope)}, recent {f.rate(recent.slope)} "
-            f"({f.slope_text} overall, {f.amount(f.estimate.growth_bytes)} in {f.span} iterations)")
+            f"({f.slope_text} overall, {f.amount(f.estimate.growth_bytes)} in {f.span} iterations)"
+            f"{_survival_note(f)}")
 
 
 @dataclass(frozen=True)
@@ -59,11 +95,12 @@ class Rule:
 # The verdict table: first match wins. Read top to bottom as "if ... then".
 RULES: tuple[Rule, ...] = (
     Rule("short", "inconclusive", lambda f: f.too_short, _short_reason, Facts.more_for_short),
+    Rule("collected", "plateau", lambda f: f.garbage, _collected_reason),
     Rule("sawtooth-rising", "leak",
          lambda f: f.has_release and f.troughs_and_peaks_rise and f.rising_slope and f.enough_teeth,
          lambda f: (f"sawtooth whose troughs rise by {f.amount(f.estimate.trough_rise_bytes)} and peaks by "
                     f"{f.amount(f.estimate.peak_rise_bytes)}: memory is released but not all of it "
-                    f"({f.slope_text})")),
+                    f"({f.slope_text}){_survival_note(f)}")),
     Rule("sawtooth", "inconclusive",
          lambda f: f.has_release and f.troughs_and_peaks_rise,
          lambda f: (f"sawtooth with {f.releases} release(s) so far: its troughs rose by "
@@ -86,7 +123,8 @@ RULES: tuple[Rule, ...] = (
     Rule("slowing", "leak", lambda f: f.slowing, _slowing_reason),
     Rule("linear", "leak", lambda f: f.still_growing,
          lambda f: (f"keeps growing at {f.slope_text} ({f.amount(f.estimate.growth_bytes)} in {f.span} "
-                    f"iterations), above {f.floor_text}")),
+                    f"iterations), above {f.floor_text}{_survival_note(f)}")),
+    Rule("bounded", "plateau", lambda f: f.envelope_bounds is not None, _bounded_reason),
     Rule("unclear-end", "inconclusive", lambda f: f.above_floor,
          lambda f: f"grew at {f.slope_text}, but whether it keeps growing is unclear from the last third",
          lambda f: round_up_roughly(f.span)),
@@ -102,7 +140,9 @@ def judge_growth(estimate: GrowthEstimate | None) -> MemoryJudgement:
         return MemoryJudgement("inconclusive", "no-data", "no memory readings after the warm-up",
                                MIN_JUDGED_ITERATIONS)
     facts = facts_of(estimate)
+    survival = None if estimate.survival is None else estimate.survival.status
     for rule in RULES:
         if rule.condition(facts):
-            return MemoryJudgement(rule.verdict, rule.pattern, rule.reason(facts), rule.more_iterations(facts))
+            return MemoryJudgement(rule.verdict, rule.pattern, rule.reason(facts), rule.more_iterations(facts),
+                                   survival)
     raise AssertionError("the last rule always matches")

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from leakhunt.analysis.garbage import IN_USE_SERIES, with_retained_garbage
 from leakhunt.analysis.leak import (
     HEAP_KIND,
     PY_BLOCKS_KIND,
@@ -37,8 +38,11 @@ from leakhunt.analysis.leak import (
     estimate_growth,
     iteration_series,
 )
+from leakhunt.analysis.post_collection import post_collection_points
+from leakhunt.analysis.robust import CONFIDENCE_LEVEL
 from leakhunt.analysis.verdict import (
     JUDGED_SERIES,
+    PY_BLOCKS_DECIDE_WHEN,
     SAWTOOTH_MIN_RELEASES,
     MemoryJudgement,
     Verdict,
@@ -89,6 +93,11 @@ class Look:
     # leaks steadily across looks, whichever series the strategy's verdict names (RSS and the C heap both
     # see a Session-per-call leak; which one decides can change between looks).
     leak_slopes_per_iter: dict[str, float] = field(default_factory=dict)
+    # ...of which these survived the forced full collections in their judged span (garbage is not a leak).
+    confirmed_leaks: frozenset[str] = frozenset()
+    # Some series grows like a leak: the parent asks the child for a forced full collection, so the next look
+    # can tell a leak from garbage awaiting collection.
+    wants_collection: bool = False
 
 
 def _stays_below_floor(estimate: GrowthEstimate, slope_upper: float, max_span_iterations: float) -> bool:
@@ -115,9 +124,23 @@ def _stays_flat(estimate: GrowthEstimate, judgement: MemoryJudgement, max_iterat
             and estimate.rise_bytes < LEVEL_SETTLE_SHARE * estimate.growth_floor)
 
 
+def _collections_bound(estimate: GrowthEstimate, max_span: float) -> bool:
+    """Forced full collections keep bringing the level back: as many post-collection points as a sawtooth needs
+    teeth, and their level, held to the maximum, stays under the floor (garbage awaiting collection, not a leak).
+    Teeth cut by collections at looks 15% apart have uneven sizes, so the binned levels may count few of them."""
+    survival = estimate.survival
+    return (survival is not None and survival.post_slope_per_iter is not None
+            and survival.points_used >= SAWTOOTH_SETTLE_RELEASES
+            and max(survival.post_slope_per_iter, 0.0) * max_span < estimate.growth_floor)
+
+
 def _plateau_settles(estimate: GrowthEstimate, judgement: MemoryJudgement, max_span: float) -> bool:
     if judgement.pattern == "sawtooth":
-        return facts_of(estimate).releases >= SAWTOOTH_SETTLE_RELEASES
+        return facts_of(estimate).releases >= SAWTOOTH_SETTLE_RELEASES or _collections_bound(estimate, max_span)
+    if judgement.pattern == "bounded":
+        return True  # every eighth of the run swung through the whole range with a level envelope
+    if judgement.pattern == "collected":
+        return _collections_bound(estimate, max_span)
     after = estimate.recent_fit if judgement.pattern == "stopped" else estimate.after_step_fit
     return after is not None and _stays_below_floor(estimate, after.ci_high, max_span)
 
@@ -130,8 +153,14 @@ def _plateau_is_settled(verdict: Verdict, estimates: dict[str, GrowthEstimate],
     (a reset-graph run: 1-2 RSS releases, 6 heap releases in 138 iterations)."""
     if any(judgements[series].verdict == "leak" for series in judgements if series in JUDGED_SERIES):
         return False
+    if verdict.pattern == "retained":
+        # RSS keeps garbage's pages; settled once the memory in use stays level after collections, for good.
+        return all(series in estimates and _collections_bound(estimates[series],
+                                                              max_iterations - estimates[series].first_iteration)
+                   for series in IN_USE_SERIES)
     if verdict.pattern == "sawtooth":
-        return any(_plateau_settles(estimates[series], judgement, 0) for series, judgement in judgements.items()
+        return any(_plateau_settles(estimates[series], judgement, max_iterations - estimates[series].first_iteration)
+                   for series, judgement in judgements.items()
                    if series in JUDGED_SERIES and (judgement.verdict, judgement.pattern) == ("plateau", "sawtooth"))
     deciding = estimates.get(verdict.deciding_series or "")
     if deciding is None:
@@ -140,47 +169,83 @@ def _plateau_is_settled(verdict: Verdict, estimates: dict[str, GrowthEstimate],
                             max_iterations - deciding.first_iteration)
 
 
-def take_look(iterations: pd.DataFrame, warmup_steps: int, max_iterations: int) -> Look | None:
-    """Judge the readings so far at the interim level; None before the minimum run length."""
+def _judge(iterations: pd.DataFrame, collections: pd.DataFrame | None, warmup_steps: int,
+           confidence: float) -> tuple[dict[str, GrowthEstimate], dict[str, MemoryJudgement], Verdict]:
+    """Every child series' estimate and judgement at `confidence`, and the strategy's memory verdict."""
+    with_collections = collections is not None and not collections.empty
     estimates: dict[str, GrowthEstimate] = {}
     for series, (column, kind) in SETTLE_SERIES.items():
         x, y = iteration_series(iterations, column, warmup_steps)
-        estimate = estimate_growth(series, x, y, kind=kind, confidence=INTERIM_CONFIDENCE)
+        points = post_collection_points(collections, series, warmup_steps) if with_collections else None
+        estimate = estimate_growth(series, x, y, kind=kind, confidence=confidence, post_points=points)
         if estimate is not None:
             estimates[series] = estimate
+    judgements = with_retained_garbage({series: judge_growth(estimate) for series, estimate in estimates.items()},
+                                       dict(estimates))
+    return estimates, judgements, strategy_verdict("completed", judgements)
+
+
+def _leak_judges(judgements: dict[str, MemoryJudgement]) -> list[str]:
+    """The series whose leak can make the strategy a leak (Python blocks once collections confirmed them)."""
+    return [series for series, judgement in judgements.items()
+            if series in JUDGED_SERIES or (series == "py_blocks" and judgement.survival in PY_BLOCKS_DECIDE_WHEN)]
+
+
+def take_look(iterations: pd.DataFrame, warmup_steps: int, max_iterations: int,
+              collections: pd.DataFrame | None = None) -> Look | None:
+    """Judge the readings so far at the interim level; None before the minimum run length.
+
+    A verdict settles only if the final analysis (95%) on the same readings gives the same verdict: the stop is
+    then never contradicted by the report of the iterations it covers."""
+    estimates, judgements, verdict = _judge(iterations, collections, warmup_steps, INTERIM_CONFIDENCE)
     rss = estimates.get("rss")
     if (rss is None or rss.last_iteration + 1 < MIN_ITERATIONS_BEFORE_STOP
             or rss.samples_judged < MIN_READINGS_BEFORE_STOP):
         return None
-    judgements = {series: judge_growth(estimate) for series, estimate in estimates.items()}
-    verdict = strategy_verdict("completed", judgements)
     measured = rss.last_iteration + 1
-    settles, why = None, f"{verdict.verdict} ({verdict.pattern}) is not settled yet"
+    settles, why = _settled_verdict(verdict, estimates, judgements, max_iterations)
+    if settles is not None:
+        final = _judge(iterations, collections, warmup_steps, CONFIDENCE_LEVEL)[2]
+        if final.verdict != verdict.verdict:
+            settles, why = None, (f"{verdict.verdict} at the 99.9% level, but {final.verdict} at 95% "
+                                  f"({final.pattern}): not settled")
+    deciding = estimates.get(verdict.deciding_series or "")
+    slope = None if deciding is None or deciding.fit is None else deciding.fit.slope
+    leak_slopes = {series: float(fit.slope) for series in _leak_judges(judgements)
+                   if judgements[series].verdict == "leak" and judgements[series].pattern in LEAK_PATTERNS
+                   and (fit := estimates[series].fit) is not None}
+    confirmed = frozenset(series for series in leak_slopes if judgements[series].survival == "confirmed")
+    # Asked while anything grows like a leak or was just read as garbage: the next look needs a fresh
+    # post-collection point to confirm it, or to settle the garbage as bounded.
+    wants_collection = any(judgement.verdict == "leak" or judgement.pattern in ("collected", "retained")
+                           for judgement in judgements.values())
+    return Look(measured, verdict.verdict, verdict.pattern, verdict.deciding_series, settles, why, slope, leak_slopes,
+                confirmed, wants_collection)
+
+
+def _settled_verdict(verdict: Verdict, estimates: dict[str, GrowthEstimate], judgements: dict[str, MemoryJudgement],
+                     max_iterations: int) -> tuple[str | None, str]:
+    """(the settled verdict this look supports or None, why) from the interim judgements."""
     if verdict.verdict == "leak" and verdict.pattern in LEAK_PATTERNS:
-        settles, why = "leak", f"leak ({verdict.deciding_series}: {verdict.pattern}) at the 99.9% level"
-    elif verdict.verdict == "flat":
-        # Python blocks never decide a verdict (they count garbage awaiting collection), so they never hold
-        # a flat verdict open either.
+        return "leak", f"leak ({verdict.deciding_series}: {verdict.pattern}) at the 99.9% level"
+    if verdict.verdict == "flat":
+        # Python blocks decide only once collections confirmed their growth, so they never hold a flat
+        # verdict open (a confirmed growth would have made the verdict a leak).
         open_series = [series for series, estimate in estimates.items() if series in JUDGED_SERIES
                        and not _stays_flat(estimate, judgements[series], max_iterations)]
         if not open_series:
-            settles, why = "flat", ("flat: every series that can decide stays below its floor up to the maximum "
-                                     "(its 99.9% upper bound, or its level)")
-        else:
-            why = f"flat so far, but {', '.join(open_series)} could still reach the floor by the maximum"
-    elif verdict.verdict == "plateau" and _plateau_is_settled(verdict, estimates, judgements, max_iterations):
-        settles, why = "plateau", f"plateau ({verdict.pattern}) that stays bounded up to the maximum"
-    deciding = estimates.get(verdict.deciding_series or "")
-    slope = None if deciding is None or deciding.fit is None else deciding.fit.slope
-    leak_slopes = {series: float(fit.slope) for series, judgement in judgements.items()
-                   if series in JUDGED_SERIES and judgement.verdict == "leak" and judgement.pattern in LEAK_PATTERNS
-                   and (fit := estimates[series].fit) is not None}
-    return Look(measured, verdict.verdict, verdict.pattern, verdict.deciding_series, settles, why, slope, leak_slopes)
+            return "flat", ("flat: every series that can decide stays below its floor up to the maximum "
+                            "(its 99.9% upper bound, or its level)")
+        return None, f"flat so far, but {', '.join(open_series)} could still reach the floor by the maximum"
+    if verdict.verdict == "plateau" and _plateau_is_settled(verdict, estimates, judgements, max_iterations):
+        return "plateau", f"plateau ({verdict.pattern}) that stays bounded up to the maximum"
+    return None, f"{verdict.verdict} ({verdict.pattern}) is not settled yet"
 
 
 def _steady_rate(looks: list[Look]) -> bool:
-    """One series leaked at every look, at rates within LEAK_RATE_STABILITY of each other."""
-    for series in looks[-1].leak_slopes_per_iter:
+    """One series leaked at every look, at rates within LEAK_RATE_STABILITY of each other, and its growth
+    survived the forced full collections by the last look (garbage awaiting collection is not a leak)."""
+    for series in looks[-1].confirmed_leaks:
         slopes = [look.leak_slopes_per_iter.get(series, 0.0) for look in looks]
         if min(slopes) > 0 and max(slopes) / min(slopes) <= LEAK_RATE_STABILITY:
             return True

@@ -10,9 +10,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from leakhunt.analysis.garbage import with_retained_garbage
 from leakhunt.analysis.hints import CounterGrowth, Hint, counter_growth, find_hints
 from leakhunt.analysis.latency import LatencyStats, latency_stats, measured_latency
 from leakhunt.analysis.leak import GrowthEstimate, estimate_growth, iteration_series, memory_series
+from leakhunt.analysis.post_collection import post_collection_points
 from leakhunt.analysis.projection import Exhaustion, project_exhaustion
 from leakhunt.analysis.settle import SETTLE_SERIES
 from leakhunt.analysis.strategy_data import (
@@ -25,6 +27,7 @@ from leakhunt.analysis.strategy_data import (
     judged_samples,
     status_of,
     warmup_steps_of,
+    within_settled_span,
 )
 from leakhunt.analysis.verdict import (
     JUDGED_SERIES,
@@ -92,13 +95,16 @@ def _with_sampler_pace(judgement: MemoryJudgement, run: RunRecord, latency: Late
     return dataclasses.replace(judgement, more_iterations_needed=round_up_roughly(more))
 
 
-def _growth_estimates(iterations: pd.DataFrame, samples: pd.DataFrame,
-                      warmup_steps: int) -> tuple[dict[str, GrowthEstimate | None], str]:
+def _growth_estimates(iterations: pd.DataFrame, samples: pd.DataFrame, warmup_steps: int,
+                      collections: pd.DataFrame | None = None) -> tuple[dict[str, GrowthEstimate | None], str]:
     """Every memory series' growth estimate, and where RSS came from ("child", or "parent" when the child's
-    own readings were too few)."""
+    own readings were too few). The child's series are judged net of garbage where it ran forced collections."""
     estimates: dict[str, GrowthEstimate | None] = {}
+    with_collections = collections is not None and not collections.empty
     for series, (column, kind) in CHILD_SERIES.items():
-        estimates[series] = estimate_growth(series, *iteration_series(iterations, column, warmup_steps), kind=kind)
+        points = post_collection_points(collections, series, warmup_steps) if with_collections else None
+        estimates[series] = estimate_growth(series, *iteration_series(iterations, column, warmup_steps), kind=kind,
+                                            post_points=points)
     for series, column in SAMPLED_SERIES.items():
         estimates[series] = estimate_growth(series, *memory_series(samples, column, warmup_steps))
     rss_source = "child"
@@ -142,14 +148,18 @@ def analyze_strategy(strategy, run: RunRecord) -> StrategyAnalysis:
     spec = strategy.spec if isinstance(strategy.spec, dict) else {}
     warmup_steps = warmup_steps_of(run, iterations)
     outcome = status.outcome
+    iterations = within_settled_span(iterations, "step", status, warmup_steps)
+    samples = within_settled_span(samples, "steps_done", status, warmup_steps)
+    collections = within_settled_span(getattr(strategy, "collections", pd.DataFrame()), "step", status, warmup_steps)
 
-    estimates, rss_source = _growth_estimates(iterations, samples, warmup_steps)
+    estimates, rss_source = _growth_estimates(iterations, samples, warmup_steps, collections)
     attribution_unavailable = (status.gpu_process_attribution or "available").startswith("unavailable")
     if attribution_unavailable:
         # NVML could not attribute GPU memory to the child (host PIDs in a container): its zeros are not
         # data. The device's used memory stands in; it is valid because one strategy has the device alone.
         estimates["gpu_process"] = None
     judgements = {series: judge_growth(estimate) for series, estimate in estimates.items() if estimate is not None}
+    judgements = with_retained_garbage(judgements, estimates)
     if "rss" not in judgements:
         judgements["rss"] = judge_growth(None)
 

@@ -103,3 +103,14 @@ def judged_samples(strategy) -> pd.DataFrame:
         # Only a completed child wrote all its steps; after a crash the last second may be missing.
         return samples
     return samples_during_loop(samples, strategy.iterations, child_info_of(strategy).close_started_monotonic_s)
+
+
+def within_settled_span(frame: pd.DataFrame, step_column: str, status: StatusRecord,
+                        warmup_steps: int) -> pd.DataFrame:
+    """The rows of a step-indexed table the settling look judged (--until-decided): the child stops within
+    milliseconds of the parent's decision, but the look read readings up to the iteration it counted, and the
+    reported verdict covers exactly those (docs/verdicts.md, "Stopping when settled")."""
+    if status.settled_at_iteration is None or frame.empty or step_column not in frame.columns:
+        return frame
+    steps = pd.to_numeric(frame[step_column], errors="coerce")
+    return frame[~(steps >= warmup_steps + status.settled_at_iteration)]

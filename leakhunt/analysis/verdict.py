@@ -41,7 +41,7 @@ from leakhunt.records import Outcome, outcome_of
 # Names other modules import from here (the verdict constants lived here before facts.py).
 __all__ = ["CI_SHRINK_EXPONENT", "FINER_SERIES_OVERRIDES", "Facts", "JUDGED_SERIES", "LEVEL_FLAT_SHARE",
            "MEMORY_VERDICTS", "MIN_JUDGED_ITERATIONS", "MIN_JUDGED_SAMPLES", "MORE_ITERATIONS_MAX_FACTOR",
-           "MemoryJudgement", "OUTCOME_VERDICT", "RELEASE_MIN_FRACTION", "RELEASE_MIN_SIGMAS", "RULES", "Rule",
+           "MemoryJudgement", "OUTCOME_VERDICT", "PY_BLOCKS_DECIDE_WHEN", "RELEASE_MIN_FRACTION", "RELEASE_MIN_SIGMAS", "RULES", "Rule",
            "SAWTOOTH_MIN_RELEASES", "SAWTOOTH_RISE_MIN_SHARE", "SAWTOOTH_RISE_MIN_SHARE_OF_RELEASE", "SERIES_LABELS",
            "SLOWING_FRACTION", "STEP_MAX_FRACTION", "STEP_MIN_FRACTION", "STOPPED_MAX_FRACTION", "VERDICTS",
            "Verdict", "facts_of", "iterations_to_decide", "judge_growth", "required_fit", "round_up_roughly",
@@ -53,9 +53,13 @@ __all__ = ["CI_SHRINK_EXPONENT", "FINER_SERIES_OVERRIDES", "Facts", "JUDGED_SERI
 # (a finalized TF1 session.run leaves ~1 block per call until gen-2 collects it, which looked like a steady
 # 1 block/iter "leak" over 2000 calls); the `python_references` hint reads it instead.
 JUDGED_SERIES = ("rss", "heap", "gpu_process", "tf_current")
+# Python's live blocks decide a leak once forced full collections confirmed their growth: read right after a
+# collection the count holds live objects only, and a Python-held leak of 256 B per call is one block per call,
+# far below RSS's floor. Without that confirmation they stay evidence.
+PY_BLOCKS_DECIDE_WHEN = ("confirmed", "partly-garbage")
 OUTCOME_VERDICT: dict[Outcome, StrategyVerdict] = {"failed": "failed", "crashed": "crashed", "hung": "crashed"}
 # When RSS is flat, these (verdict, pattern) of a finer series (C heap, Python blocks, ...) decide instead.
-FINER_SERIES_OVERRIDES: tuple[tuple[MemoryVerdict, Pattern], ...] = (("plateau", "sawtooth"),
+FINER_SERIES_OVERRIDES: tuple[tuple[MemoryVerdict, Pattern], ...] = (("plateau", "sawtooth"), ("plateau", "bounded"),
                                                                     ("inconclusive", "unclear-end"))
 
 
@@ -82,7 +86,13 @@ def strategy_verdict(outcome: str, judgements: dict[str, MemoryJudgement],
     series (RSS) decides.
     """
     present = [name for name in judged_series if name in judgements and judgements[name].pattern != "no-data"]
-    deciding = next((name for name in present if judgements[name].verdict == "leak"), None)
+    blocks = judgements.get("py_blocks")
+    leak_judges = list(present)
+    if blocks is not None and blocks.survival in PY_BLOCKS_DECIDE_WHEN:
+        # Right after RSS: a Python-held leak is named by its blocks (its bytes are RSS's slope), not by the
+        # few bytes per call the heap sees of the list that holds it.
+        leak_judges.insert(1 if leak_judges[:1] == ["rss"] else 0, "py_blocks")
+    deciding = next((name for name in leak_judges if judgements[name].verdict == "leak"), None)
     if deciding is None and present:
         deciding = present[0]
         primary = (judgements[deciding].verdict, judgements[deciding].pattern)

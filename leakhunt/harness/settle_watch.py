@@ -19,9 +19,11 @@ class SettleWatcher:
     def __init__(self, config: RunConfig, strategy_dir: Path):
         self.config = config
         self.iterations_path = strategy_dir / rundir.ITERATIONS_FILE
+        self.collections_path = strategy_dir / rundir.COLLECTIONS_FILE
         self.flag = StopFlag(strategy_dir / STOP_FILE, create=True)
         self.tracker = SettleTracker(config.iterations)
         self.stop_reason: str | None = None
+        self.settled_at_iteration: int | None = None
         self.next_look_s = 0.0
 
     def check(self, steps_done: int, now_s: float) -> None:
@@ -30,11 +32,16 @@ class SettleWatcher:
             return
         started_s = time.monotonic()
         iterations = rundir.read_csv_tolerant(self.iterations_path, rundir.ITERATION_COLUMNS)
-        look = take_look(iterations, self.config.warmup_steps, self.config.iterations)
+        collections = rundir.read_csv_tolerant(self.collections_path, rundir.COLLECTION_COLUMNS)
+        look = take_look(iterations, self.config.warmup_steps, self.config.iterations, collections)
         self.next_look_s = time.monotonic() + LOOK_COST_FACTOR * (time.monotonic() - started_s)
         self.stop_reason = self.tracker.record(look, measured)
         if self.stop_reason:
             self.flag.request_stop()
+            self.settled_at_iteration = None if look is None else look.measured_iterations
+        elif look is not None and look.wants_collection:
+            # Growth like a leak: a forced full collection tells the next look whether it survives one.
+            self.flag.request_collection()
 
     def close(self) -> None:
         self.flag.close()

@@ -8,11 +8,13 @@ import pandas as pd
 from leakhunt.analysis.settle import MIN_ITERATIONS_BEFORE_STOP, Look, SettleTracker, take_look
 
 
-def _look(iterations, settles, slope=1000.0, series="rss", leak_slopes=None):
+def _look(iterations, settles, slope=1000.0, series="rss", leak_slopes=None, confirmed=None):
+    """A look; its leaking series survived forced full collections unless `confirmed` says otherwise."""
     if leak_slopes is None:
         leak_slopes = {series: slope} if settles == "leak" else {}
+    confirmed = frozenset(leak_slopes) if confirmed is None else frozenset(confirmed)
     return Look(iterations, "leak" if settles == "leak" else "flat", "linear", series, settles, "why", slope,
-                leak_slopes)
+                leak_slopes, confirmed)
 
 
 def _iterations(measured: int, warmup: int = 10, rss_slope: float = 0.0, heap_slope: float = 0.0) -> pd.DataFrame:

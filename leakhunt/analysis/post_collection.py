@@ -1,0 +1,118 @@
+"""Growth judged net of garbage: does a series' growth survive the child's forced full collections?
+
+The child's regular readings include garbage awaiting collection: objects in reference cycles stay until
+Python's next full collection, which with TensorFlow loaded may come only every ~1500 calls. So a leak read
+from them must be confirmed by the post-collection points (collections.csv: the child's memory right after a
+forced `gc.collect()` of every generation, sampling/full_collection.py), as leak tools on garbage-collected
+runtimes judge the heap after full collections:
+
+- confirmed: the post-collection points rise at least SURVIVAL_MIN_SHARE as fast as the regular readings;
+- garbage: they rise far slower, and what survives stays under the series' growth floor: the growth was garbage
+  awaiting collection, not a leak (the series is a plateau, pattern `collected`);
+- partly garbage: they rise slower but still past the floor: a leak, slower than the readings between
+  collections suggest (garbage rides on top);
+- unchecked: too few post-collection points in the judged span to tell.
+
+RSS keeps the high-water mark of the first garbage it held (freed Python arenas and heap chunks are reused,
+not all returned, even after malloc_trim), so for RSS the interval up to the first collection inside the judged
+span does not count: only how the post-collection level moves from there on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+# A leak survives full collections when its post-collection points rise at least this share as fast as its
+# readings between collections. A leak's post-collection rate matches its regular rate (nothing to free); garbage
+# is freed at every collection (rate ~0); half leaves room for noise in a short interval.
+SURVIVAL_MIN_SHARE = 0.5
+# Post-collection points needed to tell (after dropping RSS's first interval): two give one interval.
+MIN_POST_POINTS = 2
+# collections.csv's columns per series: (after, before).
+POST_COLUMNS = {"rss": ("rss_after_bytes", "rss_before_bytes"), "heap": ("heap_after_bytes", "heap_before_bytes"),
+                "py_blocks": ("py_blocks_after", "py_blocks_before"),
+                "tf_current": ("tf_current_after_bytes", "tf_current_before_bytes")}
+# Series whose level keeps freed memory (the allocator's high-water mark) until it is reused.
+RETAINS_FREED = frozenset({"rss"})
+
+SurvivalStatus = Literal["confirmed", "garbage", "partly-garbage", "unchecked"]
+
+
+@dataclass(frozen=True)
+class PostCollectionPoints:
+    """A series right after each forced full collection: (measured iteration, value after, value before)."""
+
+    iterations: np.ndarray
+    after: np.ndarray
+    before: np.ndarray
+
+    def within(self, first_iteration: float, last_iteration: float) -> PostCollectionPoints:
+        keep = (self.iterations >= first_iteration) & (self.iterations <= last_iteration)
+        return PostCollectionPoints(self.iterations[keep], self.after[keep], self.before[keep])
+
+    def __len__(self) -> int:
+        return int(self.iterations.size)
+
+
+def post_collection_points(collections: pd.DataFrame | None, series: str, warmup_steps: int) -> PostCollectionPoints:
+    """The series' post-collection points from collections.csv (rows without readings skipped), in step order."""
+    empty = PostCollectionPoints(np.empty(0), np.empty(0), np.empty(0))
+    columns = POST_COLUMNS.get(series)
+    if collections is None or columns is None or collections.empty or columns[0] not in collections.columns:
+        return empty
+    steps = pd.to_numeric(collections["step"], errors="coerce").to_numpy(dtype=float)
+    after = pd.to_numeric(collections[columns[0]], errors="coerce").to_numpy(dtype=float)
+    before = pd.to_numeric(collections[columns[1]], errors="coerce").to_numpy(dtype=float)
+    iteration = steps - warmup_steps
+    keep = np.isfinite(iteration) & (iteration >= 0) & np.isfinite(after) & np.isfinite(before)
+    order = np.argsort(iteration[keep], kind="stable")
+    return PostCollectionPoints(iteration[keep][order], after[keep][order], before[keep][order])
+
+
+@dataclass(frozen=True)
+class Survival:
+    """What the post-collection points say about one series' growth over its judged span."""
+
+    status: SurvivalStatus
+    points_used: int
+    post_slope_per_iter: float | None  # how fast the post-collection level rose (bytes or blocks per iteration)
+    regular_slope_per_iter: float | None
+    most_freed: float  # the most one collection in the span freed in this series
+    most_freed_iteration: int | None
+
+
+def _post_slope(iterations: np.ndarray, values: np.ndarray) -> float:
+    """Median of the pairwise slopes (Theil-Sen without an interval: a handful of points, nearly noiseless)."""
+    first, second = np.triu_indices(iterations.size, k=1)
+    dx = iterations[second] - iterations[first]
+    distinct = dx > 0
+    return float(np.median((values[second] - values[first])[distinct] / dx[distinct]))
+
+
+def survival(series: str, first_iteration: float, last_iteration: float, regular_slope_per_iter: float | None,
+             growth_floor: float, points: PostCollectionPoints) -> Survival:
+    """Whether a series' growth over its judged span (the regular readings' slope) survived the forced full
+    collections inside that span; `growth_floor` is the series' growth over the span that is noise."""
+    inside = points.within(first_iteration, last_iteration)
+    # What a collection freed says something about the judged growth only from the second one on: the first
+    # frees what piled up before the span (the warm-up's garbage, at the baseline).
+    later = PostCollectionPoints(inside.iterations[1:], inside.after[1:], inside.before[1:])
+    freed = later.before - later.after
+    most_freed = float(freed.max()) if len(later) else 0.0
+    most_freed_at = int(later.iterations[int(np.argmax(freed))]) if len(later) else None
+    used = later if series in RETAINS_FREED else inside
+    regular = regular_slope_per_iter
+    if len(used) < MIN_POST_POINTS or np.unique(used.iterations).size < 2 or regular is None:
+        return Survival("unchecked", len(used), None, regular, most_freed, most_freed_at)
+    post = _post_slope(used.iterations, used.after)
+    if regular <= 0 or post >= SURVIVAL_MIN_SHARE * regular:
+        status: SurvivalStatus = "confirmed"
+    elif max(post, 0.0) * max(last_iteration - first_iteration, 0.0) < growth_floor:
+        status = "garbage"
+    else:
+        status = "partly-garbage"
+    return Survival(status, len(used), post, regular, most_freed, most_freed_at)
