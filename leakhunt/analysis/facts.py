@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from leakhunt.analysis.envelope import envelope_bounds, envelope_climbs, sawtooth_swing, swings
 from leakhunt.analysis.leak import GrowthEstimate, count_releases, noise_floor_bytes_per_iter
 from leakhunt.analysis.robust import SlopeFit
 from leakhunt.units import human_amount, human_interval, human_rate
@@ -39,12 +40,6 @@ LEVEL_FLAT_SHARE = 0.5
 STOPPED_MAX_FRACTION = 0.25
 # Growth is "slowing" (reported with both rates) when the recent rate is under this share of the early one.
 SLOWING_FRACTION = 0.5
-# Bounded by its envelope: every eighth of the run swings through at least this share of the whole range (so
-# each holds whole teeth), and the second half's highest and lowest readings stay within the tolerance of the
-# first half's: the growth floor, or twice the typical rise between two readings (how far a window's extreme can
-# miss a tooth's true peak), whichever is larger.
-ENVELOPE_FULL_SWING_SHARE = 0.5
-ENVELOPE_READING_RISES = 2.0
 # Projections of how many more iterations would decide look this far ahead at most.
 MORE_ITERATIONS_MAX_FACTOR = 100.0
 # Interval half-widths shrink ~ span^-1.5 when samples arrive at a steady rate per iteration.
@@ -163,6 +158,8 @@ class Facts:
 
     @property
     def is_step(self) -> bool:
+        if self.sawtooth_swing:
+            return False  # a series with teeth in every eighth of the run has no single jump
         estimate = self.estimate
         fraction = estimate.step_fraction
         if (estimate.net_rise_bytes <= estimate.growth_floor or np.isnan(fraction)
@@ -177,21 +174,29 @@ class Facts:
         return self.line.ci_high < self.floor
 
     @property
+    def swings(self) -> bool:
+        """Teeth or scatter in every eighth of the run, above the floor (analysis/envelope.py)."""
+        return swings(self.estimate.envelope, self.estimate.growth_floor)
+
+    @property
+    def sawtooth_swing(self) -> bool:
+        """The swing piles up gradually and drops suddenly, in every eighth of the run."""
+        return sawtooth_swing(self.estimate.envelope, self.estimate.growth_floor)
+
+    @property
     def envelope_bounds(self) -> tuple[float, float] | None:
-        """(lowest, highest) reading when the envelope shows a bounded swing (see ENVELOPE_FULL_SWING_SHARE)."""
-        envelope = self.estimate.envelope
-        if envelope is None:
-            return None
-        lows, highs = np.array(envelope.lows), np.array(envelope.highs)
-        swing = float(highs.max() - lows.min())
-        if swing <= self.estimate.growth_floor or np.any(highs - lows < ENVELOPE_FULL_SWING_SHARE * swing):
-            return None
-        half = lows.size // 2
-        tolerance = max(self.estimate.growth_floor, ENVELOPE_READING_RISES * envelope.reading_rise)
-        if (highs[half:].max() - highs[:half].max() >= tolerance
-                or lows[half:].min() - lows[:half].min() >= tolerance):
-            return None
-        return float(lows.min()), float(highs.max())
+        """(lowest, highest) reading when the series swings with neither its highs nor its lows climbing."""
+        return envelope_bounds(self.estimate.envelope, self.estimate.growth_floor)
+
+    @property
+    def level_scatter(self) -> bool:
+        """Readings scatter in every eighth without a trend in their lows or highs, and not as a sawtooth."""
+        return self.envelope_bounds is not None and not self.sawtooth_swing
+
+    @property
+    def envelope_climbs(self) -> bool:
+        """A sawtooth in every eighth whose highs and lows both climb: rising, whatever its tooth width."""
+        return envelope_climbs(self.estimate.envelope, self.estimate.growth_floor)
 
     @property
     def level_flat(self) -> bool:

@@ -46,8 +46,9 @@ def _retained_reason(rss: GrowthEstimate, estimates: dict[str, GrowthEstimate | 
         estimate = estimates[series]
         assert estimate is not None and estimate.survival is not None  # checked by the caller
         label = "C heap" if series == "heap" else "Python blocks"
-        parts.append(f"{label} {human_rate(estimate.survival.post_slope_per_iter or 0.0, estimate.unit)} "
-                     f"after collections, which freed up to {human_amount(estimate.survival.most_freed, estimate.unit)}")
+        survival = estimate.survival
+        parts.append(f"{label} {human_rate(survival.post_slope_per_iter or 0.0, estimate.unit)} after collections, "
+                     f"which freed up to {human_amount(survival.most_freed, estimate.unit)}")
     fit = rss.fit
     slope = "" if fit is None else f" ({human_rate(fit.slope, rss.unit)})"
     return (f"grew {human_amount(rss.growth_bytes, rss.unit, signed=True)}{slope}, but the memory in use did not "

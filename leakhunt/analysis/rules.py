@@ -48,12 +48,26 @@ def _collected_reason(f: Facts) -> str:
             f"not a leak")
 
 
+def _flat_reason(f: Facts) -> str:
+    if f.below_floor:
+        return f"slope {f.slope_text} stays below {f.floor_text} over {f.span} iterations"
+    if f.level_flat:
+        return (f"grew {f.amount(f.estimate.growth_bytes)} over {f.span} iterations (never more than "
+                f"{human_amount(f.estimate.rise_bytes, f.unit)}), well below its growth floor of "
+                f"{human_amount(f.estimate.growth_floor, f.unit)}")
+    bounds = f.envelope_bounds
+    assert bounds is not None  # the row's condition: level scatter
+    return (f"level: readings scatter between {human_amount(bounds[0], f.unit)} and {human_amount(bounds[1], f.unit)} "
+            f"in every eighth of the run (with the input, or noise), and neither the lows nor the highs climb")
+
+
 def _bounded_reason(f: Facts) -> str:
     bounds = f.envelope_bounds
     assert bounds is not None  # the row's condition
     low, high = bounds
-    return (f"bounded: readings swing between {human_amount(low, f.unit)} and {human_amount(high, f.unit)} in every "
-            f"eighth of the run, and neither the lows nor the highs climb ({f.slope_text})")
+    return (f"sawtooth: memory piles up and is released between {human_amount(low, f.unit)} and "
+            f"{human_amount(high, f.unit)} in every eighth of the run, and neither the lows nor the highs climb "
+            f"({f.slope_text})")
 
 
 def _survival_note(f: Facts) -> str:
@@ -97,7 +111,8 @@ RULES: tuple[Rule, ...] = (
     Rule("short", "inconclusive", lambda f: f.too_short, _short_reason, Facts.more_for_short),
     Rule("collected", "plateau", lambda f: f.garbage, _collected_reason),
     Rule("sawtooth-rising", "leak",
-         lambda f: f.has_release and f.troughs_and_peaks_rise and f.rising_slope and f.enough_teeth,
+         lambda f: ((f.has_release and f.troughs_and_peaks_rise and f.enough_teeth and f.rising_slope)
+                    or (f.envelope_climbs and f.line.slope > f.floor)),
          lambda f: (f"sawtooth whose troughs rise by {f.amount(f.estimate.trough_rise_bytes)} and peaks by "
                     f"{f.amount(f.estimate.peak_rise_bytes)}: memory is released but not all of it "
                     f"({f.slope_text}){_survival_note(f)}")),
@@ -114,17 +129,14 @@ RULES: tuple[Rule, ...] = (
          lambda f: (f"grew {f.amount(f.estimate.net_rise_bytes)} in one jump "
                     f"({min(f.estimate.step_fraction, 1.0):.0%} of the rise) near iteration "
                     f"{f.estimate.step_iteration}, level before and after")),
-    Rule("none", "flat", lambda f: f.below_floor or f.level_flat,
-         lambda f: (f"slope {f.slope_text} stays below {f.floor_text} over {f.span} iterations" if f.below_floor
-                    else f"grew {f.amount(f.estimate.growth_bytes)} over {f.span} iterations (never more than "
-                         f"{human_amount(f.estimate.rise_bytes, f.unit)}), well below its growth floor of "
-                         f"{human_amount(f.estimate.growth_floor, f.unit)}")),
+    Rule("none", "flat", lambda f: (f.below_floor or f.level_flat or f.level_scatter) and not f.sawtooth_swing,
+         _flat_reason),
     Rule("stopped", "plateau", lambda f: f.stopped, _stopped_reason),
     Rule("slowing", "leak", lambda f: f.slowing, _slowing_reason),
     Rule("linear", "leak", lambda f: f.still_growing,
          lambda f: (f"keeps growing at {f.slope_text} ({f.amount(f.estimate.growth_bytes)} in {f.span} "
                     f"iterations), above {f.floor_text}{_survival_note(f)}")),
-    Rule("bounded", "plateau", lambda f: f.envelope_bounds is not None, _bounded_reason),
+    Rule("bounded", "plateau", lambda f: f.envelope_bounds is not None and f.sawtooth_swing, _bounded_reason),
     Rule("unclear-end", "inconclusive", lambda f: f.above_floor,
          lambda f: f"grew at {f.slope_text}, but whether it keeps growing is unclear from the last third",
          lambda f: round_up_roughly(f.span)),

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import grey_closing, median_filter
 
+from leakhunt.analysis.envelope import Envelope, measure_envelope
 from leakhunt.analysis.robust import median_bin, robust_sigma
 from leakhunt.analysis.series_kind import SeriesKind
 
@@ -33,34 +34,6 @@ TRANSIENT_DIP_MAX_SAMPLES = 25
 # running median (window 2m+1 readings for transients of up to m readings), which, unlike a grey closing,
 # leaves ramps and edges where they are: a sawtooth's teeth keep their full depth.
 TRANSIENT_MAX_ITERATIONS = 3
-
-
-# The envelope: the run cut into this many windows, each window's lowest and highest (transient-free) reading.
-# A sawtooth whose teeth are narrower than a release level (a 640-step tooth read every ~50 steps over 20000
-# iterations: 13 readings a tooth, 2.5 levels a tooth) aliases into noise in the binned levels; its envelope stays
-# level. Used only where every window holds enough readings to see whole teeth.
-ENVELOPE_WINDOWS = 8
-ENVELOPE_MIN_READINGS_PER_WINDOW = 8
-
-
-@dataclass(frozen=True)
-class Envelope:
-    """Each window's lowest and highest reading, and the typical rise from one reading to the next."""
-
-    lows: tuple[float, ...]
-    highs: tuple[float, ...]
-    reading_rise: float
-
-
-def measure_envelope(y: np.ndarray) -> Envelope | None:
-    """The envelope of a transient-free series in reading order; None with too few readings for it."""
-    if len(y) < ENVELOPE_WINDOWS * ENVELOPE_MIN_READINGS_PER_WINDOW:
-        return None
-    windows = np.array_split(y, ENVELOPE_WINDOWS)
-    rises = np.diff(y)
-    rises = rises[rises > 0]
-    return Envelope(tuple(float(w.min()) for w in windows), tuple(float(w.max()) for w in windows),
-                    float(np.median(rises)) if rises.size else 0.0)
 
 
 @dataclass(frozen=True)
@@ -138,7 +111,8 @@ def measure_shape(x: np.ndarray, y: np.ndarray, transient_width: int, iteration_
     trough_rise = float(quarters[-1].min() - quarters[0].min())
     peak_rise = float(quarters[-1].max() - quarters[0].max())
     return SeriesShape(step_fraction, step_index, release, rise, trough_rise, peak_rise, net_rise,
-                       float(smooth_sigma), smooth, measure_envelope(undipped) if iteration_aligned else None)
+                       float(smooth_sigma), smooth,
+                       measure_envelope(y) if iteration_aligned else None)
 
 
 def count_releases(levels: tuple[float, ...] | np.ndarray, min_drop_bytes: float) -> int:

@@ -220,6 +220,7 @@ def test_the_verdict_words_are_exactly_the_ones_the_rules_use():
     from leakhunt.analysis.verdict import OUTCOME_VERDICT
     from leakhunt.analysis.verdict_types import MEMORY_VERDICTS, PATTERNS, VERDICTS
 
-    assert {rule.pattern for rule in RULES} | {"no-data"} == set(PATTERNS)
+    # "retained" is read across series (analysis/garbage.py), "no-data" where a series has no readings.
+    assert {rule.pattern for rule in RULES} | {"no-data", "retained"} == set(PATTERNS)
     assert {rule.verdict for rule in RULES} == set(MEMORY_VERDICTS)
     assert set(MEMORY_VERDICTS) | set(OUTCOME_VERDICT.values()) == set(VERDICTS)
