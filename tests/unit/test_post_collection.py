@@ -61,7 +61,8 @@ def test_garbage_freed_by_every_collection_is_a_plateau_not_a_leak():
 def test_a_leak_that_survives_collections_stays_a_leak():
     x = np.arange(2000, dtype=float)
     y = 100 * MIB + 2400.0 * x
-    rows = [(WARMUP + i, {"heap": (100 * MIB + 2400.0 * i + 1000, 100 * MIB + 2400.0 * i)}) for i in (0, 500, 1000, 1500)]
+    rows = [(WARMUP + i, {"heap": (100 * MIB + 2400.0 * i + 1000, 100 * MIB + 2400.0 * i)})
+            for i in (0, 500, 1000, 1500)]
     points = post_collection_points(_collections(rows), "heap", WARMUP)
     judgement = judge_growth(estimate_growth("heap", x, y, kind=HEAP_KIND, post_points=points))
     assert (judgement.verdict, judgement.survival) == ("leak", "confirmed")
@@ -89,7 +90,8 @@ def test_rss_keeps_the_first_garbage_it_held_so_its_first_interval_does_not_coun
     assert result.status == "garbage" and result.points_used == 3
     # The heap has no such memory: its first interval counts.
     heap_rows = [(WARMUP + i, {"heap": (after + 3 * MIB, after)}) for i, after in post]
-    heap = survival("heap", 0, 1000, 10_000.0, 64 * 1024, post_collection_points(_collections(heap_rows), "heap", WARMUP))
+    heap_points = post_collection_points(_collections(heap_rows), "heap", WARMUP)
+    heap = survival("heap", 0, 1000, 10_000.0, 64 * 1024, heap_points)
     assert heap.points_used == 4
 
 

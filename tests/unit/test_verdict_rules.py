@@ -237,8 +237,9 @@ def _sawtooth_readings(width: int, every: int, iterations: int, leak_bytes_per_i
 
 
 # (tooth width, reading period): the child reads at least 400 times a run, so a period of 13 comes with runs of
-# 5200 iterations or more, 50 with 20000. The case: 640-step teeth read every ~50 steps over 20000. (A width that
-# is an exact multiple of the period reads every tooth at the same three phases: a flat series; real steps jitter.)
+# 5200 iterations or more, 50 with 20000. The case: 640-step teeth read every ~50 steps over 20000. (A
+# width that is an exact multiple of the period reads every tooth at the same phases: a flat series; real steps
+# jitter.)
 SAWTOOTH_MATRIX = [(width, every, iterations) for width in (40, 160, 640, 3000) for every in (1, 13, 50)
                    for iterations in (3000, 8000, 20000) if iterations >= 4 * width and every <= iterations // 400]
 
