@@ -28,7 +28,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from leakhunt.analysis.drift import DriftState, drift_state
 from leakhunt.analysis.garbage import IN_USE_SERIES, with_retained_garbage
+from leakhunt.analysis.latency import latency_stats, measured_latency
 from leakhunt.analysis.leak import (
     HEAP_KIND,
     PY_BLOCKS_KIND,
@@ -40,6 +42,7 @@ from leakhunt.analysis.leak import (
 )
 from leakhunt.analysis.post_collection import post_collection_points
 from leakhunt.analysis.robust import CONFIDENCE_LEVEL
+from leakhunt.analysis.strategy_data import cpu_readings
 from leakhunt.analysis.verdict import (
     JUDGED_SERIES,
     PY_BLOCKS_DECIDE_WHEN,
@@ -98,6 +101,8 @@ class Look:
     # Some series grows like a leak: the parent asks the child for a forced full collection, so the next look
     # can tell a leak from garbage awaiting collection.
     wants_collection: bool = False
+    # Whether a stop now would carry the drift flag the full run would (analysis/drift.drift_state).
+    drift: DriftState = "undecided"
 
 
 def _stays_below_floor(estimate: GrowthEstimate, slope_upper: float, max_span_iterations: float) -> bool:
@@ -204,6 +209,9 @@ def take_look(iterations: pd.DataFrame, warmup_steps: int, max_iterations: int,
         return None
     measured = rss.last_iteration + 1
     settles, why = _settled_verdict(verdict, estimates, judgements, max_iterations)
+    drift = _latency_drift(iterations, warmup_steps, max_iterations)
+    if settles is not None and drift == "undecided":
+        settles, why = None, f"{why}, but the latency trend is not decided yet"
     if settles is not None:
         final = _judge(iterations, collections, warmup_steps, CONFIDENCE_LEVEL)[2]
         if final.verdict != verdict.verdict:
@@ -220,7 +228,19 @@ def take_look(iterations: pd.DataFrame, warmup_steps: int, max_iterations: int,
     wants_collection = any(judgement.verdict == "leak" or judgement.pattern in ("collected", "retained")
                            for judgement in judgements.values())
     return Look(measured, verdict.verdict, verdict.pattern, verdict.deciding_series, settles, why, slope, leak_slopes,
-                confirmed, wants_collection)
+                confirmed, wants_collection, drift)
+
+
+def _latency_drift(iterations: pd.DataFrame, warmup_steps: int, max_iterations: int) -> DriftState:
+    """The latency trend's state at this look: a run stops only once it is decided (drift or none)."""
+    iteration, latency_ms, starts = measured_latency(iterations, warmup_steps)
+    if iteration.size < 2:
+        return "undecided"
+    reference_iteration, reference_ms = iteration_series(iterations, "reference_ms", warmup_steps)
+    stats = latency_stats(iteration, latency_ms, starts, 1.0, reference_iteration, reference_ms,
+                          cpu_readings(iterations, warmup_steps))
+    span = float(iteration[-1] - iteration[0])
+    return drift_state(stats.drift, span, max_iterations - float(iteration[0]))
 
 
 def _settled_verdict(verdict: Verdict, estimates: dict[str, GrowthEstimate], judgements: dict[str, MemoryJudgement],
@@ -272,7 +292,7 @@ class SettleTracker:
         recent = self.looks[-CONSECUTIVE_LOOKS:]
         if len(recent) < CONSECUTIVE_LOOKS or recent[-1].settles is None:
             return None
-        if any(earlier.settles != recent[-1].settles for earlier in recent):
+        if any(earlier.settles != recent[-1].settles or earlier.drift != recent[-1].drift for earlier in recent):
             return None
         if recent[-1].settles == "leak" and not _steady_rate(recent):
             return None

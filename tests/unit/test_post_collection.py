@@ -132,7 +132,9 @@ def test_python_blocks_that_collections_free_never_decide():
 def _iterations_frame(heap: np.ndarray) -> pd.DataFrame:
     steps = np.arange(WARMUP + heap.size)
     full_heap = np.concatenate([np.full(WARMUP, heap[0]), heap])
+    latency_ms = 10 + np.random.default_rng(3).normal(0, 0.3, steps.size)
     return pd.DataFrame({"step": steps, "phase": np.where(steps < WARMUP, "warmup", "measure"),
+                         "start_monotonic_s": steps * 0.01, "latency_ms": latency_ms,
                          "rss_bytes": np.full(steps.size, 700 * MIB), "heap_bytes": full_heap,
                          "py_blocks": np.full(steps.size, 300_000), "tf_current_bytes": np.zeros(steps.size)})
 
