@@ -116,3 +116,52 @@ def survival(series: str, first_iteration: float, last_iteration: float, regular
     else:
         status = "partly-garbage"
     return Survival(status, len(used), post, regular, most_freed, most_freed_at)
+
+
+@dataclass(frozen=True)
+class FullCollections:
+    """What the child's full collections were over the judged iterations: how many it forced (and how many the
+    time budget skipped), what they cost, and how many Python ran by itself."""
+
+    forced: int
+    skipped_for_budget: int
+    seconds: float
+    auto: int | None  # automatic full collections between the first and the last measured reading
+    first_iteration: int
+    last_iteration: int
+
+    @property
+    def note(self) -> str | None:
+        """What a reader of the verdict should know about garbage, or None."""
+        if self.skipped_for_budget:
+            return (f"the time budget allowed only {self.forced} forced full collection(s) ({self.skipped_for_budget} "
+                    f"skipped): garbage awaiting collection is told from a leak less surely; a longer run allows more")
+        if self.auto == 0 and self.forced <= 1:
+            return (f"no full collection ran between iterations {self.first_iteration} and {self.last_iteration} but "
+                    f"the baseline: objects in reference cycles would still be waiting to be freed")
+        return None
+
+
+def full_collections(collections: pd.DataFrame | None, iterations: pd.DataFrame,
+                     warmup_steps: int) -> FullCollections | None:
+    """The run's full collections, from collections.csv and the readings' automatic count; None for a run folder
+    written before the child forced any."""
+    if collections is None or collections.empty or "reason" not in collections.columns:
+        return None
+    steps = pd.to_numeric(collections["step"], errors="coerce")
+    measured = collections[steps >= warmup_steps]
+    reasons = measured["reason"].astype(str)
+    durations = pd.to_numeric(measured["duration_s"], errors="coerce")
+    auto = None
+    if "gc_auto_full_collections" in iterations.columns and "step" in iterations.columns:
+        counts = pd.to_numeric(iterations["gc_auto_full_collections"], errors="coerce")
+        counts = counts[(pd.to_numeric(iterations["step"], errors="coerce") >= warmup_steps) & counts.notna()]
+        auto = int(counts.iloc[-1] - counts.iloc[0]) if len(counts) else None
+    iteration = pd.to_numeric(iterations.get("step", pd.Series(dtype=float)), errors="coerce") - warmup_steps
+    iteration = iteration[iteration >= 0]
+    return FullCollections(
+        forced=int((reasons != "skipped-for-budget").sum()),
+        skipped_for_budget=int((reasons == "skipped-for-budget").sum()),
+        seconds=float(durations.sum(skipna=True)), auto=auto,
+        first_iteration=int(iteration.min()) if len(iteration) else 0,
+        last_iteration=int(iteration.max()) if len(iteration) else 0)

@@ -14,7 +14,7 @@ from leakhunt.analysis.garbage import with_retained_garbage
 from leakhunt.analysis.hints import CounterGrowth, Hint, counter_growth, find_hints
 from leakhunt.analysis.latency import LatencyStats, latency_stats, measured_latency
 from leakhunt.analysis.leak import GrowthEstimate, estimate_growth, iteration_series, memory_series
-from leakhunt.analysis.post_collection import post_collection_points
+from leakhunt.analysis.post_collection import FullCollections, full_collections, post_collection_points
 from leakhunt.analysis.projection import Exhaustion, project_exhaustion
 from leakhunt.analysis.settle import SETTLE_SERIES
 from leakhunt.analysis.strategy_data import (
@@ -23,6 +23,7 @@ from leakhunt.analysis.strategy_data import (
     column_max,
     cpu_readings,
     error_of,
+    forced_collection_seconds,
     iterations_completed_of,
     judged_samples,
     status_of,
@@ -80,6 +81,8 @@ class StrategyAnalysis:
     rss_source: str = "child"  # "child" (iteration-aligned readings) or "parent" (steady-clock samples)
     reference_iteration: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0))
     reference_ms: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0))
+    full_collections: FullCollections | None = None  # the child's forced and automatic full collections
+    settled_at_iteration: int | None = None  # --until-decided: the iterations the settling look judged
 
 
 def _with_sampler_pace(judgement: MemoryJudgement, run: RunRecord, latency: LatencyStats,
@@ -167,7 +170,8 @@ def analyze_strategy(strategy, run: RunRecord) -> StrategyAnalysis:
     latency_iteration, latency_values, starts = measured_latency(iterations, warmup_steps)
     reference_iteration, reference_ms = iteration_series(iterations, "reference_ms", warmup_steps)
     latency = latency_stats(latency_iteration, latency_values, starts, images_per_step,
-                            reference_iteration, reference_ms, cpu_readings(iterations, warmup_steps))
+                            reference_iteration, reference_ms, cpu_readings(iterations, warmup_steps),
+                            paused_s=forced_collection_seconds(collections, warmup_steps))
     if rss_source == "parent":
         judgements["rss"] = _with_sampler_pace(judgements["rss"], run, latency, len(latency_values))
     judged_series = JUDGED_SERIES + (("gpu_used",) if attribution_unavailable else ())
@@ -191,5 +195,6 @@ def analyze_strategy(strategy, run: RunRecord) -> StrategyAnalysis:
         projections=tuple(projections), hints=tuple(hints), peak_rss_bytes=peak_rss,
         peak_uss_bytes=column_max(samples, "uss_bytes"), peak_gpu_bytes=peak_gpu,
         images_per_step=images_per_step, rss_source=rss_source, reference_iteration=reference_iteration,
-        reference_ms=reference_ms,
+        reference_ms=reference_ms, full_collections=full_collections(collections, iterations, warmup_steps),
+        settled_at_iteration=status.settled_at_iteration,
     )

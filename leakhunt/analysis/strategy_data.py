@@ -114,3 +114,14 @@ def within_settled_span(frame: pd.DataFrame, step_column: str, status: StatusRec
         return frame
     steps = pd.to_numeric(frame[step_column], errors="coerce")
     return frame[~(steps >= warmup_steps + status.settled_at_iteration)]
+
+
+def forced_collection_seconds(collections: pd.DataFrame, warmup_steps: int) -> float:
+    """Seconds the child spent on forced full collections between measured steps (the final one runs after the
+    last step, outside the loop's time; the baseline runs after the first measured step, inside it)."""
+    if collections.empty or "duration_s" not in collections.columns or "reason" not in collections.columns:
+        return 0.0
+    steps = pd.to_numeric(collections["step"], errors="coerce")
+    durations = pd.to_numeric(collections["duration_s"], errors="coerce")
+    inside = (steps >= warmup_steps) & (collections["reason"].astype(str) != "final")
+    return float(durations[inside].sum(skipna=True))
