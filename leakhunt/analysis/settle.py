@@ -4,19 +4,24 @@ While the child runs, the parent looks at its iteration-aligned readings now and
 by LOOK_GROWTH between looks) and asks whether running on to the maximum would, with high probability,
 not change the verdict. Many looks at a growing sample inflate false findings, so every interim look
 judges with Haybittle-Peto's stricter interval (INTERIM_CONFIDENCE, 99.9%) instead of 95%, and a verdict
-must hold at CONSECUTIVE_LOOKS looks in a row. The verdict that is finally reported is then computed as
-always (95%) on the iterations that ran: a leak seen at 99.9% is a leak at 95%.
+must hold at CONSECUTIVE_LOOKS looks in a row. A look settles only if the final analysis (95%) of the same
+readings gives the same verdict, and only once the latency trend is decided too (analysis/drift.drift_state);
+the reported verdict is then computed on exactly the iterations the settling look read.
 
-Settled means, per verdict:
+Settled means, per verdict (the conditions are in settle_conditions.py):
 - leak: a steady leak (linear or a rising sawtooth; a slowing climb may be a warm-up) in any series at
-  99.9%, at two looks in a row, the same series leaking at both at rates within 25% of each other (RSS
-  and the C heap both see a Session-per-call leak; which one the verdict names may change between looks);
+  99.9%, at two looks in a row, the same series leaking at both at rates within 25% of each other, and its
+  growth survived the forced full collections the child ran (garbage awaiting collection is not a leak): a look
+  that sees growth like a leak asks the child for one, so the next look can tell;
 - flat: every series that can decide is flat, and even the upper end of its 99.9% interval, held for
   every iteration up to the maximum, would stay below that series' growth floor of the full run; or (flat
   by level, for page staircases whose slope interval is useless) the growth so far plus the recent third's
-  rate held to the maximum stays under half the growth floor;
+  rate held to the maximum stays under half the growth floor; and Python's blocks are not growing unchecked;
 - plateau (a bounded sawtooth): no series leaks and some bounded-sawtooth series (the C heap counts:
-  RSS releases rarely) shows at least SAWTOOTH_SETTLE_RELEASES releases, at two looks in a row;
+  RSS releases rarely) shows at least SAWTOOTH_SETTLE_RELEASES releases, or as many forced collections
+  kept bringing its level back; a sawtooth read from its envelope (teeth in every eighth, level lows and highs);
+- plateau (garbage: `collected`, `retained`): the post-collection level of the memory in use, held to the
+  maximum, stays under the floor, after as many collections as a sawtooth needs teeth;
 - plateau (growth that stopped, or one step): the same projection as flat, on the part after the climb;
 - inconclusive: never settled, the run goes on.
 Never before MIN_ITERATIONS_BEFORE_STOP measured iterations and MIN_READINGS_BEFORE_STOP readings.
@@ -29,7 +34,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from leakhunt.analysis.drift import DriftState, drift_state
-from leakhunt.analysis.garbage import IN_USE_SERIES, with_retained_garbage
+from leakhunt.analysis.garbage import with_retained_garbage
 from leakhunt.analysis.latency import latency_stats, measured_latency
 from leakhunt.analysis.leak import (
     HEAP_KIND,
@@ -42,14 +47,13 @@ from leakhunt.analysis.leak import (
 )
 from leakhunt.analysis.post_collection import post_collection_points
 from leakhunt.analysis.robust import CONFIDENCE_LEVEL
+from leakhunt.analysis.settle_conditions import LEAK_PATTERNS, settled_verdict
 from leakhunt.analysis.strategy_data import cpu_readings
 from leakhunt.analysis.verdict import (
     JUDGED_SERIES,
     PY_BLOCKS_DECIDE_WHEN,
-    SAWTOOTH_MIN_RELEASES,
     MemoryJudgement,
     Verdict,
-    facts_of,
     judge_growth,
     strategy_verdict,
 )
@@ -65,14 +69,8 @@ MIN_READINGS_BEFORE_STOP = 50
 # judges at 99.9%, so more looks barely add false findings, while a settled verdict is confirmed sooner
 # (two looks in a row: 15% more iterations, not 25%).
 LOOK_GROWTH = 1.15
-# A bounded sawtooth is settled after one tooth more than a rising one needs to be called a leak.
-SAWTOOTH_SETTLE_RELEASES = SAWTOOTH_MIN_RELEASES + 1
 # A "slowing" climb may be a warm-up still settling (a Keras model's first few hundred calls grow Python's
 # blocks, then stop): it never settles a leak; only a steady climb does.
-LEAK_PATTERNS = ("linear", "sawtooth-rising")
-# Flat by level settles when the growth so far plus the recent third's rate held to the maximum, and the
-# largest rise, both stay under this share of the series' growth floor (the final level rule's margin).
-LEVEL_SETTLE_SHARE = 0.5
 # ...and its rate must be steady between the looks: a warm-up's rate falls as the window grows, a leak's
 # does not. The later look's slope must be within this factor of the earlier one's.
 LEAK_RATE_STABILITY = 1.25
@@ -103,75 +101,6 @@ class Look:
     wants_collection: bool = False
     # Whether a stop now would carry the drift flag the full run would (analysis/drift.drift_state).
     drift: DriftState = "undecided"
-
-
-def _stays_below_floor(estimate: GrowthEstimate, slope_upper: float, max_span_iterations: float) -> bool:
-    """Held for the whole maximum run, does the slope's upper bound stay under the series' growth floor?"""
-    return max(slope_upper, 0.0) * max_span_iterations < estimate.growth_floor
-
-
-def _stays_flat(estimate: GrowthEstimate, judgement: MemoryJudgement, max_iterations: int) -> bool:
-    """A flat series that stays flat up to the maximum: its 99.9% upper slope held for every iteration stays
-    under its floor, or (flat by level) its growth so far, extrapolated to the maximum, stays well inside
-    the level rule's margin. A staircase of page steps leaves the slope's interval wide but its level flat."""
-    if judgement.verdict != "flat" or estimate.fit is None:
-        return False
-    max_span = max_iterations - estimate.first_iteration
-    if _stays_below_floor(estimate, estimate.fit.ci_high, max_span):
-        return True
-    recent = estimate.recent_fit
-    if recent is None:
-        return False
-    remaining = max(max_span - estimate.judged_span_iterations, 0)
-    # The growth so far plus the recent third's rate held for every remaining iteration.
-    projected_growth = abs(estimate.growth_bytes) + max(recent.slope, 0.0) * remaining
-    return (projected_growth < LEVEL_SETTLE_SHARE * estimate.growth_floor
-            and estimate.rise_bytes < LEVEL_SETTLE_SHARE * estimate.growth_floor)
-
-
-def _collections_bound(estimate: GrowthEstimate, max_span: float) -> bool:
-    """Forced full collections keep bringing the level back: as many post-collection points as a sawtooth needs
-    teeth, and their level, held to the maximum, stays under the floor (garbage awaiting collection, not a leak).
-    Teeth cut by collections at looks 15% apart have uneven sizes, so the binned levels may count few of them."""
-    survival = estimate.survival
-    return (survival is not None and survival.post_slope_per_iter is not None
-            and survival.points_used >= SAWTOOTH_SETTLE_RELEASES
-            and max(survival.post_slope_per_iter, 0.0) * max_span < estimate.growth_floor)
-
-
-def _plateau_settles(estimate: GrowthEstimate, judgement: MemoryJudgement, max_span: float) -> bool:
-    if judgement.pattern == "sawtooth":
-        return facts_of(estimate).releases >= SAWTOOTH_SETTLE_RELEASES or _collections_bound(estimate, max_span)
-    if judgement.pattern == "bounded":
-        return True  # every eighth of the run swung through the whole range with a level envelope
-    if judgement.pattern == "collected":
-        return _collections_bound(estimate, max_span)
-    after = estimate.recent_fit if judgement.pattern == "stopped" else estimate.after_step_fit
-    return after is not None and _stays_below_floor(estimate, after.ci_high, max_span)
-
-
-def _plateau_is_settled(verdict: Verdict, estimates: dict[str, GrowthEstimate],
-                        judgements: dict[str, MemoryJudgement], max_iterations: int) -> bool:
-    """No series leaks, and the plateau is bounded for good: the deciding series' climb stopped (or stepped)
-    and projects under its floor; or, for a sawtooth, any series that is a bounded sawtooth has released
-    enough teeth. glibc keeps freed memory, so RSS releases rarely while the C heap releases every tooth
-    (a reset-graph run: 1-2 RSS releases, 6 heap releases in 138 iterations)."""
-    if any(judgements[series].verdict == "leak" for series in judgements if series in JUDGED_SERIES):
-        return False
-    if verdict.pattern == "retained":
-        # RSS keeps garbage's pages; settled once the memory in use stays level after collections, for good.
-        return all(series in estimates and _collections_bound(estimates[series],
-                                                              max_iterations - estimates[series].first_iteration)
-                   for series in IN_USE_SERIES)
-    if verdict.pattern == "sawtooth":
-        return any(_plateau_settles(estimates[series], judgement, max_iterations - estimates[series].first_iteration)
-                   for series, judgement in judgements.items()
-                   if series in JUDGED_SERIES and (judgement.verdict, judgement.pattern) == ("plateau", "sawtooth"))
-    deciding = estimates.get(verdict.deciding_series or "")
-    if deciding is None:
-        return False
-    return _plateau_settles(deciding, judgements[str(verdict.deciding_series)],
-                            max_iterations - deciding.first_iteration)
 
 
 def _judge(iterations: pd.DataFrame, collections: pd.DataFrame | None, warmup_steps: int,
@@ -208,7 +137,7 @@ def take_look(iterations: pd.DataFrame, warmup_steps: int, max_iterations: int,
             or rss.samples_judged < MIN_READINGS_BEFORE_STOP):
         return None
     measured = rss.last_iteration + 1
-    settles, why = _settled_verdict(verdict, estimates, judgements, max_iterations)
+    settles, why = settled_verdict(verdict, estimates, judgements, max_iterations)
     drift = _latency_drift(iterations, warmup_steps, max_iterations)
     if settles is not None and drift == "undecided":
         settles, why = None, f"{why}, but the latency trend is not decided yet"
@@ -241,25 +170,6 @@ def _latency_drift(iterations: pd.DataFrame, warmup_steps: int, max_iterations: 
                           cpu_readings(iterations, warmup_steps))
     span = float(iteration[-1] - iteration[0])
     return drift_state(stats.drift, span, max_iterations - float(iteration[0]))
-
-
-def _settled_verdict(verdict: Verdict, estimates: dict[str, GrowthEstimate], judgements: dict[str, MemoryJudgement],
-                     max_iterations: int) -> tuple[str | None, str]:
-    """(the settled verdict this look supports or None, why) from the interim judgements."""
-    if verdict.verdict == "leak" and verdict.pattern in LEAK_PATTERNS:
-        return "leak", f"leak ({verdict.deciding_series}: {verdict.pattern}) at the 99.9% level"
-    if verdict.verdict == "flat":
-        # Python blocks decide only once collections confirmed their growth, so they never hold a flat
-        # verdict open (a confirmed growth would have made the verdict a leak).
-        open_series = [series for series, estimate in estimates.items() if series in JUDGED_SERIES
-                       and not _stays_flat(estimate, judgements[series], max_iterations)]
-        if not open_series:
-            return "flat", ("flat: every series that can decide stays below its floor up to the maximum "
-                            "(its 99.9% upper bound, or its level)")
-        return None, f"flat so far, but {', '.join(open_series)} could still reach the floor by the maximum"
-    if verdict.verdict == "plateau" and _plateau_is_settled(verdict, estimates, judgements, max_iterations):
-        return "plateau", f"plateau ({verdict.pattern}) that stays bounded up to the maximum"
-    return None, f"{verdict.verdict} ({verdict.pattern}) is not settled yet"
 
 
 def _steady_rate(looks: list[Look]) -> bool:

@@ -2,10 +2,12 @@
 
 Objects in reference cycles (a cloned Keras model, a TF1 session's fetch state) are freed only by Python's full
 (generation 2) collection, which with TensorFlow loaded may run only every ~1500 calls. Until then the child's
-memory grows like a leak. So at chosen reading steps the child runs `gc.collect()` (all generations) and
-`malloc_trim(0)` (so freed heap pages leave RSS too) and reads its memory right before and right after: the
-"after" readings are post-collection points, the live memory at that iteration. A leak must survive them
-(analysis/post_collection.py).
+memory grows like a leak. So at chosen reading steps the child runs `gc.collect()` (all generations) and reads its
+memory right before and right after: the "after" readings are post-collection points, the live memory at that
+iteration. A leak must survive them (analysis/post_collection.py). The C heap in use and Python's live blocks
+show what a collection freed; RSS mostly keeps the pages (the allocator reuses them), which
+analysis/garbage.py reads as such. (No malloc_trim: returning free pages to the OS would step RSS down at every
+forced collection, a shape the workload never has by itself.)
 
 A full collection walks every tracked object: ~0.15-0.4 s with TensorFlow loaded (350k objects), milliseconds
 without. So collections run on a time budget: a baseline at the first measured iteration and a final one after
@@ -17,7 +19,6 @@ dropped later would never be collected, and the profiler would create the leak i
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import time
 from typing import Callable
@@ -47,16 +48,6 @@ REASON_SKIPPED = "skipped-for-budget"
 MemoryValues = tuple["int | None", "int | None", "int | None", "int | None"]
 
 
-def _load_malloc_trim() -> Callable[[int], int] | None:
-    try:
-        function = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):
-        return None  # not glibc: RSS keeps freed pages, the heap and block counts still show what was freed
-    function.restype = ctypes.c_int
-    function.argtypes = [ctypes.c_size_t]
-    return function
-
-
 def _cell(value: int | None) -> str:
     return "" if value is None else str(value)
 
@@ -75,7 +66,6 @@ class FullCollector:
         self._planned_iterations = max(int(planned_iterations), 1)
         self._warmup_steps = warmup_steps
         self._duration_s = duration_s
-        self._malloc_trim = _load_malloc_trim()
         self._measure_started_s: float | None = None
         self._next_milestone = 0
         self._cost_s = 0.0  # the last collection's duration: what the next one will likely cost
@@ -137,8 +127,6 @@ class FullCollector:
         auto = self.auto_full_collections()
         tf_before, rss_before, heap_before, blocks_before = self._read_memory()
         collected = gc.collect()
-        if self._malloc_trim is not None:
-            self._malloc_trim(0)
         duration_s = time.monotonic() - started_s
         tf_after, rss_after, heap_after, blocks_after = self._read_memory()
         self.forced += 1
