@@ -53,7 +53,8 @@ def settled_verdict(strategy_dir: Path, max_iterations: int) -> tuple[str | None
     measured = tracker.next_look_iterations
     while measured <= min(measured_available, max_iterations):
         look = take_look(frame[frame["step"] < warmup_steps + measured], warmup_steps, max_iterations,
-                         collections[collections["step"] < warmup_steps + measured])
+                         collections[collections["step"] < warmup_steps + measured],
+                         tracker.looks[-1] if tracker.looks else None)
         if tracker.record(look, measured) and look is not None:
             return look.settles, look.measured_iterations
         measured = tracker.next_look_iterations
@@ -73,7 +74,8 @@ def replay(strategy_dir: Path, max_iterations: int, verbose: bool) -> str | None
         # The forced collections the child had run by then (an exact run's milestones; requested ones only
         # where the replayed run was itself --until-decided).
         collections_upto = collections[collections["step"] < warmup_steps + measured]
-        look = take_look(upto, warmup_steps, max_iterations, collections_upto)
+        look = take_look(upto, warmup_steps, max_iterations, collections_upto,
+                         tracker.looks[-1] if tracker.looks else None)
         stop = tracker.record(look, measured)
         if look is None:
             print(f"  look at {measured}: too early")

@@ -126,11 +126,12 @@ def _leak_judges(judgements: dict[str, MemoryJudgement]) -> list[str]:
 
 
 def take_look(iterations: pd.DataFrame, warmup_steps: int, max_iterations: int,
-              collections: pd.DataFrame | None = None) -> Look | None:
+              collections: pd.DataFrame | None = None, previous: Look | None = None) -> Look | None:
     """Judge the readings so far at the interim level; None before the minimum run length.
 
     A verdict settles only if the final analysis (95%) on the same readings gives the same verdict: the stop is
-    then never contradicted by the report of the iterations it covers."""
+    then never contradicted by the report of the iterations it covers. That costs a second analysis, so it is
+    made only where this look could stop the run: where the `previous` look settled on the same verdict."""
     estimates, judgements, verdict = _judge(iterations, collections, warmup_steps, INTERIM_CONFIDENCE)
     rss = estimates.get("rss")
     if (rss is None or rss.last_iteration + 1 < MIN_ITERATIONS_BEFORE_STOP
@@ -138,10 +139,13 @@ def take_look(iterations: pd.DataFrame, warmup_steps: int, max_iterations: int,
         return None
     measured = rss.last_iteration + 1
     settles, why = settled_verdict(verdict, estimates, judgements, max_iterations)
-    drift = _latency_drift(iterations, warmup_steps, max_iterations)
-    if settles is not None and drift == "undecided":
-        settles, why = None, f"{why}, but the latency trend is not decided yet"
+    # The latency trend and the 95% verdict are only needed where the memory verdict settles (looks are cheap).
+    drift: DriftState = "undecided"
     if settles is not None:
+        drift = _latency_drift(iterations, warmup_steps, max_iterations)
+        if drift == "undecided":
+            settles, why = None, f"{why}, but the latency trend is not decided yet"
+    if settles is not None and previous is not None and previous.settles == settles:
         final = _judge(iterations, collections, warmup_steps, CONFIDENCE_LEVEL)[2]
         if final.verdict != verdict.verdict:
             settles, why = None, (f"{verdict.verdict} at the 99.9% level, but {final.verdict} at 95% "

@@ -11,8 +11,8 @@ from leakhunt.config import RunConfig
 from leakhunt.progress_file import STOP_FILE, StopFlag
 
 # A look reads the whole iterations.csv: the next one waits this many times as long as the last one took,
-# so looks never take more than ~5% of the parent's time.
-LOOK_COST_FACTOR = 20
+# so looks never take more than ~10% of the parent's time (one core's tenth, while the child runs on another).
+LOOK_COST_FACTOR = 10
 
 
 class SettleWatcher:
@@ -33,7 +33,8 @@ class SettleWatcher:
         started_s = time.monotonic()
         iterations = rundir.read_csv_tolerant(self.iterations_path, rundir.ITERATION_COLUMNS)
         collections = rundir.read_csv_tolerant(self.collections_path, rundir.COLLECTION_COLUMNS)
-        look = take_look(iterations, self.config.warmup_steps, self.config.iterations, collections)
+        previous = self.tracker.looks[-1] if self.tracker.looks else None
+        look = take_look(iterations, self.config.warmup_steps, self.config.iterations, collections, previous)
         self.next_look_s = time.monotonic() + LOOK_COST_FACTOR * (time.monotonic() - started_s)
         self.stop_reason = self.tracker.record(look, measured)
         if self.stop_reason:

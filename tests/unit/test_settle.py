@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
@@ -113,3 +115,23 @@ def test_drift_states():
     doubling = analyse_drift(x, 10 * (1 + x / 400) + rng.normal(0, 0.3, x.size), no_reference, no_reference)
     assert drift_state(doubling, 399, 5000) == "drift"
     assert drift_state(None, 399, 5000) == "undecided"
+
+
+def test_a_look_that_could_stop_the_run_settles_only_if_the_95_percent_verdict_agrees(monkeypatch):
+    # The reported verdict is computed at 95% on the iterations the settling look read: they must agree.
+    from leakhunt.analysis import settle
+
+    frame = _iterations(300, heap_slope=50_000.0)
+    judge = settle._judge
+
+    def judged_differently_at_95(iterations, collections, warmup_steps, confidence):
+        estimates, judgements, verdict = judge(iterations, collections, warmup_steps, confidence)
+        if confidence != settle.INTERIM_CONFIDENCE:
+            verdict = dataclasses.replace(verdict, verdict="inconclusive", pattern="unclear-end")
+        return estimates, judgements, verdict
+
+    monkeypatch.setattr(settle, "_judge", judged_differently_at_95)
+    first = take_look(frame, 10, 5000)
+    assert first is not None and first.settles == "leak"  # the first settling look stops nothing: not checked
+    second = take_look(frame, 10, 5000, previous=first)
+    assert second is not None and second.settles is None and "at 95%" in second.why
