@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from leakhunt.analysis.drift import DriftState, drift_state
@@ -58,6 +59,12 @@ from leakhunt.analysis.verdict import (
     strategy_verdict,
 )
 
+# A settled verdict stops the run only where that saves at least this much: the projected time to the maximum
+# (iterations at the pace so far, or what is left of --duration). A run that would end within a minute anyway
+# runs to its end, so its verdict is the --exact one; stopping early is for the runs where time matters
+# (a Mask R-CNN call per iteration: hours). It also bounds what the stop rule cannot see: a cache that fills
+# for 2000 calls of 6000 looks like a leak until it is full.
+MIN_TIME_SAVED_S = 60.0
 # Haybittle-Peto: interim looks at p < 0.001 leave the final analysis's 5% level practically untouched.
 INTERIM_CONFIDENCE = 0.999
 # A verdict must be seen at this many looks in a row (one look can catch a lucky stretch).
@@ -125,8 +132,21 @@ def _leak_judges(judgements: dict[str, MemoryJudgement]) -> list[str]:
             if series in JUDGED_SERIES or (series == "py_blocks" and judgement.survival in PY_BLOCKS_DECIDE_WHEN)]
 
 
+def _seconds_to_maximum(iterations: pd.DataFrame, warmup_steps: int, max_iterations: int,
+                        max_duration_s: float | None) -> float:
+    """How long the run would still take to its maximum at the pace of its measured steps so far."""
+    _, _, starts = measured_latency(iterations, warmup_steps)
+    starts = starts[np.isfinite(starts)]
+    if starts.size < 2 or starts[-1] <= starts[0]:
+        return float("inf")
+    elapsed_s = float(starts[-1] - starts[0])
+    remaining_s = (max_iterations - starts.size) * elapsed_s / (starts.size - 1)
+    return min(remaining_s, max_duration_s - elapsed_s) if max_duration_s else remaining_s
+
+
 def take_look(iterations: pd.DataFrame, warmup_steps: int, max_iterations: int,
-              collections: pd.DataFrame | None = None, previous: Look | None = None) -> Look | None:
+              collections: pd.DataFrame | None = None, previous: Look | None = None,
+              max_duration_s: float | None = None) -> Look | None:
     """Judge the readings so far at the interim level; None before the minimum run length.
 
     A verdict settles only if the final analysis (95%) on the same readings gives the same verdict: the stop is
@@ -139,6 +159,11 @@ def take_look(iterations: pd.DataFrame, warmup_steps: int, max_iterations: int,
         return None
     measured = rss.last_iteration + 1
     settles, why = settled_verdict(verdict, estimates, judgements, max_iterations)
+    if settles is not None:
+        remaining_s = _seconds_to_maximum(iterations, warmup_steps, max_iterations, max_duration_s)
+        if remaining_s < MIN_TIME_SAVED_S:
+            settles, why = None, (f"{why}, but the maximum is only {remaining_s:.0f} s away (under "
+                                  f"{MIN_TIME_SAVED_S:.0f} s): the run goes on to it")
     # The latency trend and the 95% verdict are only needed where the memory verdict settles (looks are cheap).
     drift: DriftState = "undecided"
     if settles is not None:

@@ -34,7 +34,8 @@ class SettleWatcher:
         iterations = rundir.read_csv_tolerant(self.iterations_path, rundir.ITERATION_COLUMNS)
         collections = rundir.read_csv_tolerant(self.collections_path, rundir.COLLECTION_COLUMNS)
         previous = self.tracker.looks[-1] if self.tracker.looks else None
-        look = take_look(iterations, self.config.warmup_steps, self.config.iterations, collections, previous)
+        look = take_look(iterations, self.config.warmup_steps, self.config.iterations, collections, previous,
+                         self.config.duration_s)
         self.next_look_s = time.monotonic() + LOOK_COST_FACTOR * (time.monotonic() - started_s)
         self.stop_reason = self.tracker.record(look, measured)
         if self.stop_reason:

@@ -11,7 +11,9 @@ from leakhunt import runner
 from leakhunt.analysis.settle import MIN_ITERATIONS_BEFORE_STOP
 from leakhunt.config import RunConfig, StrategySpec
 
-MAX_ITERATIONS = 8_000  # 9 s of 1 ms steps if nothing stopped them
+# 110 s of 1 ms steps if nothing stopped them: a run stops early only where that saves a minute or more
+# (analysis/settle.MIN_TIME_SAVED_S); the settled ones stop after a few seconds.
+MAX_ITERATIONS = 100_000
 
 
 @pytest.fixture(scope="module")

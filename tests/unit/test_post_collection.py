@@ -134,7 +134,7 @@ def _iterations_frame(heap: np.ndarray) -> pd.DataFrame:
     full_heap = np.concatenate([np.full(WARMUP, heap[0]), heap])
     latency_ms = 10 + np.random.default_rng(3).normal(0, 0.3, steps.size)
     return pd.DataFrame({"step": steps, "phase": np.where(steps < WARMUP, "warmup", "measure"),
-                         "start_monotonic_s": steps * 0.01, "latency_ms": latency_ms,
+                         "start_monotonic_s": steps * 0.1, "latency_ms": latency_ms,
                          "rss_bytes": np.full(steps.size, 700 * MIB), "heap_bytes": full_heap,
                          "py_blocks": np.full(steps.size, 300_000), "tf_current_bytes": np.zeros(steps.size)})
 

@@ -26,7 +26,7 @@ def _iterations(measured: int, warmup: int = 10, rss_slope: float = 0.0, heap_sl
     rss = 500e6 + rss_slope * steps + rng.normal(0, 20e3, steps.size)
     return pd.DataFrame({
         "step": steps, "phase": np.where(steps < warmup, "warmup", "measure"),
-        "start_monotonic_s": steps * 0.01, "latency_ms": 10 + rng.normal(0, 0.3, steps.size),
+        "start_monotonic_s": steps * 0.1, "latency_ms": 10 + rng.normal(0, 0.3, steps.size),
         "rss_bytes": (rss // 4096) * 4096, "heap_bytes": 80e6 + heap_slope * steps + rng.normal(0, 2e3, steps.size),
         "py_blocks": 300_000 + rng.integers(-50, 50, steps.size), "tf_current_bytes": np.zeros(steps.size),
     })
@@ -135,3 +135,12 @@ def test_a_look_that_could_stop_the_run_settles_only_if_the_95_percent_verdict_a
     assert first is not None and first.settles == "leak"  # the first settling look stops nothing: not checked
     second = take_look(frame, 10, 5000, previous=first)
     assert second is not None and second.settles is None and "at 95%" in second.why
+
+
+def test_a_run_that_would_end_within_a_minute_anyway_runs_to_its_end():
+    frame = _iterations(300, heap_slope=50_000.0)  # 0.1 s a step: 470 s to the maximum of 5000
+    assert take_look(frame, 10, 5000).settles == "leak"
+    fast = frame.assign(start_monotonic_s=frame["step"] * 0.001)  # 4.7 s to the maximum
+    look = take_look(fast, 10, 5000)
+    assert look is not None and look.verdict == "leak" and look.settles is None and "s away" in look.why
+    assert take_look(frame, 10, 5000, max_duration_s=40.0).settles is None  # --duration 40s: 10 s left
