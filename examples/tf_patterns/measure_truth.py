@@ -48,6 +48,7 @@ NOT_PATTERNS = {"measure_truth"}
 
 LEAK_SLOPE_B = 256
 LEAK_GROWTH_B = 2 * 1024 * 1024
+DETAIL_MAX_COLLECTIONS = 20
 
 
 # ----------------------------------------------------------------------------------------------- child
@@ -296,11 +297,14 @@ def print_detail(result: dict) -> None:
         print(f"  {result['pattern']}: no automatic generation-2 collection during the {n} measured calls")
         return
     troughs = []
-    for iteration, collected, rss, heap in collections:
+    # A workload that collects on its own (gc.collect() per call) would print thousands: show the first few.
+    shown = collections if len(collections) <= DETAIL_MAX_COLLECTIONS else collections[:DETAIL_MAX_COLLECTIONS]
+    for iteration, collected, rss, heap in shown:
         heap_text = "-" if heap is None or base_heap is None else f"{(heap - base_heap) / 2**20:+.1f}"
         troughs.append(f"{iteration} ({collected} obj): {(rss - base_rss) / 2**20:+.1f}/{heap_text}")
+    more = "" if shown is collections else f", ... ({len(collections) - len(shown)} more)"
     print(f"  {result['pattern']}: {len(collections)} generation-2 collections, at call (objects freed): "
-          "RSS/heap MiB right after: " + ", ".join(troughs))
+          "RSS/heap MiB right after: " + ", ".join(troughs) + more)
 
 
 def parent_main(args) -> int:
