@@ -1,8 +1,9 @@
 """Leak: an eager request path that passes new Python floats (mean/std, a temperature) into TF ops per call.
 
 Reports:
-- tensorflow/tensorflow#68196 (open, TF 2.16.1): memory grows with `tf.constant` in a loop; the values
-  there are new Python numbers each time.
+- tensorflow/tensorflow#68196 (open, TF 2.16.1): memory grows with `tf.constant` in a plain Python loop
+  (for a fixed NumPy image this is flat on TF 2.21: eager_small_ops.py; this file is the case of new
+  Python scalars every call).
 - ROCm/tensorflow-upstream#1149: an eager loop bouncing between NumPy and TF grows because "Tensorflow
   caches scalar objects when in eager mode, and ... never bothers to empty that cache".
 - tensorflow/tensorflow#32560 (merged): "Stop caching inf/nan floats", a fix for a leak in eager
