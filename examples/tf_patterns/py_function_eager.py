@@ -19,7 +19,8 @@ B/iter heap, +364.5 MiB RSS / +356.4 MiB heap over 10,000 calls (+36.8 MiB per 1
 end); the one automatic full collection (call 1,402) freed nothing. The report of 2019 still
 reproduces on TF 2.21. In eager mode every `tf.py_function` call wraps the Python function anew,
 registers the wrapper under a new token and appends it to the global default graph's
-`_py_funcs_used_in_graph` list, which lives as long as the process (script_ops.py); the op, whose token
+`_py_funcs_used_in_graph` list, which lives as long as the process (script_ops.py; checked: 1,100
+wrappers in it after 1,100 eager calls); the op, whose token
 is an attribute, is then a new kernel each call, which most likely accounts for the ~37 KiB of native
 heap per call. Wrapped in a tf.function (py_function_step.py) the same step is flat.
 """
