@@ -20,9 +20,9 @@ end); the one automatic full collection (call 1,402) freed nothing. The report o
 reproduces on TF 2.21. In eager mode every `tf.py_function` call wraps the Python function anew,
 registers the wrapper under a new token and appends it to the global default graph's
 `_py_funcs_used_in_graph` list, which lives as long as the process (script_ops.py; checked: 1,100
-wrappers in it after 1,100 eager calls); the op, whose token
-is an attribute, is then a new kernel each call, which most likely accounts for the ~37 KiB of native
-heap per call. Wrapped in a tf.function (py_function_step.py) the same step is flat.
+wrappers in it after 1,100 eager calls); the op, whose token is an attribute, is then a new kernel each
+call, which most likely accounts for the ~37 KiB of native heap per call. Wrapped in a tf.function
+(py_function_step.py) the same step is flat.
 """
 
 import numpy as np
