@@ -40,6 +40,7 @@ class StepLoop:
         stop_path = task.strategy_dir / STOP_FILE
         self.stop_flag = StopFlag(stop_path) if stop_path.exists() else None
         self.stopped_early = False
+        self.loop_ended_s: float | None = None
         self.reading_cost_s = 0.0
         self.step = 0
 
@@ -85,6 +86,7 @@ class StepLoop:
             # it at that step's start, so the hot loop itself needs no attribute writes.
             self.step = max(self.progress.read()[0], 0)
             raise
+        self.loop_ended_s = monotonic()
         if not self.stopped_early and self.step > warmup_steps:
             # The run reached its end: one last post-collection point, outside the measured loop's time.
             line, _ = self.collector.collect(self.step - 1, REASON_FINAL)

@@ -78,6 +78,12 @@ def _survival_entry(estimate: GrowthEstimate) -> dict[str, Any] | None:
             "most_freed_at_iteration": survival.most_freed_iteration}
 
 
+def _stop_delay_ms(analysis: StrategyAnalysis) -> float | None:
+    """How long after the parent's stop request the child's loop ended (--until-decided)."""
+    requested, ended = analysis.status.stop_requested_monotonic_s, analysis.child_info.loop_ended_monotonic_s
+    return None if requested is None or ended is None else max(ended - requested, 0.0) * 1e3
+
+
 def _full_collections_entry(analysis: StrategyAnalysis) -> dict[str, Any] | None:
     collections = analysis.full_collections
     if collections is None:
@@ -239,6 +245,7 @@ def _detail_fields(analysis: StrategyAnalysis) -> dict[str, Any]:
         "verdict_covers": _verdict_covers(analysis.iterations_completed, stopped_early,
                                           analysis.settled_at_iteration),
         "settled_at_iteration": analysis.settled_at_iteration,
+        "stop_delay_ms": _stop_delay_ms(analysis),
         "full_collections": _full_collections_entry(analysis),
     }
 

@@ -24,6 +24,7 @@ class SettleWatcher:
         self.tracker = SettleTracker(config.iterations)
         self.stop_reason: str | None = None
         self.settled_at_iteration: int | None = None
+        self.stop_requested_s: float | None = None
         self.next_look_s = 0.0
 
     def check(self, steps_done: int, now_s: float) -> None:
@@ -40,6 +41,7 @@ class SettleWatcher:
         self.stop_reason = self.tracker.record(look, measured)
         if self.stop_reason:
             self.flag.request_stop()
+            self.stop_requested_s = time.monotonic()
             self.settled_at_iteration = None if look is None else look.measured_iterations
         elif look is not None and look.wants_collection:
             # Growth like a leak: a forced full collection tells the next look whether it survives one.

@@ -133,5 +133,6 @@ class StrategyRun:
             gpu_process_attribution=None if self.nvml is None else self.nvml.attribution(),
             stop_reason=None if settle is None else settle.stop_reason,
             settled_at_iteration=None if settle is None else settle.settled_at_iteration,
+            stop_requested_monotonic_s=None if settle is None else settle.stop_requested_s,
         )
         return classify(observed, self.strategy_dir)

@@ -85,7 +85,7 @@ def _collections_text(collections: dict[str, Any] | None) -> str:
     automatic = collections.get("automatic")
     text = (f"Full collections: {forced} forced by leakhunt ({fmt_duration(collections.get('seconds'))} in all, "
             f"not counted in the latencies)")
-    if is_number(automatic):
+    if isinstance(automatic, (int, float)):
         text += f", {int(automatic)} run by Python itself"
     note = collections.get("note")
     return text + (f"; {note}." if note else ".")
