@@ -54,6 +54,24 @@ def test_fifty_iterations_are_enough_and_the_short_reason_counts_iterations():
     assert short.pattern == "short" and "49 iterations" in short.reason, short.reason
 
 
+def test_row_collected_is_a_plateau():
+    # Growth that forced full collections freed (post-collection level flat): garbage, not a leak.
+    from leakhunt.analysis.post_collection import PostCollectionPoints
+
+    x, y = child_rss(lambda x: 8 * 1024 * x, iterations=2000)
+    at = np.array([0.0, 500.0, 1000.0, 1500.0, 1999.0])
+    points = PostCollectionPoints(at, np.full(at.size, BASE_BYTES), BASE_BYTES + 8 * 1024 * at)
+    judgement = judge_growth(estimate_growth("heap", x, y, kind=HEAP_KIND, post_points=points))
+    assert (judgement.verdict, judgement.pattern) == ("plateau", "collected"), judgement.reason
+
+
+def test_row_bounded_is_a_plateau_whatever_the_tooth_width():
+    # 640-step teeth read every 50 steps over 20000 iterations: 13 readings a tooth, aliased in binned levels.
+    x = np.arange(0, 20000, 50).astype(float)
+    judgement = judge(x, BASE_BYTES + 40 * MIB * ((x % 640) / 640))
+    assert (judgement.verdict, judgement.pattern) == ("plateau", "bounded"), judgement.reason
+
+
 def test_row_sawtooth_rising_is_a_leak():
     x, y = child_rss(lambda x: 64 * 1024 * (x % 200) + 4096 * x)
     assert (judge(x, y).verdict, judge(x, y).pattern) == ("leak", "sawtooth-rising")
