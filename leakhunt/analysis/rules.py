@@ -43,9 +43,10 @@ def _collected_reason(f: Facts) -> str:
     if survival.most_freed_iteration is not None and survival.most_freed > 0:
         freed = (f"a full collection at iteration {survival.most_freed_iteration} freed "
                  f"{human_amount(survival.most_freed, f.unit)}; ")
-    return (f"grew at {f.rate(f.line.slope)} between full collections, but {freed}after them the level rose only "
-            f"{f.rate(survival.post_slope_per_iter)}: garbage awaiting collection (objects in reference cycles), "
-            f"not a leak")
+    after = (f"rose only {f.rate(survival.post_slope_per_iter)}" if survival.post_slope_per_iter > 0
+             else "did not rise")
+    return (f"grew at {f.rate(f.line.slope)} between full collections, but {freed}after them the level {after}: "
+            f"garbage awaiting collection (objects in reference cycles), not a leak")
 
 
 def _flat_reason(f: Facts) -> str:

@@ -56,6 +56,7 @@ from leakhunt.analysis.verdict import (
     MemoryJudgement,
     Verdict,
     judge_growth,
+    names_python_leak,
     strategy_verdict,
 )
 
@@ -123,7 +124,8 @@ def _judge(iterations: pd.DataFrame, collections: pd.DataFrame | None, warmup_st
             estimates[series] = estimate
     judgements = with_retained_garbage({series: judge_growth(estimate) for series, estimate in estimates.items()},
                                        dict(estimates))
-    return estimates, judgements, strategy_verdict("completed", judgements)
+    return estimates, judgements, strategy_verdict("completed", judgements, JUDGED_SERIES,
+                                                   names_python_leak(dict(estimates)))
 
 
 def _leak_judges(judgements: dict[str, MemoryJudgement]) -> list[str]:

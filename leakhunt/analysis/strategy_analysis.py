@@ -37,6 +37,7 @@ from leakhunt.analysis.verdict import (
     MemoryJudgement,
     Verdict,
     judge_growth,
+    names_python_leak,
     round_up_roughly,
     strategy_verdict,
 )
@@ -175,7 +176,7 @@ def analyze_strategy(strategy, run: RunRecord) -> StrategyAnalysis:
     if rss_source == "parent":
         judgements["rss"] = _with_sampler_pace(judgements["rss"], run, latency, len(latency_values))
     judged_series = JUDGED_SERIES + (("gpu_used",) if attribution_unavailable else ())
-    verdict = strategy_verdict(outcome, judgements, judged_series)
+    verdict = strategy_verdict(outcome, judgements, judged_series, names_python_leak(estimates))
     counters = {name: counter_growth(*iteration_series(iterations, name, warmup_steps)) for name in COUNTERS}
 
     peak_rss = column_max(samples, "rss_bytes")
