@@ -42,11 +42,11 @@ from leakhunt.records import Outcome, outcome_of
 # Names other modules import from here (the verdict constants lived here before facts.py).
 __all__ = ["CI_SHRINK_EXPONENT", "FINER_SERIES_OVERRIDES", "Facts", "JUDGED_SERIES", "LEVEL_FLAT_SHARE",
            "MEMORY_VERDICTS", "MIN_JUDGED_ITERATIONS", "MIN_JUDGED_SAMPLES", "MORE_ITERATIONS_MAX_FACTOR",
-           "MemoryJudgement", "OUTCOME_VERDICT", "PYTHON_LEAK_MAX_HEAP_SHARE", "PY_BLOCKS_DECIDE_WHEN", "RELEASE_MIN_FRACTION",
-           "RELEASE_MIN_SIGMAS", "RULES", "Rule", "SAWTOOTH_MIN_RELEASES", "SAWTOOTH_RISE_MIN_SHARE",
-           "SAWTOOTH_RISE_MIN_SHARE_OF_RELEASE", "SERIES_LABELS", "SLOWING_FRACTION", "STEP_MAX_FRACTION",
-           "STEP_MIN_FRACTION", "STOPPED_MAX_FRACTION", "VERDICTS", "Verdict", "facts_of", "iterations_to_decide",
-           "judge_growth", "required_fit", "round_up_roughly", "strategy_verdict"]
+           "MemoryJudgement", "OUTCOME_VERDICT", "PYTHON_LEAK_MAX_HEAP_SHARE", "PY_BLOCKS_DECIDE_WHEN",
+           "RELEASE_MIN_FRACTION", "RELEASE_MIN_SIGMAS", "RULES", "Rule", "SAWTOOTH_MIN_RELEASES",
+           "SAWTOOTH_RISE_MIN_SHARE", "SAWTOOTH_RISE_MIN_SHARE_OF_RELEASE", "SERIES_LABELS", "SLOWING_FRACTION",
+           "STEP_MAX_FRACTION", "STEP_MIN_FRACTION", "STOPPED_MAX_FRACTION", "VERDICTS", "Verdict", "facts_of",
+           "iterations_to_decide", "judge_growth", "required_fit", "round_up_roughly", "strategy_verdict"]
 
 # Which series can make a strategy a leak, in the order they are named as deciding; "rss" (the child's
 # iteration-aligned RSS, else the parent's samples) is the primary series for every other verdict.
