@@ -60,7 +60,10 @@ def with_retained_garbage(judgements: dict[str, MemoryJudgement],
                           estimates: dict[str, GrowthEstimate | None]) -> dict[str, MemoryJudgement]:
     """The judgements, with RSS's growth read as retained garbage where the evidence says so (module doc)."""
     rss, rss_estimate = judgements.get("rss"), estimates.get("rss")
-    if rss is None or rss_estimate is None or rss.verdict not in REPLACEABLE or rss.pattern in ("short", "no-data"):
+    # Not a sawtooth with too few teeth: its releases are the allocator giving memory back, and the C heap
+    # tells that story better (strategy_verdict's overrides).
+    if (rss is None or rss_estimate is None or rss.verdict not in REPLACEABLE
+            or rss.pattern in ("short", "no-data", "sawtooth")):
         return judgements
     if not all(_in_use_level(estimates.get(series), judgements.get(series)) for series in IN_USE_SERIES):
         return judgements

@@ -64,6 +64,10 @@ PYTHON_LEAK_MAX_HEAP_SHARE = 0.25
 PY_BLOCKS_DECIDE_WHEN = ("confirmed", "partly-garbage")
 OUTCOME_VERDICT: dict[Outcome, StrategyVerdict] = {"failed": "failed", "crashed": "crashed", "hung": "crashed"}
 # When RSS is flat, these (verdict, pattern) of a finer series (C heap, Python blocks, ...) decide instead.
+# Where RSS is a sawtooth with too few teeth to tell, a finer series that shows the memory in use is bounded
+# decides: releases seen, teeth in every eighth of the run, or growth that full collections freed.
+BOUNDED_SAWTOOTH_OVERRIDES: tuple[tuple[MemoryVerdict, Pattern], ...] = (
+    ("plateau", "sawtooth"), ("plateau", "bounded"), ("plateau", "collected"))
 FINER_SERIES_OVERRIDES: tuple[tuple[MemoryVerdict, Pattern], ...] = (("plateau", "sawtooth"),
                                                                     ("inconclusive", "unclear-end"))
 
@@ -109,7 +113,7 @@ def strategy_verdict(outcome: str, judgements: dict[str, MemoryJudgement],
             # unclear (flat would hide it: inconclusive). A finer series' warm-up or noise does not count.
             # Where RSS is a sawtooth with too few teeth (glibc keeps freed memory, so RSS releases rarely),
             # a C heap that releases what it takes, tooth after tooth, shows the memory in use is bounded.
-            allowed = FINER_SERIES_OVERRIDES if primary[0] == "flat" else (("plateau", "sawtooth"),)
+            allowed = FINER_SERIES_OVERRIDES if primary[0] == "flat" else BOUNDED_SAWTOOTH_OVERRIDES
             finer = next((name for name in present[1:] if (judgements[name].verdict, judgements[name].pattern)
                           in allowed), None)
             deciding = finer or deciding
