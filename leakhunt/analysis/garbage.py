@@ -63,7 +63,8 @@ def with_retained_garbage(judgements: dict[str, MemoryJudgement],
     # Not a sawtooth with too few teeth: its releases are the allocator giving memory back, and the C heap
     # tells that story better (strategy_verdict's overrides).
     if (rss is None or rss_estimate is None or rss.verdict not in REPLACEABLE
-            or rss.pattern in ("short", "no-data", "sawtooth")):
+            or rss.pattern in ("short", "no-data", "sawtooth")
+            or rss_estimate.growth_bytes < rss_estimate.growth_floor):  # nothing past the floor to explain
         return judgements
     if not all(_in_use_level(estimates.get(series), judgements.get(series)) for series in IN_USE_SERIES):
         return judgements

@@ -54,7 +54,7 @@ def _flat_reason(f: Facts) -> str:
         return f"slope {f.slope_text} stays below {f.floor_text} over {f.span} iterations"
     if f.level_flat:
         return (f"grew {f.amount(f.estimate.growth_bytes)} over {f.span} iterations (never more than "
-                f"{human_amount(f.estimate.rise_bytes, f.unit)}), well below its growth floor of "
+                f"{human_amount(f.estimate.rise_bytes, f.unit)}), below its growth floor of "
                 f"{human_amount(f.estimate.growth_floor, f.unit)}")
     bounds = f.envelope_bounds
     assert bounds is not None  # the row's condition: level scatter
