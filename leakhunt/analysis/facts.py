@@ -136,6 +136,14 @@ class Facts:
                 and self.fit.slope > self.floor)
 
     @property
+    def persists(self) -> bool:
+        """The memory in use keeps climbing after every forced full collection (a leak under garbage's sawtooth).
+        Not for RSS: it keeps freed pages, so its post-collection level climbs with each new peak of garbage."""
+        survival = self.estimate.survival
+        return (survival is not None and self.estimate.series != "rss"
+                and survival.grows_steadily(self.estimate.granularity))
+
+    @property
     def has_release(self) -> bool:
         return self.estimate.release_bytes >= self.release_threshold
 

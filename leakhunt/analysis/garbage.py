@@ -72,3 +72,38 @@ def with_retained_garbage(judgements: dict[str, MemoryJudgement],
         return judgements
     retained = MemoryJudgement("plateau", "retained", _retained_reason(rss_estimate, estimates), None, rss.survival)
     return {**judgements, "rss": retained}
+
+
+# A warm-up in the memory in use: the C heap or Python's blocks after collections climbed by at least this many
+# times their granularity (the heap: 256 KiB), then stopped. Under it, an allocator's warm-up that RSS shows
+# (+0.4-1 MiB in the first thousand calls of a flat decode or dataset loop) is flat.
+WARMUP_MIN_GRANULARITIES = 4.0
+
+
+def _warmup_reason(rss: GrowthEstimate, series: str, estimate: GrowthEstimate) -> str:
+    survival = estimate.survival
+    assert survival is not None
+    label = "the C heap" if series == "heap" else "Python's blocks"
+    return (f"grew {human_amount(rss.growth_bytes, rss.unit, signed=True)}, and the memory in use ({label} after full "
+            f"collections) climbed {human_amount(survival.climb, estimate.unit)} early, then stopped: a warm-up "
+            f"(caches, traces or kernels filling), bounded")
+
+
+def with_stopped_warmup(judgements: dict[str, MemoryJudgement],
+                        estimates: dict[str, GrowthEstimate | None]) -> dict[str, MemoryJudgement]:
+    """RSS that is flat or undecided, while the memory in use after collections climbed clearly and stopped: a
+    plateau (a retracing tf.function that generalises after a few lengths: the heap +0.86 MiB, RSS +1.8 MiB,
+    under RSS's floor). A leak anywhere, or growth still going on, leaves the judgements as they are."""
+    rss, rss_estimate = judgements.get("rss"), estimates.get("rss")
+    if rss is None or rss_estimate is None or rss.verdict not in ("flat", "inconclusive") or rss.pattern == "short":
+        return judgements
+    if any(judgement.verdict == "leak" for judgement in judgements.values()):
+        return judgements
+    for series in IN_USE_SERIES:
+        estimate = estimates.get(series)
+        if (estimate is not None and estimate.survival is not None
+                and estimate.survival.stopped_climbing(WARMUP_MIN_GRANULARITIES * estimate.granularity)):
+            warmup = MemoryJudgement("plateau", "stopped", _warmup_reason(rss_estimate, series, estimate), None,
+                                     rss.survival)
+            return {**judgements, "rss": warmup}
+    return judgements

@@ -39,6 +39,15 @@ POST_COLUMNS = {"rss": ("rss_after_bytes", "rss_before_bytes"), "heap": ("heap_a
 # Series whose level keeps freed memory (the allocator's high-water mark) until it is reused.
 RETAINS_FREED = frozenset({"rss"})
 
+# Growth read from the post-collection points alone (a leak under a sawtooth of garbage: the level after each
+# collection keeps climbing): at least this many points, both halves of them climbing at least this share of
+# the whole's rate, by more than this many sigmas of their scatter around their line.
+PERSIST_MIN_POINTS = 4
+PERSIST_HALF_SHARE = 0.5
+PERSIST_NOISE_SIGMAS = 4.0
+# A warm-up that stopped: the later half of the points climbs at most this share as fast as the earlier half.
+WARMUP_LATE_SHARE = 0.25
+
 SurvivalStatus = Literal["confirmed", "garbage", "partly-garbage", "unchecked"]
 
 
@@ -83,6 +92,36 @@ class Survival:
     regular_slope_per_iter: float | None
     most_freed: float  # the most one collection in the span freed in this series
     most_freed_iteration: int | None
+    # The post-collection level's slope over the first and the second half of its points (a steady climb keeps
+    # both near the overall slope; one jump leaves both far under it), and its points' scatter around its line.
+    early_half_slope_per_iter: float | None = None
+    late_half_slope_per_iter: float | None = None
+    post_noise: float = 0.0
+    post_iterations: int = 0  # the iterations the post-collection points span
+    climb: float = 0.0  # highest post-collection level minus the first
+
+    @property
+    def persistent_growth(self) -> float:
+        """How much the memory in use grew over the points' span, net of garbage (0 when it did not grow)."""
+        return max(self.post_slope_per_iter or 0.0, 0.0) * self.post_iterations
+
+    def stopped_climbing(self, min_climb: float) -> bool:
+        """The level after collections climbed by more than `min_climb`, then stopped: the later half of the points
+        rose at most WARMUP_LATE_SHARE as fast as the earlier half (a warm-up: caches, traces, kernels filling)."""
+        early, late = self.early_half_slope_per_iter, self.late_half_slope_per_iter
+        return (self.points_used >= PERSIST_MIN_POINTS and early is not None and late is not None and early > 0
+                and late <= WARMUP_LATE_SHARE * early
+                and self.climb > max(min_climb, PERSIST_NOISE_SIGMAS * self.post_noise))
+
+    def grows_steadily(self, min_growth: float) -> bool:
+        """The level after each collection keeps climbing, steadily: over at least PERSIST_MIN_POINTS points, both
+        halves at least half as fast as the whole, the later half at least half as fast as the earlier one (a
+        warm-up that slows is not a leak), by more than `min_growth` and PERSIST_NOISE_SIGMAS of its scatter."""
+        post, early, late = self.post_slope_per_iter, self.early_half_slope_per_iter, self.late_half_slope_per_iter
+        return (self.points_used >= PERSIST_MIN_POINTS and post is not None and post > 0
+                and early is not None and late is not None and min(early, late) >= PERSIST_HALF_SHARE * post
+                and late >= PERSIST_HALF_SHARE * early
+                and self.persistent_growth > max(min_growth, PERSIST_NOISE_SIGMAS * self.post_noise))
 
 
 def _post_slope(iterations: np.ndarray, values: np.ndarray) -> float:
@@ -109,13 +148,25 @@ def survival(series: str, first_iteration: float, last_iteration: float, regular
     if len(used) < MIN_POST_POINTS or np.unique(used.iterations).size < 2 or regular is None:
         return Survival("unchecked", len(used), None, regular, most_freed, most_freed_at)
     post = _post_slope(used.iterations, used.after)
+    shape = _post_shape(used, post)
     if regular <= 0 or post >= SURVIVAL_MIN_SHARE * regular:
         status: SurvivalStatus = "confirmed"
     elif max(post, 0.0) * max(last_iteration - first_iteration, 0.0) < growth_floor:
         status = "garbage"
     else:
         status = "partly-garbage"
-    return Survival(status, len(used), post, regular, most_freed, most_freed_at)
+    return Survival(status, len(used), post, regular, most_freed, most_freed_at, *shape)
+
+
+def _post_shape(used: PostCollectionPoints, post_slope: float) -> tuple[float | None, float | None, float, int, float]:
+    """(early half's slope, late half's slope, scatter around the line, span in iterations, climb) of the points."""
+    x, y = used.iterations, used.after
+    half = (x.size + 1) // 2
+    early = _post_slope(x[:half], y[:half]) if np.unique(x[:half]).size >= 2 else None
+    late = _post_slope(x[half - 1:], y[half - 1:]) if np.unique(x[half - 1:]).size >= 2 else None
+    residuals = y - post_slope * x
+    noise = float(1.4826 * np.median(np.abs(residuals - np.median(residuals))))
+    return early, late, noise, int(x[-1] - x[0]), float(y.max() - y[0])
 
 
 @dataclass(frozen=True)

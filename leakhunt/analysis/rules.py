@@ -36,6 +36,14 @@ def _short_reason(f: Facts) -> str:
             f"warm-up (at least {MIN_JUDGED_ITERATIONS} iterations and {MIN_JUDGED_SAMPLES} readings are needed)")
 
 
+def _persists_reason(f: Facts) -> str:
+    survival = f.estimate.survival
+    assert survival is not None and survival.post_slope_per_iter is not None  # f.persists holds
+    return (f"the memory in use keeps growing: after each of {survival.points_used} full collections the level is "
+            f"higher, {f.rate(survival.post_slope_per_iter)} ({f.amount(survival.persistent_growth)} over "
+            f"{survival.post_iterations} iterations), under readings that swing with garbage ({f.slope_text})")
+
+
 def _collected_reason(f: Facts) -> str:
     survival = f.estimate.survival
     assert survival is not None and survival.post_slope_per_iter is not None  # f.garbage holds
@@ -110,6 +118,9 @@ class Rule:
 # The verdict table: first match wins. Read top to bottom as "if ... then".
 RULES: tuple[Rule, ...] = (
     Rule("short", "inconclusive", lambda f: f.too_short, _short_reason, Facts.more_for_short),
+    # Only where the readings themselves do not read as a steady climb (rows "slowing" and "linear" tell that one
+    # better): garbage's sawtooth hides the leak that the level after each collection shows.
+    Rule("persists", "leak", lambda f: f.persists and not (f.fit is not None and f.still_growing), _persists_reason),
     Rule("collected", "plateau", lambda f: f.garbage, _collected_reason),
     Rule("sawtooth-rising", "leak",
          lambda f: ((f.has_release and f.troughs_and_peaks_rise and f.enough_teeth and f.rising_slope)

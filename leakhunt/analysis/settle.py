@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from leakhunt.analysis.drift import DriftState, drift_state
-from leakhunt.analysis.garbage import with_retained_garbage
+from leakhunt.analysis.garbage import with_retained_garbage, with_stopped_warmup
 from leakhunt.analysis.latency import latency_stats, measured_latency
 from leakhunt.analysis.leak import (
     HEAP_KIND,
@@ -122,8 +122,8 @@ def _judge(iterations: pd.DataFrame, collections: pd.DataFrame | None, warmup_st
         estimate = estimate_growth(series, x, y, kind=kind, confidence=confidence, post_points=points)
         if estimate is not None:
             estimates[series] = estimate
-    judgements = with_retained_garbage({series: judge_growth(estimate) for series, estimate in estimates.items()},
-                                       dict(estimates))
+    judged = {series: judge_growth(estimate) for series, estimate in estimates.items()}
+    judgements = with_stopped_warmup(with_retained_garbage(judged, dict(estimates)), dict(estimates))
     return estimates, judgements, strategy_verdict("completed", judgements, JUDGED_SERIES,
                                                    names_python_leak(dict(estimates)))
 
@@ -182,7 +182,9 @@ def take_look(iterations: pd.DataFrame, warmup_steps: int, max_iterations: int,
     leak_slopes = {series: float(fit.slope) for series in _leak_judges(judgements)
                    if judgements[series].verdict == "leak" and judgements[series].pattern in LEAK_PATTERNS
                    and (fit := estimates[series].fit) is not None}
-    confirmed = frozenset(series for series in leak_slopes if judgements[series].survival == "confirmed")
+    # A leak read from the post-collection level itself ("persists") is confirmed by construction.
+    confirmed = frozenset(series for series in leak_slopes if judgements[series].survival == "confirmed"
+                          or judgements[series].pattern == "persists")
     # Asked while anything grows like a leak or was just read as garbage: the next look needs a fresh
     # post-collection point to confirm it, or to settle the garbage as bounded.
     wants_collection = any(judgement.verdict == "leak" or judgement.pattern in ("collected", "retained")

@@ -15,7 +15,7 @@ SAWTOOTH_SETTLE_RELEASES = SAWTOOTH_MIN_RELEASES + 1
 # Flat by level settles when the growth so far plus the recent third's rate held to the maximum, and the
 # largest rise, both stay under this share of the series' growth floor (the final level rule's margin).
 LEVEL_SETTLE_SHARE = 0.5
-LEAK_PATTERNS = ("linear", "sawtooth-rising")
+LEAK_PATTERNS = ("linear", "sawtooth-rising", "persists")
 
 
 def _stays_below_floor(estimate: GrowthEstimate, slope_upper: float, max_span_iterations: float) -> bool:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from leakhunt.analysis.garbage import with_retained_garbage
+from leakhunt.analysis.garbage import with_retained_garbage, with_stopped_warmup
 from leakhunt.analysis.hints import CounterGrowth, Hint, counter_growth, find_hints
 from leakhunt.analysis.latency import LatencyStats, latency_stats, measured_latency
 from leakhunt.analysis.leak import GrowthEstimate, estimate_growth, iteration_series, memory_series
@@ -163,7 +163,7 @@ def analyze_strategy(strategy, run: RunRecord) -> StrategyAnalysis:
         # data. The device's used memory stands in; it is valid because one strategy has the device alone.
         estimates["gpu_process"] = None
     judgements = {series: judge_growth(estimate) for series, estimate in estimates.items() if estimate is not None}
-    judgements = with_retained_garbage(judgements, estimates)
+    judgements = with_stopped_warmup(with_retained_garbage(judgements, estimates), estimates)
     if "rss" not in judgements:
         judgements["rss"] = judge_growth(None)
 
