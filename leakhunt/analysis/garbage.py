@@ -22,13 +22,18 @@ from leakhunt.units import human_amount, human_rate
 IN_USE_SERIES = ("heap", "py_blocks")
 # Post-collection points each of them needs (the baseline and two more) before their level can vouch for RSS.
 IN_USE_MIN_POINTS = 3
+# ...over nearly RSS's own judged span (its start may come this share of the span later).
+SAME_SPAN_SLACK = 0.1
 # RSS judgements this may replace: growth read as a leak, or left undecided by its shape.
 REPLACEABLE = ("leak", "inconclusive")
 
 
-def _in_use_level(estimate: GrowthEstimate | None, judgement: MemoryJudgement | None) -> bool:
-    """The series' level after collections stays under its growth floor over the span (and is no leak)."""
+def _in_use_level(estimate: GrowthEstimate | None, judgement: MemoryJudgement | None, rss: GrowthEstimate) -> bool:
+    """The series' level after collections stays under its growth floor over the span (and is no leak), judged
+    over (nearly) RSS's span: a heap whose warm-up climb was cut off says nothing about RSS's climb over it."""
     if estimate is None or judgement is None or estimate.survival is None or judgement.verdict == "leak":
+        return False
+    if estimate.first_iteration > rss.first_iteration + SAME_SPAN_SLACK * rss.judged_span_iterations:
         return False
     survival = estimate.survival
     return (survival.post_slope_per_iter is not None and survival.points_used >= IN_USE_MIN_POINTS
@@ -66,7 +71,7 @@ def with_retained_garbage(judgements: dict[str, MemoryJudgement],
             or rss.pattern in ("short", "no-data", "sawtooth")
             or rss_estimate.growth_bytes < rss_estimate.growth_floor):  # nothing past the floor to explain
         return judgements
-    if not all(_in_use_level(estimates.get(series), judgements.get(series)) for series in IN_USE_SERIES):
+    if not all(_in_use_level(estimates.get(series), judgements.get(series), rss_estimate) for series in IN_USE_SERIES):
         return judgements
     if not any(_freed_garbage(estimates.get(series)) for series in IN_USE_SERIES):
         return judgements
