@@ -152,3 +152,74 @@ def test_a_look_asks_for_a_collection_and_never_settles_garbage_as_a_leak():
                              for i in (0, 200, 300, 399)])
     look = take_look(frame, WARMUP, 5000, survived)
     assert look is not None and look.settles == "leak" and "heap" in look.confirmed_leaks
+
+
+def _judged(series_values: dict, collections: pd.DataFrame, x: np.ndarray) -> tuple[dict, dict]:
+    from leakhunt.analysis.leak import TF_ALLOCATOR_KIND
+
+    kinds = {"rss": RSS_KIND, "heap": HEAP_KIND, "py_blocks": PY_BLOCKS_KIND, "tf_current": TF_ALLOCATOR_KIND}
+    estimates = {series: estimate_growth(series, x, y, kind=kinds[series],
+                                         post_points=post_collection_points(collections, series, WARMUP))
+                 for series, y in series_values.items()}
+    return estimates, {series: judge_growth(estimate) for series, estimate in estimates.items()}
+
+
+def test_rss_that_keeps_garbage_pages_while_the_memory_in_use_stays_level_is_retained():
+    from leakhunt.analysis.garbage import with_retained_garbage
+
+    # A Keras clone per call: garbage piles up in the heap and blocks between collections; RSS keeps the pages.
+    x = np.arange(4000, dtype=float)
+    at = [0, 800, 1600, 2400, 3200, 3999]
+    rng = np.random.default_rng(4)
+    heap = 100 * MIB + 3000.0 * (x % 800)
+    blocks = 300_000 + 40.0 * (x % 800)
+    rss = np.floor((700 * MIB + 1500.0 * x + rng.normal(0, 20_000, x.size)) / 4096) * 4096
+    rows = [(WARMUP + i, {"heap": (100 * MIB + 3000.0 * 799, 100 * MIB), "py_blocks": (300_000 + 40 * 799, 300_000),
+                          "rss": (700 * MIB + 1500.0 * i, 700 * MIB + 1500.0 * i)}) for i in at]
+    estimates, judgements = _judged({"rss": rss, "heap": heap, "py_blocks": blocks}, _collections(rows), x)
+    assert judgements["rss"].verdict == "leak"
+    revised = with_retained_garbage(judgements, estimates)
+    assert (revised["rss"].verdict, revised["rss"].pattern) == ("plateau", "retained"), revised["rss"].reason
+    # The same RSS while the heap after collections keeps growing: not retained, the strategy is a leak.
+    growing = [(WARMUP + i, {"heap": (100 * MIB + 3000.0 * 799 + 500.0 * i, 100 * MIB + 500.0 * i),
+                             "py_blocks": (300_000 + 40 * 799, 300_000),
+                             "rss": (700 * MIB + 1500.0 * i, 700 * MIB + 1500.0 * i)}) for i in at]
+    estimates, judgements = _judged({"rss": rss, "heap": heap + 500.0 * x, "py_blocks": blocks},
+                                    _collections(growing), x)
+    revised = with_retained_garbage(judgements, estimates)
+    assert revised["rss"].verdict == "leak"
+    assert strategy_verdict("completed", revised).verdict == "leak"
+
+
+def test_a_warm_up_of_the_memory_in_use_that_stopped_is_a_plateau_even_under_the_rss_floor():
+    from leakhunt.analysis.garbage import with_stopped_warmup
+
+    # A retracing tf.function that generalises: the heap climbs ~0.9 MiB over the first 1500 calls, then stays.
+    x = np.arange(3000, dtype=float)
+    climb = 0.9 * MIB * np.minimum(x / 1500, 1.0)
+    rss = np.floor((700 * MIB + 1.8 * climb) / 4096) * 4096
+    at = [0, 300, 600, 1200, 1800, 2400, 2999]
+    rows = [(WARMUP + i, {"heap": (100 * MIB + climb[i], 100 * MIB + climb[i]),
+                          "py_blocks": (300_000, 300_000)}) for i in at]
+    estimates, judgements = _judged({"rss": rss, "heap": 100 * MIB + climb,
+                                     "py_blocks": np.full(x.size, 300_000.0)}, _collections(rows), x)
+    revised = with_stopped_warmup(judgements, estimates)
+    assert (revised["rss"].verdict, revised["rss"].pattern) == ("plateau", "stopped"), revised["rss"].reason
+    # A climb of a few allocator chunks (under four times the heap's granularity) stays flat.
+    small = [(WARMUP + i, {"heap": (100 * MIB + climb[i] / 8, 100 * MIB + climb[i] / 8),
+                           "py_blocks": (300_000, 300_000)}) for i in at]
+    estimates, judgements = _judged({"rss": np.full(x.size, 700.0 * MIB), "heap": 100 * MIB + climb / 8,
+                                     "py_blocks": np.full(x.size, 300_000.0)}, _collections(small), x)
+    assert with_stopped_warmup(judgements, estimates)["rss"].verdict == "flat"
+
+
+def test_a_leak_under_a_sawtooth_of_garbage_is_found_from_the_level_after_each_collection():
+    # predict() in a loop: ~10 KiB of cyclic garbage per call freed every ~700 calls, and 1 KiB per call kept.
+    x = np.arange(3000, dtype=float)
+    heap = 100 * MIB + 10_000.0 * (x % 700) + 1024.0 * x
+    at = [0, 400, 800, 1200, 1600, 2000, 2400, 2999]
+    rows = [(WARMUP + i, {"heap": (heap[i], 100 * MIB + 1024.0 * i)}) for i in at]
+    judgement = judge_growth(estimate_growth("heap", x, heap, kind=HEAP_KIND,
+                                             post_points=post_collection_points(_collections(rows), "heap", WARMUP)))
+    assert (judgement.verdict, judgement.pattern) == ("leak", "persists"), judgement.reason
+    assert "+1.00 KiB/iter" in judgement.reason
