@@ -215,6 +215,8 @@ def _detail_fields(analysis: StrategyAnalysis) -> dict[str, Any]:
         "stopped_early": stopped_early,
         "stop_reason": status.stop_reason or f"ran to {analysis.iterations_completed}",
         "verdict_covers": _verdict_covers(analysis.iterations_completed, stopped_early),
+        # Where the leak is, line by line: the attribution pass (docs/summary-schema.md#attribution).
+        "attribution": analysis.attribution,
     }
 
 

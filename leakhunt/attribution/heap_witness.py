@@ -1,0 +1,96 @@
+"""The C-heap witness: glibc's bytes in use (mallinfo2) read at every line of the user's code, each line charged
+with what the heap grew while it ran, less what the user's functions it called were charged themselves.
+
+It exists for native growth an allocation tracker cannot see: malloc reached through a pointer the tracker
+did not patch (ctypes.CDLL(None).malloc: measured, memray sees none of it), or an allocator of its own.
+A line's charge counts frees too (a line that drops the last reference to an older buffer is charged
+minus that buffer), so the analysis only names a line where the witness's total growth exceeds what the
+tracker saw, and says "native, not attributable" where it cannot tell which line.
+
+sys.settrace, not sys.setprofile: the profiler's c_call event does not fire for ctypes foreign functions,
+and memray keeps the profile hook for itself. Only the main thread is traced (steps run there). Frames of
+a function TensorFlow is tracing are not followed: their growth stays with the line that called it.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable
+
+from leakhunt.attribution.frames import CodeScope, is_tracing_frame
+
+# How far up a new user frame's callers are searched for a tracing frame (TF's tracing stacks are ~30 deep).
+TRACE_SEARCH_FRAMES = 200
+
+
+class HeapWitness:
+    """settrace-based per-line C-heap accounting; read `charged` (cumulative bytes per (file, line))."""
+
+    def __init__(self, scope: CodeScope, read_heap: Callable[[], int | None]):
+        self.scope = scope
+        self.read_heap = read_heap
+        self.charged: dict[tuple[str, int], int] = {}
+        self.functions: dict[tuple[str, int], str] = {}
+        # Active user frames, innermost last: [frame, line, heap at line start, heap at call, nested charge].
+        self._active: list[list[Any]] = []
+        self._user_code: dict[Any, bool] = {}
+
+    def start(self) -> bool:
+        if self.read_heap() is None:
+            return False
+        sys.settrace(self._on_call)
+        return True
+
+    def stop(self) -> None:
+        sys.settrace(None)
+        self._active.clear()
+
+    def _is_user(self, code: Any) -> bool:
+        known = self._user_code.get(code)
+        if known is None:
+            known = self._user_code[code] = self.scope.is_user(code.co_filename)
+        return known
+
+    def _inside_trace(self, frame: Any) -> bool:
+        """True when a tf.function trace runs between this frame and the user frame that called it."""
+        parent = self._active[-1][0] if self._active else None
+        caller = frame.f_back
+        for _ in range(TRACE_SEARCH_FRAMES):
+            if caller is None or caller is parent:
+                return False
+            code = caller.f_code
+            if is_tracing_frame((code.co_name, code.co_filename, 0)):
+                return True
+            caller = caller.f_back
+        return False
+
+    def _on_call(self, frame: Any, event: str, arg: Any) -> Any:
+        if event != "call" or not self._is_user(frame.f_code) or self._inside_trace(frame):
+            return None
+        heap = self.read_heap() or 0
+        self._active.append([frame, frame.f_lineno, heap, heap, 0])
+        return self._on_event
+
+    def _charge(self, entry: list[Any], heap: int) -> None:
+        key = (entry[0].f_code.co_filename, entry[1])
+        delta = heap - entry[2] - entry[4]
+        if delta:
+            self.charged[key] = self.charged.get(key, 0) + delta
+            if key not in self.functions:
+                self.functions[key] = entry[0].f_code.co_name
+
+    def _on_event(self, frame: Any, event: str, arg: Any) -> Any:
+        if not self._active or self._active[-1][0] is not frame:
+            return self._on_event  # an event of a frame entered before start(): nothing to charge
+        entry = self._active[-1]
+        if event == "line":
+            heap = self.read_heap() or 0
+            self._charge(entry, heap)
+            entry[1], entry[2], entry[4] = frame.f_lineno, heap, 0
+        elif event == "return":
+            heap = self.read_heap() or 0
+            self._charge(entry, heap)
+            self._active.pop()
+            if self._active:
+                self._active[-1][4] += heap - entry[3]
+        return self._on_event
