@@ -73,7 +73,9 @@ def _add_unseen(sites: dict[tuple[str, int], Site], raw: dict[str, Any], iterati
     heap = {key: total_series([site.bytes_by_kind[kind] for kind in HEAP_KINDS if kind in site.bytes_by_kind])
             for key, site in sites.items()}
     witness = list(raw.get("witness_lines") or [])
-    unseen = unseen_growth(witness, heap, iterations, floor)
+    heap_slope = _slope(iterations, [reading.get("heap_bytes") for reading in raw.get("checkpoints") or []])
+    tracked_slope = sum(_slope(iterations, series) for series in heap.values())
+    unseen = unseen_growth(witness, heap, iterations, floor, heap_slope - tracked_slope)
     described = {(str(line.get("file")), int(line.get("line") or 0)): line for line in witness}
     for key, rate in unseen.by_line.items():
         if key not in sites:

@@ -2,24 +2,26 @@
 saw there (native growth no tracker sees, e.g. malloc through ctypes), and whether that can be said at all.
 
 The witness charges each line of the user's code with the heap's change while it ran, frees included: a line
-that makes a buffer and a later line of the same function that drops it are charged +X and -X per call,
-though nothing leaks. So a line is named only when (1) its excess over the tracker keeps growing, (2) it is
-not cancelled by a matching negative line of the same function, and (3) the named lines add up to the
-excess of all lines together (within EXCESS_MATCH_SHARE); otherwise the growth is "native, not attributable".
-Pure: series in, frozen results out.
+that makes a buffer and a later line of the same function that drops it (or its return, when locals go) are
+charged +X and -X per call, though nothing leaks. The total to explain is not the witness's but the
+checkpoints': the heap's growth over the pass less what the tracker saw in the heap. A line is named only
+when (1) its excess over the tracker keeps growing, (2) its function kept that much in all (the lines of one
+function net out), and (3) it belongs to the one smallest set of such lines whose excesses add up to that
+total (within EXCESS_MATCH_SHARE); otherwise the growth is "native, not attributable". Pure: series in,
+frozen results out.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Any, Sequence
 
 from leakhunt.analysis.attribution_fit import fit_site
 
-# Two lines of one function cancel when their excesses are opposite and equal within this share.
-CANCEL_SHARE = 0.1
-# The named lines must account for the whole excess within this share of it.
+# The named lines must account for the whole unseen growth within this share of it.
 EXCESS_MATCH_SHARE = 0.25
+MAX_CANDIDATES = 10  # sets of candidate lines are searched exhaustively: 2**10 sums at most
 
 
 @dataclass(frozen=True)
@@ -47,31 +49,40 @@ def _excesses(witness_lines: Sequence[dict[str, Any]], tracked_heap: dict[tuple[
     return found
 
 
-def _cancel_pairs(excesses: list[tuple[tuple[str, int], str, float, bool]], floor: float) -> set[tuple[str, int]]:
-    """Lines whose excess a line of the same function gives back (made and freed within one call)."""
-    cancelled: set[tuple[str, int]] = set()
-    negatives = [entry for entry in excesses if entry[2] <= -floor]
-    for key, function, excess, _ in sorted(negatives, key=lambda entry: entry[2]):
-        matches = [entry for entry in excesses if entry[0] not in cancelled and entry[2] >= floor
-                   and entry[1] == function and entry[0][0] == key[0]
-                   and abs(entry[2] + excess) <= CANCEL_SHARE * max(entry[2], -excess)]
+def _function_nets(excesses: list[tuple[tuple[str, int], str, float, bool]]) -> dict[tuple[str, str], float]:
+    """Each function's net excess: a buffer made on one line and dropped on another (or when the function
+    returns) adds nothing, so a line can only be named up to what its function kept in all."""
+    nets: dict[tuple[str, str], float] = {}
+    for key, function, excess, _ in excesses:
+        nets[(key[0], function)] = nets.get((key[0], function), 0.0) + excess
+    return nets
+
+
+def _matching_lines(candidates: dict[tuple[str, int], float], total: float,
+                    floor: float) -> tuple[tuple[str, int], ...] | None:
+    """The unique smallest set of candidate lines whose excesses add up to `total`; None if none or several."""
+    keys = sorted(candidates, key=lambda key: -candidates[key])[:MAX_CANDIDATES]
+    for size in range(1, len(keys) + 1):
+        matches = [subset for subset in itertools.combinations(keys, size)
+                   if abs(sum(candidates[key] for key in subset) - total) <= EXCESS_MATCH_SHARE * total + floor]
         if matches:
-            best = min(matches, key=lambda entry: abs(entry[2] + excess))
-            cancelled.update({best[0], key})
-    return cancelled
+            return matches[0] if len(matches) == 1 else None
+    return None
 
 
 def unseen_growth(witness_lines: Sequence[dict[str, Any]],
                   tracked_heap: dict[tuple[str, int], list[float | None]], iterations: Sequence[float],
-                  floor: float) -> UnseenGrowth:
-    """Name the lines whose heap growth the tracker missed, when the evidence allows it."""
+                  floor: float, unseen_total: float) -> UnseenGrowth:
+    """Name the lines whose heap growth the tracker missed (`unseen_total` bytes per iteration in all: the
+    checkpoints' heap slope less the tracker's heap bytes), when the evidence allows it."""
+    if unseen_total < floor:
+        return UnseenGrowth({}, max(unseen_total, 0.0), ())
     excesses = _excesses(witness_lines, tracked_heap, iterations)
-    total = sum(entry[2] for entry in excesses)
-    if total < floor:
-        return UnseenGrowth({}, max(total, 0.0), ())
-    cancelled = _cancel_pairs(excesses, floor)
-    named = {entry[0]: entry[2] for entry in excesses
-             if entry[0] not in cancelled and entry[2] >= floor and entry[3]}
-    if named and abs(sum(named.values()) - total) <= EXCESS_MATCH_SHARE * total + floor:
-        return UnseenGrowth(named, total, ())
-    return UnseenGrowth({}, total, tuple(sorted(named)))
+    nets = _function_nets(excesses)
+    candidates = {key: excess for key, function, excess, growing in excesses
+                  if growing and excess >= floor
+                  and nets[(key[0], function)] >= (1 - EXCESS_MATCH_SHARE) * excess - floor}
+    named = _matching_lines(candidates, unseen_total, floor)
+    if named:
+        return UnseenGrowth({key: candidates[key] for key in named}, unseen_total, ())
+    return UnseenGrowth({}, unseen_total, tuple(sorted(candidates, key=lambda key: -candidates[key])))

@@ -94,6 +94,7 @@ class Trackers:
 
     def checkpoint(self, iteration: int) -> None:
         if self.witness_on:
+            self.witness.settle()
             sys.settrace(None)  # collections run __del__ of user objects: not a line's growth
         gc.collect()
         self.capture.checkpoint()

@@ -45,6 +45,10 @@ class CodeScope:
             known = self._cache[filename] = self._decide(filename)
         return known
 
+    def is_leakhunt(self, filename: str) -> bool:
+        """leakhunt's own code (the harness that calls step()), the built-in strategy classes excepted."""
+        return _under(os.path.abspath(filename), self.leakhunt_root) and not self.is_user(filename)
+
     def _decide(self, filename: str) -> bool:
         if not filename or filename.startswith("<") or any(marker in filename for marker in GENERATED_MARKERS):
             return False

@@ -33,6 +33,9 @@ class HeapWitness:
         self.functions: dict[tuple[str, int], str] = {}
         # Active user frames, innermost last: [frame, line, heap at line start, heap at call, nested charge].
         self._active: list[list[Any]] = []
+        # A frame that returned: its locals are freed only after the return event, so what the heap does until
+        # the next event is its last line's (key, heap at return, the user frame it returned to, heap at call).
+        self._pending: tuple[tuple[str, int], int, list[Any] | None, int] | None = None
         self._user_code: dict[Any, bool] = {}
 
     def start(self) -> bool:
@@ -43,7 +46,19 @@ class HeapWitness:
 
     def stop(self) -> None:
         sys.settrace(None)
+        self.settle()
         self._active.clear()
+
+    def settle(self) -> None:
+        """Charge a returned frame's teardown (its locals' frees) to its last line; call before a checkpoint."""
+        if self._pending is None:
+            return
+        key, heap_at_return, parent, heap_at_call = self._pending
+        self._pending = None
+        heap = self.read_heap() or 0
+        self._add(key, heap - heap_at_return, None)
+        if parent is not None:
+            parent[4] += heap - heap_at_call
 
     def _is_user(self, code: Any) -> bool:
         known = self._user_code.get(code)
@@ -67,23 +82,40 @@ class HeapWitness:
     def _on_call(self, frame: Any, event: str, arg: Any) -> Any:
         if event != "call" or not self._is_user(frame.f_code) or self._inside_trace(frame):
             return None
+        self.settle()
         heap = self.read_heap() or 0
         self._active.append([frame, frame.f_lineno, heap, heap, 0])
         return self._on_event
 
-    def _charge(self, entry: list[Any], heap: int) -> None:
-        key = (entry[0].f_code.co_filename, entry[1])
-        delta = heap - entry[2] - entry[4]
+    def _add(self, key: tuple[str, int], delta: int, function: str | None) -> None:
         if delta:
             self.charged[key] = self.charged.get(key, 0) + delta
-            if key not in self.functions:
-                self.functions[key] = entry[0].f_code.co_name
+        if function is not None and key not in self.functions:
+            self.functions[key] = function
+
+    def _charge(self, entry: list[Any], heap: int) -> None:
+        self._add((entry[0].f_code.co_filename, entry[1]), heap - entry[2] - entry[4], entry[0].f_code.co_name)
+
+    def _returned(self, entry: list[Any], frame: Any, heap: int) -> None:
+        parent = self._active[-1] if self._active else None
+        caller = frame.f_back
+        key = (frame.f_code.co_filename, entry[1])
+        if parent is not None and caller is parent[0]:
+            self._pending = (key, heap, parent, entry[3])
+        elif caller is not None and self.scope.is_leakhunt(caller.f_code.co_filename):
+            self._pending = (key, heap, None, entry[3])
+        elif parent is not None:
+            # Back into library code: what it does next is not this frame's; its teardown is not charged.
+            parent[4] += heap - entry[3]
 
     def _on_event(self, frame: Any, event: str, arg: Any) -> Any:
+        self.settle()
         if not self._active or self._active[-1][0] is not frame:
             return self._on_event  # an event of a frame entered before start(): nothing to charge
         entry = self._active[-1]
         if event == "line":
+            if frame.f_lineno == entry[1]:
+                return self._on_event  # a loop on one line: one charge when the line changes is the same
             heap = self.read_heap() or 0
             self._charge(entry, heap)
             entry[1], entry[2], entry[4] = frame.f_lineno, heap, 0
@@ -91,6 +123,5 @@ class HeapWitness:
             heap = self.read_heap() or 0
             self._charge(entry, heap)
             self._active.pop()
-            if self._active:
-                self._active[-1][4] += heap - entry[3]
+            self._returned(entry, frame, heap)
         return self._on_event

@@ -25,9 +25,10 @@ from leakhunt.records import RunRecord
 TRACKED_BUDGET_S = 45.0
 TIME_LIMIT_FACTOR = 2.0
 # Measured (docs/benchmarks.md): memray with Python-allocator tracing plus the per-line heap witness make a
-# TensorFlow step 2-5x slower; the plan assumes the upper end so the pass stays within its budget.
+# TensorFlow step ~1.5-2.5x slower, and reading memray's capture afterwards costs ~0.5-1x the step time per
+# tracked step; the plan assumes 5x in all so the pass stays within its budget.
 TRACKING_SLOWDOWN = 5.0
-MIN_ITERATIONS = 20  # fewer steps leave too few per checkpoint interval for a slope
+MIN_ITERATIONS = 10  # one step per checkpoint interval at least
 MAX_ITERATIONS = 2000
 CHECKPOINTS = 11  # readings of every site: the first before the first tracked step
 # Untracked warm-up: the verdict pass's warm-up and memory warm-up (caches fill there), within this budget.
