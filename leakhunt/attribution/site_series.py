@@ -90,7 +90,7 @@ class SiteTable:
 
     def add(self, stack: Sequence[Frame], kind: str, live_bytes: Sequence[float | None],
             stack_key: Any = None) -> None:
-        key, function, traced_from = self._locate(stack, stack if stack_key is None else stack_key)
+        key, function, traced_from = self._locate(stack, tuple(stack) if stack_key is None else stack_key)
         site = self.sites.get(key)
         if site is None:
             site = self.sites[key] = SiteSeries(key[0], key[1], function, self.checkpoints)
