@@ -145,7 +145,8 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
         top = "no site (no second pass)" if row["truth"] == "flat" and row["correct"] else (
             f"{row['top']} {'**true**' if row['correct'] else 'WRONG, expected ' + str(row['expected'])}")
         lines.append(
-            f"| {row['case']} | {row['verdict']} | {top} | {row['kind'] or '-'} | {_fmt(row['top_bytes_per_iter'], 'rate')} "
+            f"| {row['case']} | {row['verdict']} | {top} | {row['kind'] or '-'} "
+            f"| {_fmt(row['top_bytes_per_iter'], 'rate')} "
             f"| {_fmt(row['explained_share'], 'share')} | {_fmt(row['attribution_wall_s'], 's')} "
             f"({_fmt(row['verdict_wall_s'], 's')}) | {_fmt(row['attribution_peak_rss_bytes'], 'bytes')} "
             f"({_fmt(row['verdict_peak_rss_bytes'], 'bytes')}) | {_fmt(row['tracked_step_slowdown'], 'x')} |")

@@ -56,7 +56,9 @@ def _site_entry(site: Site, iterations: list[float], growth: float | None) -> di
     rate = site.bytes_per_iter()
     python, native = kind_rates(site, iterations)
     fit = site.growth
-    half = 0.0 if fit is None else (fit.ci95_bytes_per_iter[1] - fit.ci95_bytes_per_iter[0]) / 2
+    # Conservative: the tracked bytes' and the witness's intervals added (they are measured separately).
+    tracked_half = 0.0 if fit is None else (fit.ci95_bytes_per_iter[1] - fit.ci95_bytes_per_iter[0]) / 2
+    half = site.unseen_half_width + tracked_half
     return {
         "kind": site_kind(site, python, native), "file": site.file, "line": site.line, "function": site.function,
         "code": site.code, "bytes_per_iter": rate, "ci95_bytes_per_iter": [rate - half, rate + half],

@@ -32,6 +32,7 @@ class Site:
     traced_code: dict[str, Any] | None = None
     growth: SiteGrowth | None = None
     unseen_bytes_per_iter: float = 0.0
+    unseen_half_width: float = 0.0
     ops: SiteGrowth | None = None
     op_types: dict[str, int] = field(default_factory=dict)
     retracing: dict[str, Any] | None = None
@@ -81,6 +82,7 @@ def _add_unseen(sites: dict[tuple[str, int], Site], raw: dict[str, Any], iterati
         if key not in sites:
             sites[key] = _site_of(described[key])
         sites[key].unseen_bytes_per_iter = rate
+        sites[key].unseen_half_width = unseen.half_widths.get(key, 0.0)
     return unseen
 
 

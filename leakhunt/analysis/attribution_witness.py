@@ -14,7 +14,7 @@ frozen results out.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from leakhunt.analysis.attribution_fit import fit_site
@@ -31,11 +31,13 @@ class UnseenGrowth:
     by_line: dict[tuple[str, int], float]
     total_bytes_per_iter: float
     candidates: tuple[tuple[str, int], ...]  # lines that grew unseen but could not be named (ambiguous)
+    half_widths: dict[tuple[str, int], float] = field(default_factory=dict)  # of each named line's 95% interval
 
 
 def _excesses(witness_lines: Sequence[dict[str, Any]], tracked_heap: dict[tuple[str, int], list[float | None]],
-              iterations: Sequence[float]) -> list[tuple[tuple[str, int], str, float, bool]]:
-    """(key, function, excess slope, still growing) for every witnessed line."""
+              iterations: Sequence[float], half_widths: dict[tuple[str, int], float]
+              ) -> list[tuple[tuple[str, int], str, float, bool]]:
+    """(key, function, excess slope, still growing) for every witnessed line; fills each line's half width."""
     found = []
     for line in witness_lines:
         key = (str(line.get("file")), int(line.get("line") or 0))
@@ -45,6 +47,8 @@ def _excesses(witness_lines: Sequence[dict[str, Any]], tracked_heap: dict[tuple[
         tracked = fit_site(iterations, tracked_heap.get(key, []))
         tracked_slope = 0.0 if tracked is None else tracked.slope_bytes_per_iter
         growing = witnessed.ci95_bytes_per_iter[0] > 0 and witnessed.recent_slope_bytes_per_iter > 0
+        low, high = witnessed.ci95_bytes_per_iter
+        half_widths[key] = (high - low) / 2
         found.append((key, str(line.get("function")), witnessed.slope_bytes_per_iter - tracked_slope, growing))
     return found
 
@@ -77,12 +81,14 @@ def unseen_growth(witness_lines: Sequence[dict[str, Any]],
     checkpoints' heap slope less the tracker's heap bytes), when the evidence allows it."""
     if unseen_total < floor:
         return UnseenGrowth({}, max(unseen_total, 0.0), ())
-    excesses = _excesses(witness_lines, tracked_heap, iterations)
+    half_widths: dict[tuple[str, int], float] = {}
+    excesses = _excesses(witness_lines, tracked_heap, iterations, half_widths)
     nets = _function_nets(excesses)
     candidates = {key: excess for key, function, excess, growing in excesses
                   if growing and excess >= floor
                   and nets[(key[0], function)] >= (1 - EXCESS_MATCH_SHARE) * excess - floor}
     named = _matching_lines(candidates, unseen_total, floor)
     if named:
-        return UnseenGrowth({key: candidates[key] for key in named}, unseen_total, ())
+        return UnseenGrowth({key: candidates[key] for key in named}, unseen_total, (),
+                            {key: half_widths[key] for key in named})
     return UnseenGrowth({}, unseen_total, tuple(sorted(candidates, key=lambda key: -candidates[key])))

@@ -94,8 +94,7 @@ class Trackers:
 
     def checkpoint(self, iteration: int) -> None:
         if self.witness_on:
-            self.witness.settle()
-            sys.settrace(None)  # collections run __del__ of user objects: not a line's growth
+            self.witness.pause()  # collections run __del__ of user objects: not a line's growth
         gc.collect()
         self.capture.checkpoint()
         self.readings.append({"iteration": iteration, "t_monotonic_s": round(time.monotonic(), 4),
@@ -111,7 +110,7 @@ class Trackers:
             if len(series) == index:
                 series.append(series[-1] if series else 0)
         if self.witness_on:
-            sys.settrace(self.witness._on_call)
+            self.witness.resume()
 
     def stop(self) -> None:
         self.witness.stop()

@@ -49,6 +49,14 @@ class HeapWitness:
         self.settle()
         self._active.clear()
 
+    def pause(self) -> None:
+        """Between steps (a checkpoint): settle the returned step, then stop tracing until resume()."""
+        self.settle()
+        sys.settrace(None)
+
+    def resume(self) -> None:
+        sys.settrace(self._on_call)
+
     def settle(self) -> None:
         """Charge a returned frame's teardown (its locals' frees) to its last line; call before a checkpoint."""
         if self._pending is None:

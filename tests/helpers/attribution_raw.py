@@ -57,7 +57,8 @@ def raw(sites: list[dict[str, Any]], heap_rate: float = 0.0, witness: list[dict[
         for index, iteration in enumerate(iterations())]
     return {"attribution_format": 1, "strategy": "s", "tracker": "memray", "tracker_note": None,
             "witness": "mallinfo2 per line", "tensorflow": bool(tf_graph or tf_functions), "warmup_steps": 20,
-            "iterations_planned": ITERATIONS, "iterations": ITERATIONS, "stop_reason": f"ran {ITERATIONS} tracked steps",
+            "iterations_planned": ITERATIONS, "iterations": ITERATIONS,
+            "stop_reason": f"ran {ITERATIONS} tracked steps",
             "checkpoints": checkpoints, "timing_s": {"build": 5.0, "warmup": 2.0, "tracked": 20.0, "read": 3.0},
             "sites": sites, "witness_lines": witness or [], "tf_graph": tf_graph or [],
             "tf_functions": tf_functions or []}
