@@ -83,8 +83,9 @@ def _md_site(site: dict[str, Any]) -> str:
     return line + (f": `{code}`" if code else "")
 
 
-def _where_lines(strategies: list[dict[str, Any]], sites: int) -> list[str]:
-    """Under each leaking strategy, the lines that keep the memory (the attribution pass)."""
+def _where_lines(strategies: list[dict[str, Any]], sites: int, with_detail: bool) -> list[str]:
+    """Under each leaking strategy, the lines that keep the memory (the attribution pass), the top one's
+    detail (what grows there, and the fix for a retracing function) when there is room."""
     lines = []
     for entry in strategies:
         found = where_lines(entry, sites)
@@ -94,6 +95,8 @@ def _where_lines(strategies: list[dict[str, Any]], sites: int) -> list[str]:
         listed = (attribution.get("sites") or [])[:sites]
         lines.append(f"- **{md_escape(entry.get('name'))}**")
         lines += [_md_site(site) for site in listed]
+        if with_detail and listed and listed[0].get("detail"):
+            lines.append(f"    - {md_escape(listed[0]['detail'])}")
         if not listed or attribution.get("not_attributable"):
             lines.append(f"  - {md_escape(found[-1])}")
     return ["### Where it grows", ""] + lines + [""] if lines else []
@@ -126,7 +129,7 @@ def _render(summary: dict[str, Any], levels: list[Levels | None], with_code: boo
         cells += [md_escape(row["peak_gpu"])] if gpu else []
         lines.append("| " + " | ".join(cells + [md_escape(row["iterations"])]) + " |")
     lines.append("")
-    lines += _where_lines(strategies, MD_SITES if with_details else 1)
+    lines += _where_lines(strategies, MD_SITES if with_details else 1, with_advice)
     if with_details:
         details = [line for entry in strategies for line in _detail_lines(entry, with_advice)]
         if details:
