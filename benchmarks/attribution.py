@@ -48,9 +48,9 @@ class Case:
 
 
 CASES = [
-    Case("python_list", f"{STEPS}:python_list", None, "leak", 3000, STEPS, "log.append(bytes(2048))  # LEAK"),
+    Case("python_list", f"{STEPS}:python_list", None, "leak", 3000, STEPS, "log.append(bytes(size))  # LEAK"),
     Case("ctypes_malloc", f"{STEPS}:ctypes_malloc", None, "leak", 3000, STEPS,
-         "address = _libc.malloc(4096)  # LEAK"),
+         "address = _libc.malloc(size)  # LEAK"),
     Case("tf1_ops_per_call", f"{PATTERNS}/tf1_graph_growth.py:make", None, "leak", 2000,
          PATTERNS / "tf1_graph_growth.py", "probabilities = tf.nn.softmax(self.logits)"),
     Case("retracing_function", f"{PATTERNS}/retrace_new_shapes.py:make", None, "leak", 1000,

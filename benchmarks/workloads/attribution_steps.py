@@ -12,25 +12,25 @@ _libc.malloc.restype = ctypes.c_void_p
 _libc.malloc.argtypes = [ctypes.c_size_t]
 
 
-def python_list():
-    """A request log that is never trimmed: 2 KiB of Python objects kept per call, around transient work."""
+def python_list(size: int = 2048, scratch_items: int = 2000):
+    """A request log that is never trimmed: `size` bytes of Python objects kept per call, around transient work."""
     log = []
 
     def step():
-        scratch = [float(i) for i in range(2000)]  # made and dropped within the call
-        log.append(bytes(2048))  # LEAK
+        scratch = [float(i) for i in range(scratch_items)]  # made and dropped within the call
+        log.append(bytes(size))  # LEAK
         return sum(scratch)
 
     return step
 
 
-def ctypes_malloc():
+def ctypes_malloc(size: int = 4096, scratch_bytes: int = 64 * 1024):
     """A C buffer malloc'd through ctypes per call and never freed (the pointer is dropped)."""
 
     def step():
-        scratch = bytearray(64 * 1024)  # made and dropped within the call
-        address = _libc.malloc(4096)  # LEAK
-        ctypes.memset(address, 1, 4096)
+        scratch = bytearray(scratch_bytes)  # made and dropped within the call
+        address = _libc.malloc(size)  # LEAK
+        ctypes.memset(address, 1, size)
         return len(scratch)
 
     return step

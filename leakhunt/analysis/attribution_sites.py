@@ -14,6 +14,7 @@ from leakhunt.analysis.attribution_fit import SiteGrowth, fit_site, site_floor, 
 from leakhunt.analysis.attribution_witness import UnseenGrowth, unseen_growth
 
 PYTHON_KINDS = ("python", "python_small")
+NATIVE_KINDS = ("native", "native_mmap")
 HEAP_KINDS = ("native", "python")  # what glibc's heap holds (small Python objects live in pymalloc's arenas)
 OPS_FLOOR_PER_ITER = 0.01  # an op (or a trace) every hundred calls is still growth without end
 SESSION_RUN_FILE = "client/session.py"  # memory Session.run keeps for a fetch it has not seen
@@ -163,5 +164,6 @@ def judge_sites(raw: dict[str, Any], iterations: list[float], strategy_growth: f
 def kind_rates(site: Site, iterations: list[float]) -> tuple[float, float]:
     """(python bytes/iter, native bytes/iter incl. unseen) of a site."""
     python = sum(_slope(iterations, site.bytes_by_kind[kind]) for kind in PYTHON_KINDS if kind in site.bytes_by_kind)
-    native = _slope(iterations, site.bytes_by_kind.get("native", [])) + site.unseen_bytes_per_iter
+    native = sum(_slope(iterations, site.bytes_by_kind[kind]) for kind in NATIVE_KINDS if kind in site.bytes_by_kind)
+    native += site.unseen_bytes_per_iter
     return python, native

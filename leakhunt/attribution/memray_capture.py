@@ -89,7 +89,10 @@ class MemrayCapture:
             stack = record.stack_trace()
             if _is_marker(stack):
                 continue
-            kind = _python_kind(record.intervals) if record.allocator in python_allocators else "native"
+            if record.allocator in python_allocators:
+                kind = _python_kind(record.intervals)
+            else:  # mmap called directly (not malloc's own) is outside the C heap the witness reads
+                kind = "native_mmap" if record.allocator == memray.AllocatorType.MMAP else "native"
             table.add(stack, kind, live, stack_key=record.stack_id)
         reader.close()
         return snapshots
