@@ -2,7 +2,7 @@
 own allocators apart from malloc/mmap (so "python" and "native" bytes are told apart without double counting).
 
 Native frames are not recorded (native_traces off): the Python stack is what points at the user's line, and
-native unwinding plus symbol resolution cost ~7x per step and 10-20 s per pass on TensorFlow's libraries
+native unwinding costs ~8-13x per TF step and resolving its symbols 10-20 s per pass on TensorFlow's libraries
 (measured, docs/benchmarks.md). memray's reader gives each allocation's lifetime in snapshot indices (a
 snapshot every MEMORY_INTERVAL_MS); a marker allocation held across each checkpoint says which snapshot
 that checkpoint was, so every site's live bytes are read exactly at the checkpoints.

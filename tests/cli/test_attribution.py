@@ -118,3 +118,19 @@ def test_attribute_off_runs_no_second_pass(tmp_path, attribution_run):
     entry = json.loads((out / "summary.json").read_text())["strategies"][0]
     assert (entry["verdict"], entry["attribution"]["status"]) == ("leak", "skipped: --attribute off")
     assert not list(out.rglob("attribution*"))
+
+
+def test_where_memray_cannot_run_tracemalloc_and_the_witness_still_find_both_lines(tmp_path, attribution_run):
+    workloads = attribution_run[0]
+    task = AttributionTask(StrategySpec("leaky", f"{workloads}:leaky"), tmp_path, warmup_steps=5, iterations=200,
+                           checkpoints=11, tracked_time_limit_s=60, tracker="tracemalloc")
+    config = RunConfig(strategies=(task.spec,), out_dir=tmp_path, iterations=200)
+    assert run_child(task, tmp_path, config, limit_s=120)[0] == "done"
+    raw = json.loads((tmp_path / rundir.ATTRIBUTION_FILE).read_text())
+    assert raw["tracker"] == "tracemalloc" and raw["tracker_note"] == "tracemalloc was asked for"
+    from leakhunt.analysis.attribution import AttributionContext, attribution_entry
+
+    entry = attribution_entry(raw, {"outcome": "done", "wall_s": 1.0},
+                              AttributionContext("auto", "leak", 3000 + 2048, None, None))
+    assert [(site["line"], site["kind"]) for site in entry["sites"]] == [
+        (marked_line(workloads, "PYTHON LEAK"), "python"), (marked_line(workloads, "NATIVE LEAK"), "native")]
