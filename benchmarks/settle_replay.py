@@ -39,16 +39,43 @@ def _series_lines(frame, warmup_steps: int, max_iterations: int) -> list[str]:
     return lines
 
 
+def settled_verdict(strategy_dir: Path, max_iterations: int) -> tuple[str | None, int | None]:
+    """(the verdict the looks would have settled on, at how many measured iterations), or (None, None): replays
+    the looks silently, for benchmarks that compare it with the run's final verdict."""
+    task = json.loads((strategy_dir / "task.json").read_text(encoding="utf-8"))
+    warmup_steps = int(task.get("warmup_steps", 0))
+    frame = rundir.read_csv_tolerant(strategy_dir / rundir.ITERATIONS_FILE, rundir.ITERATION_COLUMNS)
+    collections = rundir.read_csv_tolerant(strategy_dir / rundir.COLLECTIONS_FILE, rundir.COLLECTION_COLUMNS)
+    if frame.empty:
+        return None, None
+    measured_available = int(frame["step"].max()) + 1 - warmup_steps
+    tracker = SettleTracker(max_iterations)
+    measured = tracker.next_look_iterations
+    while measured <= min(measured_available, max_iterations):
+        look = take_look(frame[frame["step"] < warmup_steps + measured], warmup_steps, max_iterations,
+                         collections[collections["step"] < warmup_steps + measured],
+                         tracker.looks[-1] if tracker.looks else None)
+        if tracker.record(look, measured) and look is not None:
+            return look.settles, look.measured_iterations
+        measured = tracker.next_look_iterations
+    return None, None
+
+
 def replay(strategy_dir: Path, max_iterations: int, verbose: bool) -> str | None:
     task = json.loads((strategy_dir / "task.json").read_text(encoding="utf-8"))
     warmup_steps = int(task.get("warmup_steps", 0))
     frame = rundir.read_csv_tolerant(strategy_dir / rundir.ITERATIONS_FILE, rundir.ITERATION_COLUMNS)
+    collections = rundir.read_csv_tolerant(strategy_dir / rundir.COLLECTIONS_FILE, rundir.COLLECTION_COLUMNS)
     measured_available = int(frame["step"].max()) + 1 - warmup_steps
     tracker = SettleTracker(max_iterations)
     measured = tracker.next_look_iterations
     while measured <= min(measured_available, max_iterations):
         upto = frame[frame["step"] < warmup_steps + measured]
-        look = take_look(upto, warmup_steps, max_iterations)
+        # The forced collections the child had run by then (an exact run's milestones; requested ones only
+        # where the replayed run was itself --until-decided).
+        collections_upto = collections[collections["step"] < warmup_steps + measured]
+        look = take_look(upto, warmup_steps, max_iterations, collections_upto,
+                         tracker.looks[-1] if tracker.looks else None)
         stop = tracker.record(look, measured)
         if look is None:
             print(f"  look at {measured}: too early")

@@ -51,6 +51,9 @@ TRUTHS = ("leak", "plateau", "flat")
 # The CLI's default warm-up: the benchmark judges what a user running `leakhunt soak` would see.
 WARMUP_STEPS = 10
 DEFAULT_REPEATS = 5
+# Each repeat runs every case in both modes: "default" (stopped once settled, what `leakhunt soak` does) and
+# "exact" (every iteration, --exact). A verdict must not depend on the mode.
+MODES = ("default", "exact")
 QUICK_REPEATS = 2  # one quiet, one loaded
 DEFAULT_PATTERN_ITERATIONS = 1000
 # --quick runs patterns at this share of their iterations (at least QUICK_MIN_ITERATIONS): a smoke test
@@ -85,10 +88,17 @@ def _fast_cases() -> list[Case]:
     truths = _module_constants(STABILITY_STEPS)
     truth, truth_bytes = truths["TRUTH"], truths.get("TRUTH_BYTES_PER_ITER", {})
     # (name, iterations, quick iterations): quick still covers what makes the truth (lru: its 2000 fills).
-    plan = [("keep_4k_fast", 2000, 1000), ("numpy_flat_fast", 1000, 500), ("bounded_sawtooth_fast", 3000, 1500),
-            ("lru_fills_then_stops", 6000, 4000), ("linear_1k", 5000, 2000), ("tf_flat_loop", 2000, 500)]
-    return [Case(name, "fast", truth[name], iterations, quick, f"{STABILITY_STEPS}:{name}",
-                 truth_bytes_per_iter=truth_bytes.get(name)) for name, iterations, quick in plan]
+    # (case, factory, iterations, quick iterations): quick still covers what makes the truth (lru: its 2000 fills).
+    plan = [("keep_4k_fast", "keep_4k_fast", 2000, 1000), ("numpy_flat_fast", "numpy_flat_fast", 1000, 500),
+            ("bounded_sawtooth_fast", "bounded_sawtooth_fast", 3000, 1500),
+            ("lru_fills_then_stops", "lru_fills_then_stops", 6000, 4000), ("linear_1k", "linear_1k", 5000, 2000),
+            ("tf_flat_loop", "tf_flat_loop", 2000, 500),
+            # Wide teeth read at ~13 readings a tooth (20000 iterations) and at one a step (3000): one verdict.
+            ("sawtooth_640_20k", "sawtooth_640_fast", 20000, 20000), ("sawtooth_640_3k", "sawtooth_640_fast", 3000, 3000),
+            ("python_256b", "python_256b", 5000, 5000), ("python_64b", "python_64b", 5000, 5000),
+            ("cycle_garbage_fast", "cycle_garbage_fast", 5000, 3000)]
+    return [Case(name, "fast", truth[factory], iterations, quick, f"{STABILITY_STEPS}:{factory}",
+                 truth_bytes_per_iter=truth_bytes.get(factory)) for name, factory, iterations, quick in plan]
 
 
 def _module_constants(path: Path) -> dict[str, Any]:
@@ -174,8 +184,10 @@ def _progress(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def soak(cases: list[Case], iterations: int, out_dir: Path, hog_count: int) -> tuple[dict[str, dict], float]:
-    """One soak of `cases` at `iterations`; returns their summary entries by name and the wall time."""
+def soak(cases: list[Case], iterations: int, out_dir: Path, hog_count: int,
+         until_decided: bool = False) -> tuple[dict[str, dict], float]:
+    """One soak of `cases` at `iterations` (stopping each once settled with `until_decided`, as `leakhunt soak`
+    does by default; every iteration otherwise, as --exact); their summary entries by name and the wall time."""
     from hog import cpu_hogs
 
     from leakhunt import runner
@@ -185,7 +197,7 @@ def soak(cases: list[Case], iterations: int, out_dir: Path, hog_count: int) -> t
     specs = tuple(StrategySpec(case.name, case.factory, dict(case.factory_kwargs), case.description,
                                case.code_pattern) for case in cases)
     config = RunConfig(strategies=specs, out_dir=out_dir, iterations=iterations, warmup_steps=WARMUP_STEPS,
-                       show_progress=False)
+                       show_progress=False, until_decided=until_decided)
     started = time.monotonic()
     try:
         with cpu_hogs(hog_count, "constant"):
@@ -202,12 +214,24 @@ def soak(cases: list[Case], iterations: int, out_dir: Path, hog_count: int) -> t
     return {entry["name"]: entry for entry in result.summary["strategies"]}, time.monotonic() - started
 
 
-def _run_record(case: Case, repeat: int, condition: str, iterations: int, entry: dict | None,
-                soak_wall_s: float) -> dict[str, Any]:
+def _replayed(entry: dict | None, out_dir: Path, iterations: int) -> tuple[str | None, int | None]:
+    """For an --exact run: the verdict its settle looks would have stopped on (None: never settled)."""
+    from settle_replay import settled_verdict
+
+    folder = out_dir / "strategies" / str((entry or {}).get("folder", ""))
+    if not entry or not folder.is_dir() or not (folder / "task.json").exists():
+        return None, None
+    return settled_verdict(folder, iterations)
+
+
+def _run_record(case: Case, repeat: int, condition: str, mode: str, iterations: int, entry: dict | None,
+                soak_wall_s: float, replayed: tuple[str | None, int | None] = (None, None)) -> dict[str, Any]:
     entry = entry or {"verdict": "missing", "verdict_reason": "no summary entry"}
     latency = entry.get("latency_ms") or {}
     return {
         "case": case.name, "group": case.group, "truth": case.truth, "repeat": repeat, "condition": condition,
+        "mode": mode, "drift": entry.get("latency_drift_significant"), "stopped_early": entry.get("stopped_early"),
+        "stop_reason": entry.get("stop_reason"), "replay_settled": replayed[0], "replay_settled_at": replayed[1],
         "iterations": iterations, "verdict": entry.get("verdict"), "agrees": entry.get("verdict") == case.truth,
         "verdict_reason": entry.get("verdict_reason"), "error_text": entry.get("error_text"),
         "pattern": entry.get("pattern"),
@@ -224,36 +248,44 @@ def _run_record(case: Case, repeat: int, condition: str, iterations: int, entry:
 
 
 def run_all(cases: list[Case], repeats: int, quick: bool, hog_count: int, runs_dir: Path,
-            records: list[dict]) -> None:
-    """Append one record per case and repeat to `records` as soaks finish (kept on Ctrl-C)."""
+            records: list[dict], modes: tuple[str, ...] = MODES) -> None:
+    """Append one record per case, repeat and mode to `records` as soaks finish (kept on Ctrl-C)."""
     by_iterations: dict[int, list[Case]] = collections.defaultdict(list)
     for case in cases:
         by_iterations[case.quick_iterations if quick else case.iterations].append(case)
     # Short soaks first: their results come in while the long ones run.
     ordered = sorted(by_iterations.items())
-    soaks_total = repeats * len(ordered)
+    soaks_total = repeats * len(ordered) * len(modes)
     soak_index = 0
     benchmark_started = time.monotonic()
     for repeat in range(repeats):
         # Alternate, starting quiet: with an odd count the quiet runs get the extra one.
         condition = "hog" if repeat % 2 else "quiet"
         for iterations, group in ordered:
-            soak_index += 1
-            names = ", ".join(case.name for case in group)
-            _progress(f"soak {soak_index}/{soaks_total} (repeat {repeat + 1}/{repeats}, {condition}"
-                      f"{f', {hog_count} hogs' if condition == 'hog' else ''}): {iterations} iterations of {names}")
-            out_dir = runs_dir / f"r{repeat}-{condition}-{iterations}it"
-            entries, wall_s = soak(group, iterations, out_dir, hog_count if condition == "hog" else 0)
-            for case in group:
-                record = _run_record(case, repeat, condition, iterations, entries.get(case.name), wall_s)
-                records.append(record)
-                mark = "agrees" if record["agrees"] else f"DISAGREES with truth {case.truth}"
-                slope = _rate(record["deciding_slope_bytes_per_iter"])
-                _progress(f"    {case.name}: {record['verdict']} ({record['pattern']}, by "
-                          f"{record['deciding_series']}, {slope}): {mark}")
-            elapsed_s = time.monotonic() - benchmark_started
-            _progress(f"    soak took {wall_s:.0f} s; {elapsed_s / 60:.1f} min so far, about "
-                      f"{elapsed_s / soak_index * (soaks_total - soak_index) / 60:.0f} min left (rough)")
+            for mode in modes:
+                soak_index += 1
+                names = ", ".join(case.name for case in group)
+                _progress(f"soak {soak_index}/{soaks_total} (repeat {repeat + 1}/{repeats}, {condition}"
+                          f"{f', {hog_count} hogs' if condition == 'hog' else ''}, {mode}): {iterations} iterations "
+                          f"of {names}")
+                out_dir = runs_dir / f"r{repeat}-{condition}-{mode}-{iterations}it"
+                entries, wall_s = soak(group, iterations, out_dir, hog_count if condition == "hog" else 0,
+                                       until_decided=mode == "default")
+                for case in group:
+                    entry = entries.get(case.name)
+                    replayed = _replayed(entry, out_dir, iterations) if mode == "exact" else (None, None)
+                    record = _run_record(case, repeat, condition, mode, iterations, entry, wall_s, replayed)
+                    records.append(record)
+                    mark = "agrees" if record["agrees"] else f"DISAGREES with truth {case.truth}"
+                    slope = _rate(record["deciding_slope_bytes_per_iter"])
+                    settled = (f"; replayed looks settle {replayed[0]} at {replayed[1]}" if replayed[0]
+                               else "; replayed looks never settle" if mode == "exact" else "")
+                    _progress(f"    {case.name}: {record['verdict']} ({record['pattern']}, by "
+                              f"{record['deciding_series']}, {slope}, drift {record['drift']}, "
+                              f"{record['iterations_completed']} it): {mark}{settled}")
+                elapsed_s = time.monotonic() - benchmark_started
+                _progress(f"    soak took {wall_s:.0f} s; {elapsed_s / 60:.1f} min so far, about "
+                          f"{elapsed_s / soak_index * (soaks_total - soak_index) / 60:.0f} min left (rough)")
 
 
 # ---------------------------------------------------------------------------------------------- reporting
@@ -275,24 +307,64 @@ def _share(records: list[dict]) -> str:
 def case_rows(cases: list[Case], records: list[dict]) -> list[dict[str, Any]]:
     rows = []
     for case in cases:
-        mine = [record for record in records if record["case"] == case.name]
-        if not mine:
-            continue
-        slopes = [record["deciding_slope_bytes_per_iter"] for record in mine
-                  if record["deciding_slope_bytes_per_iter"] is not None]
-        rows.append({
-            "case": case.name, "group": case.group, "truth": case.truth, "iterations": mine[0]["iterations"],
-            "runs": len(mine),
-            "verdicts": dict(collections.Counter(record["verdict"] for record in mine).most_common()),
-            "deciding_series": dict(collections.Counter(record["deciding_series"] for record in mine).most_common()),
-            "agreement": sum(record["agrees"] for record in mine) / len(mine),
-            "agreement_text": _share(mine),
-            "quiet_agreement_text": _share([record for record in mine if record["condition"] == "quiet"]),
-            "hog_agreement_text": _share([record for record in mine if record["condition"] == "hog"]),
-            "median_deciding_slope_bytes_per_iter": statistics.median(slopes) if slopes else None,
-            "truth_bytes_per_iter": case.truth_bytes_per_iter,
-        })
+        for mode in MODES:
+            mine = [record for record in records if record["case"] == case.name and record.get("mode") == mode]
+            if not mine:
+                continue
+            slopes = [record["deciding_slope_bytes_per_iter"] for record in mine
+                      if record["deciding_slope_bytes_per_iter"] is not None]
+            rows.append({
+                "case": case.name, "mode": mode, "group": case.group, "truth": case.truth,
+                "iterations": mine[0]["iterations"], "runs": len(mine),
+                "verdicts": dict(collections.Counter(record["verdict"] for record in mine).most_common()),
+                "deciding_series": dict(collections.Counter(record["deciding_series"] for record in mine).most_common()),
+                "agreement": sum(record["agrees"] for record in mine) / len(mine),
+                "agreement_text": _share(mine),
+                "quiet_agreement_text": _share([record for record in mine if record["condition"] == "quiet"]),
+                "hog_agreement_text": _share([record for record in mine if record["condition"] == "hog"]),
+                "median_deciding_slope_bytes_per_iter": statistics.median(slopes) if slopes else None,
+                "truth_bytes_per_iter": case.truth_bytes_per_iter,
+                "drift_flags": dict(collections.Counter(record.get("drift") for record in mine).most_common()),
+                "stopped_at": [record.get("iterations_completed") for record in mine],
+            })
     return rows
+
+
+def mode_rows(cases: list[Case], records: list[dict]) -> list[dict[str, Any]]:
+    """Per case: in how many repeats the two modes gave the same verdict and the same drift flag, and whether the
+    replayed looks of the exact runs settled on the exact run's final verdict."""
+    rows = []
+    for case in cases:
+        pairs, verdicts_same, drifts_same = 0, 0, 0
+        for repeat in sorted({record["repeat"] for record in records if record["case"] == case.name}):
+            by_mode = {record["mode"]: record for record in records
+                       if record["case"] == case.name and record["repeat"] == repeat}
+            if {"default", "exact"} <= set(by_mode):
+                pairs += 1
+                verdicts_same += by_mode["default"]["verdict"] == by_mode["exact"]["verdict"]
+                drifts_same += bool(by_mode["default"]["drift"]) == bool(by_mode["exact"]["drift"])
+        exact = [record for record in records if record["case"] == case.name and record.get("mode") == "exact"]
+        settled = [record for record in exact if record.get("replay_settled")]
+        contradicted = [record for record in settled if record["replay_settled"] != record["verdict"]]
+        if pairs or exact:
+            rows.append({"case": case.name, "pairs": pairs, "verdicts_same": verdicts_same,
+                         "drifts_same": drifts_same, "replays_settled": len(settled),
+                         "replays_contradicted": len(contradicted), "exact_runs": len(exact)})
+    return rows
+
+
+def mode_table(rows: list[dict]) -> list[str]:
+    lines = ["| case | same verdict, default vs exact | same drift flag | exact runs whose replayed looks settled "
+             "| of them, on another verdict than the final one |", "|---|---:|---:|---:|---:|"]
+    for row in rows:
+        same = f"{row['verdicts_same']}/{row['pairs']}"
+        drift = f"{row['drifts_same']}/{row['pairs']}"
+        contradicted = str(row["replays_contradicted"])
+        lines.append(f"| `{row['case']}` | {same if row['verdicts_same'] == row['pairs'] else f'**{same}**'} "
+                     f"| {drift if row['drifts_same'] == row['pairs'] else f'**{drift}**'} "
+                     f"| {row['replays_settled']}/{row['exact_runs']} "
+                     f"| {contradicted if contradicted == '0' else f'**{contradicted}**'} |")
+    return lines
 
 
 def _counts(counter: dict) -> str:
@@ -304,16 +376,17 @@ def _error_suffix(record: dict) -> str:
 
 
 def markdown_table(rows: list[dict]) -> list[str]:
-    lines = [("| case | truth | iterations | verdicts seen | agreement | quiet | with CPU hogs "
-              "| median deciding slope | truth slope | deciding series |"),
-             "|---|---|---:|---|---:|---:|---:|---:|---:|---|"]
+    lines = [("| case | mode | truth | iterations | verdicts seen | agreement | quiet | with CPU hogs "
+              "| median deciding slope | truth slope | deciding series | drift flagged |"),
+             "|---|---|---|---:|---|---:|---:|---:|---:|---:|---|---|"]
     for row in rows:
         agreement = row["agreement_text"] if row["agreement"] == 1 else f"**{row['agreement_text']}**"
         lines.append(
-            f"| `{row['case']}` | {row['truth']} | {row['iterations']} | {_counts(row['verdicts'])} | {agreement} "
+            f"| `{row['case']}` | {row['mode']} | {row['truth']} | {row['iterations']} | {_counts(row['verdicts'])} "
+            f"| {agreement} "
             f"| {row['quiet_agreement_text']} | {row['hog_agreement_text']} "
             f"| {_rate(row['median_deciding_slope_bytes_per_iter'])} | {_rate(row['truth_bytes_per_iter'])} "
-            f"| {_counts(row['deciding_series'])} |")
+            f"| {_counts(row['deciding_series'])} | {_counts(row['drift_flags'])} |")
     return lines
 
 
@@ -324,6 +397,8 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, help=f"runs per case (default {DEFAULT_REPEATS}; "
                         f"{QUICK_REPEATS} with --quick); odd-numbered repeats run with CPU hogs")
     parser.add_argument("--quick", action="store_true", help="smoke test: 2 repeats, shorter runs")
+    parser.add_argument("--modes", default=",".join(MODES),
+                        help="default (stop once settled), exact (every iteration), or both (the default)")
     parser.add_argument("--hogs", type=int, default=os.cpu_count(), help="busy processes in a hog repeat")
     parser.add_argument("--json", type=Path, help="write every run's record and the per-case table here")
     parser.add_argument("--keep-runs", type=Path, help="keep the run folders here (default: a deleted temp dir)")
@@ -351,7 +426,10 @@ def main() -> int:
     records: list[dict] = []
     interrupted = False
     try:
-        run_all(chosen, repeats, args.quick, args.hogs, runs_dir, records)
+        modes = tuple(mode.strip() for mode in args.modes.split(",") if mode.strip())
+        if not set(modes) <= set(MODES):
+            raise SystemExit(f"--modes: {args.modes!r}; known: {', '.join(MODES)}")
+        run_all(chosen, repeats, args.quick, args.hogs, runs_dir, records, modes)
     except KeyboardInterrupt:
         interrupted = True  # report what was measured; hours of soaks should not vanish with one Ctrl-C
         _progress("interrupted: the results below cover the soaks that finished")
@@ -368,13 +446,21 @@ def main() -> int:
     print()
     for line in markdown_table(rows):
         print(line)
+    modes_table = mode_rows(chosen, records)
+    if modes_table:
+        print()
+        print("the two modes: the same verdict and drift flag in each repeat; the exact runs' looks replayed")
+        print()
+        for line in mode_table(modes_table):
+            print(line)
     disagreeing = [record for record in records if not record["agrees"]]
     if disagreeing:
         print()
         print("runs that disagreed with the truth:")
         for record in disagreeing:
             deciding = record["deciding_series"] or "-"
-            print(f"- `{record['case']}` repeat {record['repeat'] + 1} ({record['condition']}): {record['verdict']} "
+            print(f"- `{record['case']}` repeat {record['repeat'] + 1} ({record['condition']}, {record['mode']}): "
+                  f"{record['verdict']} "
                   f"(truth {record['truth']}; pattern {record['pattern']}, deciding {deciding}, "
                   f"{_rate(record['deciding_slope_bytes_per_iter'])}): {record['verdict_reason']}"
                   f"{_error_suffix(record)}")
@@ -386,7 +472,8 @@ def main() -> int:
     if args.json:
         args.json.write_text(json.dumps({"repeats": repeats, "quick": args.quick, "hogs": args.hogs,
                                          "interrupted": interrupted,
-                                         "warmup_steps": WARMUP_STEPS, "cases": rows, "runs": records,
+                                         "warmup_steps": WARMUP_STEPS, "cases": rows, "modes": modes_table,
+                                         "runs": records,
                                          "skipped_patterns": skipped}, indent=1))
         print(f"raw results: {args.json}")
     return 130 if interrupted else (0 if rows and not missed else 1)

@@ -127,7 +127,8 @@ def run_task(task: ChildTask) -> int:
     if task.final_linger_s > 0:
         time.sleep(task.final_linger_s)  # let the parent sample the final state before close() frees it
     child_info = dataclasses.replace(child_info, reading_every_steps_last=loop.schedule.every,
-                                     stopped_early=loop.stopped_early, close_started_monotonic_s=time.monotonic())
+                                     stopped_early=loop.stopped_early, close_started_monotonic_s=time.monotonic(),
+                                     loop_ended_monotonic_s=loop.loop_ended_s)
     rundir.write_json_atomic(strategy_dir / rundir.CHILD_INFO_FILE, child_info.to_json())
     try:
         workload.close()

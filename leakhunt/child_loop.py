@@ -1,8 +1,10 @@
-"""The child's measured loop: one clocked step and one CSV line per step, the child's own readings every K
-steps (K from sampling/schedule.py), and a stop when the parent asks for one (--until-decided)."""
+"""The child's measured loop: one clocked step and one CSV line per step, the child's own readings every K steps
+(K from sampling/schedule.py), forced full collections on a budget (sampling/full_collection.py), and a stop
+within about a millisecond of the parent asking for one (--until-decided)."""
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -10,7 +12,12 @@ from leakhunt import rundir
 from leakhunt.child_signals import SignalReader
 from leakhunt.config import ChildTask
 from leakhunt.progress_file import STOP_FILE, ProgressFile, StopFlag
+from leakhunt.sampling.full_collection import REASON_FINAL, FullCollector
 from leakhunt.sampling.schedule import ReadingSchedule
+
+# The stop word is read every step, or every this many seconds of steps when steps are shorter: a settled
+# verdict ends the loop within milliseconds, and a sub-microsecond step does not pay 0.2 us per step for it.
+STOP_CHECK_PERIOD_S = 0.001
 
 
 class StepLoop:
@@ -23,10 +30,17 @@ class StepLoop:
         self.signals = SignalReader(workload)
         self.total_steps = task.warmup_steps + task.iterations
         self.schedule = ReadingSchedule(self.total_steps, task.signal_every_steps)
-        self.writer = rundir.CsvAppender(task.strategy_dir / rundir.ITERATIONS_FILE, rundir.ITERATION_COLUMNS)
+        flush_s = rundir.LIVE_FLUSH_INTERVAL_S if task.until_decided else rundir.FLUSH_INTERVAL_S
+        self.writer = rundir.CsvAppender(task.strategy_dir / rundir.ITERATIONS_FILE, rundir.ITERATION_COLUMNS,
+                                         flush_interval_s=flush_s)
+        self.collections = rundir.CsvAppender(task.strategy_dir / rundir.COLLECTIONS_FILE,
+                                              rundir.COLLECTION_COLUMNS)
+        self.collector = FullCollector(self.signals.memory_values, task.iterations, task.warmup_steps,
+                                       task.duration_s)
         stop_path = task.strategy_dir / STOP_FILE
         self.stop_flag = StopFlag(stop_path) if stop_path.exists() else None
         self.stopped_early = False
+        self.loop_ended_s: float | None = None
         self.reading_cost_s = 0.0
         self.step = 0
 
@@ -42,7 +56,19 @@ class StepLoop:
         expensive_cells = signals.expensive(finished_s)
         reference = signals.reference_cell(finished_s)
         return (f"{step},{phase},{started_s:.6f},{(finished_s - started_s) * 1e3:.4f},"
-                f"{tf_cells},{expensive_cells},{memory_cells},{reference},{time.process_time():.6f}\n")
+                f"{tf_cells},{expensive_cells},{memory_cells},{reference},{time.process_time():.6f},"
+                f"{self.collector.auto_full_collections()}\n")
+
+    def _collect_if_due(self, step: int, now_s: float) -> float:
+        """Run a forced full collection after this reading if one is due; the seconds it took (0.0: none)."""
+        requested = 0 if self.stop_flag is None else self.stop_flag.collections_requested()
+        reason = self.collector.due(step, now_s, requested)
+        if reason is None:
+            return 0.0
+        line, duration_s = self.collector.collect(step, reason)
+        self.collections.write_line(line, now_s)
+        self.collections.flush()  # rare rows that a look may need at once
+        return duration_s
 
     def run(self) -> None:
         """Run warm-up and measured steps; self.step is how many were done if the workload raises."""
@@ -60,6 +86,11 @@ class StepLoop:
             # it at that step's start, so the hot loop itself needs no attribute writes.
             self.step = max(self.progress.read()[0], 0)
             raise
+        self.loop_ended_s = monotonic()
+        if not self.stopped_early and self.step > warmup_steps:
+            # The run reached its end: one last post-collection point, outside the measured loop's time.
+            line, _ = self.collector.collect(self.step - 1, REASON_FINAL)
+            self.collections.write_line(line, monotonic())
         mark(self.step, monotonic())
 
     def _loop(self, step_fn, mark, write_line, warmup_steps: int, deadline_s: float | None) -> int:
@@ -68,6 +99,9 @@ class StepLoop:
         next_reading = 0
         last_reading_end_s = monotonic()
         last_reading_step = -1
+        stop_requested = None if self.stop_flag is None else self.stop_flag.stop_requested
+        next_stop_check = 0 if stop_requested is not None else self.total_steps
+        stop_check_every = 1
         step = 0
         for step in range(self.total_steps):
             started_s = monotonic()
@@ -79,26 +113,35 @@ class StepLoop:
             if step >= next_reading:
                 phase = "warmup" if step < warmup_steps else "measure"
                 write_line(self._reading_row(step, phase, started_s, finished_s), finished_s)
+                paused_s = self._collect_if_due(step, finished_s)
+                if paused_s and deadline_s is not None:
+                    deadline_s += paused_s  # --duration is loop time: the collection is the profiler's own
                 reading_end_s = monotonic()
-                next_reading = self.schedule.next_step(
-                    step, self.reading_cost_s, finished_s - last_reading_end_s, step - last_reading_step)
+                steps_since = step - last_reading_step
+                loop_s = finished_s - last_reading_end_s
+                next_reading = self.schedule.next_step(step, self.reading_cost_s, loop_s, steps_since)
+                if stop_requested is not None and loop_s > 0:
+                    stop_check_every = max(1, math.floor(STOP_CHECK_PERIOD_S * steps_since / loop_s))
                 last_reading_end_s, last_reading_step = reading_end_s, step
-                if self.stop_flag is not None and self.stop_flag.stop_requested():
-                    # The parent judged the verdict settled (--until-decided): end as if this were the last.
-                    self.stopped_early = True
-                    return step + 1
             else:
                 write_line(
                     f"{step},{'warmup' if step < warmup_steps else 'measure'},{started_s:.6f},"
-                    f"{(finished_s - started_s) * 1e3:.4f},,,,,,,,,,\n",
+                    f"{(finished_s - started_s) * 1e3:.4f},,,,,,,,,,,\n",
                     finished_s,
                 )
+            if step >= next_stop_check:
+                if stop_requested is not None and stop_requested():
+                    # The parent judged the verdict settled (--until-decided): end as if this were the last step.
+                    self.stopped_early = True
+                    return step + 1
+                next_stop_check = step + stop_check_every
         else:
             step = self.total_steps
         return step
 
     def close(self) -> None:
         self.writer.close()
+        self.collections.close()
         self.signals.memory.close()
         if self.stop_flag is not None:
             self.stop_flag.close()

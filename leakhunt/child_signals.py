@@ -39,6 +39,13 @@ class SignalReader:
         self._next_evidence_s = 0.0
         self._next_gc_s = 0.0
 
+    def memory_values(self) -> tuple[int | None, int | None, int | None, int | None]:
+        """(tf_current, rss, heap, py_blocks) as numbers: what a forced full collection reads before and after."""
+        tf_current = None
+        if self._tf_memory_info is not None:
+            tf_current = int(self._tf_memory_info(self._tf_device)["current"])
+        return tf_current, self.memory.rss_bytes(), self.memory.heap_bytes(), self.memory.python_blocks()
+
     def memory_cells(self) -> tuple[str, str]:
         """("tf_current,tf_peak", "rss,heap,py_blocks"): the cheap readings every reading step takes, as CSV cells."""
         tf_current = tf_peak = ""

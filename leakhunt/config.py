@@ -107,6 +107,8 @@ class ChildTask:
     signal_every_steps: int
     # After the last step the child stays alive this long so the parent samples its final memory.
     final_linger_s: float = 0.0
+    # The parent looks at the readings while the child runs (flush often; serve its collection requests).
+    until_decided: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -117,6 +119,7 @@ class ChildTask:
             "warmup_steps": self.warmup_steps,
             "signal_every_steps": self.signal_every_steps,
             "final_linger_s": self.final_linger_s,
+            "until_decided": self.until_decided,
         }
 
     @classmethod
@@ -129,4 +132,5 @@ class ChildTask:
             warmup_steps=int(data["warmup_steps"]),
             signal_every_steps=int(data["signal_every_steps"]),
             final_linger_s=float(data.get("final_linger_s", 0.0)),
+            until_decided=bool(data.get("until_decided", False)),
         )

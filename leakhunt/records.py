@@ -98,6 +98,8 @@ class ChildInfo:
     stopped_early: bool | None = None  # the parent asked the child to stop (--until-decided)
     # When the child began close(): samples after it show teardown, not the loop (analysis cuts them off).
     close_started_monotonic_s: float | None = None
+    # When its loop ended (after its last step): against the parent's stop request, how promptly it stopped.
+    loop_ended_monotonic_s: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"pid": self.pid, "images_per_step": self.images_per_step,
@@ -110,6 +112,8 @@ class ChildInfo:
         if self.reading_every_steps_last is not None:  # the loop finished: the end-of-loop fields
             data.update(reading_every_steps_last=self.reading_every_steps_last, stopped_early=self.stopped_early,
                         close_started_monotonic_s=self.close_started_monotonic_s)
+            if self.loop_ended_monotonic_s is not None:  # absent in folders written before it existed
+                data["loop_ended_monotonic_s"] = self.loop_ended_monotonic_s
         return data
 
     @classmethod
@@ -120,6 +124,7 @@ class ChildInfo:
         pid = data.get("pid")
         unavailable = data.get("unavailable")
         close_started_s = data.get("close_started_monotonic_s")
+        loop_ended_s = data.get("loop_ended_monotonic_s")
         return cls(
             pid=pid if isinstance(pid, int) else None,
             images_per_step=float(images_per_step) if images_per_step is not None and images_per_step > 0 else 1.0,
@@ -136,6 +141,7 @@ class ChildInfo:
             # Any JSON number the child wrote (the cut only compares it with sample times).
             close_started_monotonic_s=(float(close_started_s) if isinstance(close_started_s, (int, float))
                                        else None),
+            loop_ended_monotonic_s=float(loop_ended_s) if isinstance(loop_ended_s, (int, float)) else None,
         )
 
 
@@ -159,10 +165,13 @@ class StatusRecord:
     gpu_process_attribution: str | None = None  # None: no GPU sampler; "unavailable ...": NVML could not attribute
     stopped_early: bool = False
     stop_reason: str | None = None
+    settled_at_iteration: int | None = None  # --until-decided: the iterations the settling look judged
+    stop_requested_monotonic_s: float | None = None  # ...and when the parent asked the child to stop
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> StatusRecord:
         iterations = _number_or_none(data.get("iterations_completed"))
+        settled_at = _number_or_none(data.get("settled_at_iteration"))
         exit_code = data.get("exit_code")
         return cls(
             outcome=outcome_of(data),
@@ -176,6 +185,8 @@ class StatusRecord:
             gpu_process_attribution=_text_or_none(data.get("gpu_process_attribution")),
             stopped_early=bool(data.get("stopped_early", False)),
             stop_reason=_text_or_none(data.get("stop_reason")),
+            settled_at_iteration=None if settled_at is None else int(settled_at),
+            stop_requested_monotonic_s=_number_or_none(data.get("stop_requested_monotonic_s")),
         )
 
 

@@ -7,6 +7,7 @@ Layout (one folder per run, one sub-folder per strategy, in run order):
         strategy.json             the StrategySpec (name, factory, kwargs, description)
         child.json                written by the child once its workload is built (pid, images/step, ...)
         iterations.csv            one row per step (warm-up included), appended by the child
+        collections.csv           one row per forced full collection, memory before and after (the child)
         samples.csv               one row per parent sample (RSS/USS, GPU), appended by the parent
         status.json               how the child ended (written by the parent)
         error.json                exception type/message/traceback if the workload raised
@@ -36,6 +37,7 @@ STRATEGIES_DIR = "strategies"
 STRATEGY_FILE = "strategy.json"
 CHILD_INFO_FILE = "child.json"
 ITERATIONS_FILE = "iterations.csv"
+COLLECTIONS_FILE = "collections.csv"
 SAMPLES_FILE = "samples.csv"
 STATUS_FILE = "status.json"
 ERROR_FILE = "error.json"
@@ -71,6 +73,30 @@ ITERATION_COLUMNS = (
     # The process's CPU time (all threads, time.process_time()) at the reading: against the wall clock it
     # tells how much CPU the child got, i.e. whether a slower step was starved by a busier machine.
     "process_cpu_s",
+    # Automatic full (generation 2) collections Python ran since the loop started, forced ones not counted: where
+    # it steps, garbage in reference cycles was freed (sampling/full_collection.py).
+    "gc_auto_full_collections",
+)
+# Column order of collections.csv: one row per forced full collection the child ran (sampling/full_collection.py),
+# with its memory read right before and right after. `reason`: baseline (the first measured iteration), milestone,
+# requested (by --until-decided before a leak may settle), periodic, final (after the last step), or
+# skipped-for-budget (a milestone the time budget did not allow: no readings). `auto_full_collections` counts the
+# automatic ones before it; `objects_collected` is what gc.collect() returned.
+COLLECTION_COLUMNS = (
+    "step",
+    "reason",
+    "start_monotonic_s",
+    "duration_s",
+    "objects_collected",
+    "auto_full_collections",
+    "rss_before_bytes",
+    "heap_before_bytes",
+    "py_blocks_before",
+    "tf_current_before_bytes",
+    "rss_after_bytes",
+    "heap_after_bytes",
+    "py_blocks_after",
+    "tf_current_after_bytes",
 )
 # Column order of samples.csv. `steps_done` is how many steps (warm-up included) the child had finished
 # when the sample was taken; -1 while the workload was still being built.
@@ -88,6 +114,9 @@ SAMPLE_COLUMNS = (
 )
 
 FLUSH_INTERVAL_S = 1.0  # crash-safety promise: data reaches the OS at least once a second
+# Under --until-decided the parent's looks read iterations.csv while the child runs: a look must judge the
+# freshest readings, so the child flushes ten times as often (ten write calls a second cost nothing).
+LIVE_FLUSH_INTERVAL_S = 0.1
 
 
 def slugify(name: str) -> str:
@@ -122,20 +151,21 @@ class CsvAppender:
     reuses the caller's clock reading instead of asking for a new one.
     """
 
-    def __init__(self, path: Path, columns: tuple[str, ...]):
+    def __init__(self, path: Path, columns: tuple[str, ...], flush_interval_s: float = FLUSH_INTERVAL_S):
         self.path = path
+        self._flush_interval_s = flush_interval_s
         new_file = not path.exists() or path.stat().st_size == 0
         self._handle = open(path, "a", encoding="utf-8", buffering=1 << 16)
         if new_file:
             self._handle.write(",".join(columns) + "\n")
             self._handle.flush()
-        self._next_flush_s = time.monotonic() + FLUSH_INTERVAL_S
+        self._next_flush_s = time.monotonic() + flush_interval_s
 
     def write_line(self, line: str, now_monotonic_s: float) -> None:
         self._handle.write(line)
         if now_monotonic_s >= self._next_flush_s:
             self._handle.flush()
-            self._next_flush_s = now_monotonic_s + FLUSH_INTERVAL_S
+            self._next_flush_s = now_monotonic_s + self._flush_interval_s
 
     def flush(self) -> None:
         self._handle.flush()
@@ -179,6 +209,8 @@ class StrategyData:
     status: dict[str, Any]
     child_info: dict[str, Any] = field(default_factory=dict)
     error: dict[str, Any] | None = None
+    collections: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        {column: pd.Series(dtype="float64") for column in COLLECTION_COLUMNS}))
     attribution: dict[str, Any] | None = None  # attribution.json (the attribution pass's raw series)
     attribution_status: dict[str, Any] | None = None  # attribution-status.json
 
@@ -245,6 +277,7 @@ def read_strategy(index: int, folder: Path) -> StrategyData:
         status=status,
         child_info=_read_json_or(folder / CHILD_INFO_FILE, {}),
         error=_read_json_or(folder / ERROR_FILE, None),
+        collections=read_csv_tolerant(folder / COLLECTIONS_FILE, COLLECTION_COLUMNS),
         attribution=_read_json_or(folder / ATTRIBUTION_FILE, None),
         attribution_status=_read_json_or(folder / ATTRIBUTION_STATUS_FILE, None),
     )

@@ -19,6 +19,10 @@ TRUTH = {
     "lru_fills_then_stops": "plateau",
     "linear_1k": "leak",
     "tf_flat_loop": "flat",
+    "sawtooth_640_fast": "plateau",
+    "python_256b": "leak",
+    "python_64b": "leak",
+    "cycle_garbage_fast": "plateau",
 }
 # The leaks' real cost per iteration (CPython 3.11, glibc malloc on x86_64): the object header from
 # pymalloc (16-byte blocks) or the payload from malloc (chunk = request + 8, rounded up to 16), plus the
@@ -30,6 +34,8 @@ TRUTH = {
 TRUTH_BYTES_PER_ITER = {
     "keep_4k_fast": 4184,
     "linear_1k": 1064,
+    "python_256b": 264,
+    "python_64b": 72,
 }
 
 
@@ -127,3 +133,59 @@ def tf_flat_loop(width: int = 32):
             pass
 
     return Step()
+
+
+def sawtooth_640_fast(tooth_steps: int = 640, tooth_bytes: int = 40 * 1024 * 1024):
+    """Plateau (a bounded sawtooth of wide teeth): a 40 MiB buffer filled over 640 steps, then cleared (tens of
+    microseconds a step). Over 20000 iterations the child reads every ~50 steps: ~13 readings a tooth, which a
+    binned level cannot resolve; its envelope can."""
+    chunks: list[bytearray] = []
+    chunk_bytes = tooth_bytes // tooth_steps
+
+    def step():
+        if len(chunks) >= tooth_steps - 1:
+            chunks.clear()
+        else:
+            chunks.append(bytearray(chunk_bytes))
+
+    return step
+
+
+def python_256b(payload_bytes: int = 215):
+    """Leak of ~256 B/iter held by Python only: a bytes object of 248 B (a 256-byte pymalloc block) kept per step,
+    plus its 8-byte list slot. Under RSS's 2 MiB floor at 5000 iterations; one live Python block per step."""
+    kept = []
+
+    def step():
+        kept.append(bytes(payload_bytes) + b"")  # a new object each step, not a folded constant
+
+    return step
+
+
+def python_64b(payload_bytes: int = 31):
+    """Leak of ~72 B/iter held by Python only: a 64-byte bytes object kept per step, plus its list slot."""
+    kept = []
+
+    def step():
+        kept.append(bytes(payload_bytes) + b"")
+
+    return step
+
+
+def cycle_garbage_fast(alive: int = 300, payload_bytes: int = 2048):
+    """Plateau: each step builds an object in a reference cycle with a 2 KiB payload and keeps the last 300 alive,
+    so they outlive the young collections before they are dropped: garbage only a collection of an older
+    generation frees (what a Keras clone per call leaves, on a smaller scale). Memory climbs and falls back:
+    Python's blocks swing by ~15k and the heap by ~10 MB, bounded by the collector."""
+    import collections
+
+    recent: collections.deque = collections.deque(maxlen=alive)
+
+    def step():
+        node: dict = {"payload": bytearray(payload_bytes)}
+        node["self"] = node
+        recent.append(node)
+        for _ in range(50):  # allocations, so young collections run while the node is alive
+            [None] * 4
+
+    return step

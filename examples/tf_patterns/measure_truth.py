@@ -17,6 +17,11 @@ measured iterations and prints one table row per pattern next to the pattern's d
 N: `--iterations` if given, else the module's `TRUTH_ITERATIONS` (the count its docstring's truth was
 measured with), else as many iterations as fit in `--seconds` at the warm-up's pace (200 at least).
 
+The child also records, through `gc.callbacks`, every generation-2 (full) collection Python ran during the
+measured loop: the iteration it ran at, what it collected, and RSS / heap right after it (the troughs of a
+garbage sawtooth). `--detail` prints them, with the RSS / heap levels at each tenth of the run, below the
+table; `--json` keeps them.
+
 The "measured" column is a rule of thumb, not leakhunt's statistics: `leak` if the second half still
 grows by more than 256 B/iter and by more than 2 MiB in RSS or in heap, or if the heap grows by more
 than 256 B/iter in both halves at rates within a factor of 2 and by more than 1 MiB in all (a slow but
@@ -43,6 +48,7 @@ NOT_PATTERNS = {"measure_truth"}
 
 LEAK_SLOPE_B = 256
 LEAK_GROWTH_B = 2 * 1024 * 1024
+DETAIL_MAX_COLLECTIONS = 20
 
 
 # ----------------------------------------------------------------------------------------------- child
@@ -95,8 +101,25 @@ def _evidence(workload) -> dict:
     return dict(getter()) if callable(getter) else {}
 
 
+class _FullCollectionLog:
+    """Records each generation-2 collection of the measured loop: when it ran and what it left behind."""
+
+    def __init__(self, heap):
+        self.heap = heap
+        self.iteration = 0  # set by the loop; read when a collection ends
+        self.collections = []  # (iteration, objects collected, rss after, heap after)
+        self.active = False
+
+    def __call__(self, phase, info):
+        if self.active and phase == "stop" and info.get("generation") == 2:
+            self.collections.append(
+                (self.iteration, info.get("collected", 0), _rss(), self.heap() if self.heap else None))
+
+
 def child_main(args) -> None:
     heap = _heap_reader()
+    full_collections = _FullCollectionLog(heap)
+    gc.callbacks.append(full_collections)
     path = Path(args.child)
     rss_start = _rss()
     started = time.monotonic()
@@ -124,11 +147,14 @@ def child_main(args) -> None:
     rows = []  # (iteration, rss, heap)
     rows.append((0, _rss(), heap() if heap else None))
     loop_started = time.monotonic()
+    full_collections.active = True
     for i in range(1, n + 1):
+        full_collections.iteration = i
         step()
         if i % every == 0 or i == n:
             rows.append((i, _rss(), heap() if heap else None))
     loop_s = time.monotonic() - loop_started
+    full_collections.active = False
     evidence_after = _evidence(workload)
     close = getattr(workload, "close", None)
     if callable(close):
@@ -152,6 +178,8 @@ def child_main(args) -> None:
         "evidence_before": evidence_before,
         "evidence_after": evidence_after,
         "samples": rows,
+        # (iteration, objects collected, rss after, heap after) for each automatic full collection
+        "full_collections": full_collections.collections,
     }
     print("RESULT " + json.dumps(result), flush=True)
 
@@ -252,6 +280,33 @@ def _mib(value) -> str:
     return "-" if value is None else f"{value / 2**20:+.1f} MiB"
 
 
+def print_detail(result: dict) -> None:
+    """RSS / heap levels at each tenth of the run, and the full collections with their troughs."""
+    rows = result["samples"]
+    base_rss, base_heap = rows[0][1], rows[0][2]
+    n = result["iterations"]
+    marks = [round(n * k / 10) for k in range(1, 11)]
+    levels = []
+    for mark in marks:
+        row = min(rows, key=lambda r: abs(r[0] - mark))
+        heap = "-" if base_heap is None else f"{(row[2] - base_heap) / 2**20:+.1f}"
+        levels.append(f"{row[0]}: {(row[1] - base_rss) / 2**20:+.1f}/{heap}")
+    print(f"  {result['pattern']}: RSS/heap MiB over the warm-up level at each tenth: " + ", ".join(levels))
+    collections = result.get("full_collections", [])
+    if not collections:
+        print(f"  {result['pattern']}: no automatic generation-2 collection during the {n} measured calls")
+        return
+    troughs = []
+    # A workload that collects on its own (gc.collect() per call) would print thousands: show the first few.
+    shown = collections if len(collections) <= DETAIL_MAX_COLLECTIONS else collections[:DETAIL_MAX_COLLECTIONS]
+    for iteration, collected, rss, heap in shown:
+        heap_text = "-" if heap is None or base_heap is None else f"{(heap - base_heap) / 2**20:+.1f}"
+        troughs.append(f"{iteration} ({collected} obj): {(rss - base_rss) / 2**20:+.1f}/{heap_text}")
+    more = "" if shown is collections else f", ... ({len(collections) - len(shown)} more)"
+    print(f"  {result['pattern']}: {len(collections)} generation-2 collections, at call (objects freed): "
+          "RSS/heap MiB right after: " + ", ".join(troughs) + more)
+
+
 def parent_main(args) -> int:
     paths = [resolve(name) for name in args.patterns] if args.patterns else discover()
     header = ("| pattern | declared | measured | N | RSS B/iter (1st half, 2nd half) | heap B/iter (1st, 2nd) "
@@ -286,6 +341,9 @@ def parent_main(args) -> int:
             flush=True,
         )
     print("\n* latency on a shared machine: orientation only. (!) = measured differs from declared TRUTH.")
+    if args.detail:
+        for result in results:
+            print_detail(result)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
         print(f"raw samples written to {args.json}")
@@ -302,6 +360,8 @@ def main(argv=None) -> int:
     parser.add_argument("--timeout", type=float, default=3600.0, help="kill a child after this many seconds")
     parser.add_argument("--json", help="write the raw samples and slopes to this file")
     parser.add_argument("--strict", action="store_true", help="exit 1 if a measured verdict differs")
+    parser.add_argument("--detail", action="store_true",
+                        help="print levels at each tenth of the run and every generation-2 collection")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:

@@ -18,6 +18,7 @@ Method (documented in docs/verdicts.md, "Latency drift"):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from scipy import stats
@@ -42,6 +43,17 @@ REFERENCE_MIN_PER_WINDOW = 3
 MACHINE_NOISE_FRACTION = 0.05
 # The child counts as CPU-bound when it usually gets at least this much CPU per wall second (all threads).
 CPU_BOUND_MIN_SHARE = 0.6
+# --until-decided stops only once the latency trend is decided too, so that the drift flag of a stopped run is the
+# one a longer run would get: "drift" when both trends pass the test by this factor of DRIFT_MIN_FRACTION;
+# "none" when the trend that can clear it (the corrected one, else the raw one) does not pass, and its rate so far,
+# held for DRIFT_HORIZON_FACTOR times the iterations run (at most to the maximum), would add less than
+# DRIFT_MIN_FRACTION / DRIFT_SETTLE_MARGIN between the first and the last fifth. Anything in between keeps the run
+# going. The horizon is a compromise: held to a maximum 40x away, the noise of a 130-iteration slope alone would
+# keep every run going; a creep too slow to show within 4x the iterations run may still be flagged by a full run.
+DRIFT_SETTLE_MARGIN = 1.5
+DRIFT_HORIZON_FACTOR = 4.0
+
+DriftState = Literal["drift", "none", "undecided"]
 
 
 @dataclass(frozen=True)
@@ -226,3 +238,26 @@ def analyse_drift(x: np.ndarray, latency_ms: np.ndarray, reference_x: np.ndarray
                                 theil_sen(x, latency_ms / slowness_per_point))
     return DriftAnalysis(raw, corrected, int(finite.size), reference_p50,
                          None if machine is None else machine.change_first_to_last_fifth)
+
+
+def _projected_change(trend: SeriesTrend, span_iterations: float, max_span_iterations: float) -> float:
+    """The first-to-last-fifth change the trend's rate would make over the maximum run (its point estimate)."""
+    base = trend.window_medians_ms[0] if trend.window_medians_ms else 0.0
+    if trend.fit is None or base <= 0:
+        return float("inf")
+    horizon = min(max_span_iterations, DRIFT_HORIZON_FACTOR * span_iterations)
+    # The fifths' centres sit 0.8 of the span apart.
+    return trend.fit.slope * 0.8 * max(horizon, span_iterations) / base
+
+
+def drift_state(drift: DriftAnalysis | None, span_iterations: float, max_span_iterations: float) -> DriftState:
+    """Whether a run that stopped now would carry the drift flag a full run carries (see DRIFT_SETTLE_MARGIN)."""
+    if drift is None or drift.raw is None:
+        return "undecided"
+    trends = [trend for trend in (drift.raw, drift.corrected) if trend is not None]
+    if drift.slowing:
+        clear = all(trend.change_first_to_last_fifth >= DRIFT_SETTLE_MARGIN * DRIFT_MIN_FRACTION for trend in trends)
+        return "drift" if clear else "undecided"
+    clearing = drift.corrected if drift.corrected is not None else drift.raw
+    projected = _projected_change(clearing, span_iterations, max_span_iterations)
+    return "none" if projected < DRIFT_MIN_FRACTION / DRIFT_SETTLE_MARGIN else "undecided"

@@ -58,7 +58,10 @@ def measured_latency(iterations: pd.DataFrame, warmup_steps: int) -> tuple[np.nd
 
 def latency_stats(iteration: np.ndarray, latency_ms: np.ndarray, start_s: np.ndarray,
                   images_per_step: float = 1.0, reference_iteration: np.ndarray | None = None,
-                  reference_ms: np.ndarray | None = None, cpu: CpuReadings | None = None) -> LatencyStats:
+                  reference_ms: np.ndarray | None = None, cpu: CpuReadings | None = None,
+                  paused_s: float = 0.0) -> LatencyStats:
+    """Percentiles, throughput and drift of the measured steps. `paused_s`: time the child spent between steps on
+    the profiler's own forced full collections (not what a caller of the workload would wait for)."""
     count = int(len(latency_ms))
     if count == 0:
         return LatencyStats(0, None, None, None, None, None, None, None, None, None, None, False)
@@ -68,7 +71,8 @@ def latency_stats(iteration: np.ndarray, latency_ms: np.ndarray, start_s: np.nda
     finite_starts = start_s[np.isfinite(start_s)]
     if finite_starts.size >= 2 and finite_starts[-1] > finite_starts[0]:
         # Wall clock between step starts includes the loop's own overhead: what a caller really gets.
-        seconds_per_iteration = float((finite_starts[-1] - finite_starts[0]) / (finite_starts.size - 1))
+        loop_s = max(float(finite_starts[-1] - finite_starts[0]) - paused_s, 0.0)
+        seconds_per_iteration = loop_s / (finite_starts.size - 1) or seconds_per_iteration
     images_per_s = images_per_step / seconds_per_iteration if seconds_per_iteration > 0 else None
     x, y = clean_xy(iteration, latency_ms)
     fit: SlopeFit | None = theil_sen(x, y)

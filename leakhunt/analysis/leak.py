@@ -13,10 +13,12 @@ from here are re-exported.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 
+from leakhunt.analysis.post_collection import PostCollectionPoints, Survival, survival
 from leakhunt.analysis.robust import CONFIDENCE_LEVEL, SlopeFit, clean_xy, robust_sigma, theil_sen
 from leakhunt.analysis.series import iteration_series, memory_series
 from leakhunt.analysis.series_kind import (
@@ -32,6 +34,7 @@ from leakhunt.analysis.series_kind import (
     noise_floor_bytes_per_iter,
 )
 from leakhunt.analysis.shape import (
+    Envelope,
     SeriesShape,
     count_releases,
     measure_shape,
@@ -87,6 +90,9 @@ class GrowthEstimate:
     step_iteration: int | None = None  # where the largest jump happened
     before_step_fit: SlopeFit | None = None  # the series before the jump...
     after_step_fit: SlopeFit | None = None  # ...and after it: a step has both flat
+    # Whether the growth survived the child's forced full collections (None: no post-collection points given).
+    survival: Survival | None = None
+    envelope: Envelope | None = None  # each eighth's lowest and highest reading (child readings only)
 
     @property
     def judged_span_iterations(self) -> int:
@@ -127,11 +133,22 @@ def _step_fits(x: np.ndarray, y: np.ndarray, shape: SeriesShape,
 
 
 def estimate_growth(series: str, x, y, detect_warmup: bool = True, kind: SeriesKind = PARENT_KIND,
-                    confidence: float = CONFIDENCE_LEVEL) -> GrowthEstimate | None:
+                    confidence: float = CONFIDENCE_LEVEL,
+                    post_points: PostCollectionPoints | None = None) -> GrowthEstimate | None:
     """Measure the growth of one series; None when it has no measured points at all.
 
     `confidence` sets the level of every slope interval (stricter at a sequential design's interim looks).
+    `post_points`: the series right after the child's forced full collections, to tell a leak from garbage.
     """
+    estimate = _estimate(series, x, y, detect_warmup, kind, confidence)
+    if estimate is None or post_points is None:
+        return estimate
+    slope = None if estimate.fit is None else float(estimate.fit.slope)
+    return dataclasses.replace(estimate, survival=survival(
+        series, estimate.first_iteration, estimate.last_iteration, slope, estimate.growth_floor, post_points))
+
+
+def _estimate(series: str, x, y, detect_warmup: bool, kind: SeriesKind, confidence: float) -> GrowthEstimate | None:
     x, y = clean_xy(x, y)
     if len(x) == 0:
         return None
@@ -165,4 +182,5 @@ def estimate_growth(series: str, x, y, detect_warmup: bool = True, kind: SeriesK
         smoothed_levels_bytes=tuple(float(level) for level in shape.smooth),
         unit=kind.unit, growth_floor=growth_floor, granularity=kind.min_growth,
         step_iteration=step_iteration, before_step_fit=before_fit, after_step_fit=after_fit,
+        envelope=shape.envelope,
     )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import grey_closing, median_filter
 
+from leakhunt.analysis.envelope import Envelope, measure_envelope
 from leakhunt.analysis.robust import median_bin, robust_sigma
 from leakhunt.analysis.series_kind import SeriesKind
 
@@ -46,6 +47,7 @@ class SeriesShape:
     net_rise: float
     smooth_sigma: float
     smooth: np.ndarray
+    envelope: Envelope | None = None
 
 
 def transient_width_points(x: np.ndarray, kind: SeriesKind) -> int:
@@ -109,7 +111,8 @@ def measure_shape(x: np.ndarray, y: np.ndarray, transient_width: int, iteration_
     trough_rise = float(quarters[-1].min() - quarters[0].min())
     peak_rise = float(quarters[-1].max() - quarters[0].max())
     return SeriesShape(step_fraction, step_index, release, rise, trough_rise, peak_rise, net_rise,
-                  float(smooth_sigma), smooth)
+                       float(smooth_sigma), smooth,
+                       measure_envelope(y) if iteration_aligned else None)
 
 
 def count_releases(levels: tuple[float, ...] | np.ndarray, min_drop_bytes: float) -> int:

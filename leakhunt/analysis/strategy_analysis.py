@@ -11,9 +11,11 @@ import numpy as np
 import pandas as pd
 
 from leakhunt.analysis.attribution import AttributionContext, attribution_entry
+from leakhunt.analysis.garbage import with_retained_garbage, with_stopped_warmup
 from leakhunt.analysis.hints import CounterGrowth, Hint, counter_growth, find_hints
 from leakhunt.analysis.latency import LatencyStats, latency_stats, measured_latency
 from leakhunt.analysis.leak import GrowthEstimate, estimate_growth, iteration_series, memory_series
+from leakhunt.analysis.post_collection import FullCollections, full_collections, post_collection_points
 from leakhunt.analysis.projection import Exhaustion, project_exhaustion
 from leakhunt.analysis.settle import SETTLE_SERIES
 from leakhunt.analysis.strategy_data import (
@@ -22,10 +24,12 @@ from leakhunt.analysis.strategy_data import (
     column_max,
     cpu_readings,
     error_of,
+    forced_collection_seconds,
     iterations_completed_of,
     judged_samples,
     status_of,
     warmup_steps_of,
+    within_settled_span,
 )
 from leakhunt.analysis.verdict import (
     JUDGED_SERIES,
@@ -34,6 +38,7 @@ from leakhunt.analysis.verdict import (
     MemoryJudgement,
     Verdict,
     judge_growth,
+    names_python_leak,
     round_up_roughly,
     strategy_verdict,
 )
@@ -78,6 +83,8 @@ class StrategyAnalysis:
     rss_source: str = "child"  # "child" (iteration-aligned readings) or "parent" (steady-clock samples)
     reference_iteration: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0))
     reference_ms: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0))
+    full_collections: FullCollections | None = None  # the child's forced and automatic full collections
+    settled_at_iteration: int | None = None  # --until-decided: the iterations the settling look judged
     attribution: dict[str, Any] = dataclasses.field(default_factory=dict)  # summary.json's `attribution`
 
 
@@ -94,13 +101,16 @@ def _with_sampler_pace(judgement: MemoryJudgement, run: RunRecord, latency: Late
     return dataclasses.replace(judgement, more_iterations_needed=round_up_roughly(more))
 
 
-def _growth_estimates(iterations: pd.DataFrame, samples: pd.DataFrame,
-                      warmup_steps: int) -> tuple[dict[str, GrowthEstimate | None], str]:
+def _growth_estimates(iterations: pd.DataFrame, samples: pd.DataFrame, warmup_steps: int,
+                      collections: pd.DataFrame | None = None) -> tuple[dict[str, GrowthEstimate | None], str]:
     """Every memory series' growth estimate, and where RSS came from ("child", or "parent" when the child's
-    own readings were too few)."""
+    own readings were too few). The child's series are judged net of garbage where it ran forced collections."""
     estimates: dict[str, GrowthEstimate | None] = {}
+    with_collections = collections is not None and not collections.empty
     for series, (column, kind) in CHILD_SERIES.items():
-        estimates[series] = estimate_growth(series, *iteration_series(iterations, column, warmup_steps), kind=kind)
+        points = post_collection_points(collections, series, warmup_steps) if with_collections else None
+        estimates[series] = estimate_growth(series, *iteration_series(iterations, column, warmup_steps), kind=kind,
+                                            post_points=points)
     for series, column in SAMPLED_SERIES.items():
         estimates[series] = estimate_growth(series, *memory_series(samples, column, warmup_steps))
     rss_source = "child"
@@ -144,14 +154,18 @@ def analyze_strategy(strategy, run: RunRecord) -> StrategyAnalysis:
     spec = strategy.spec if isinstance(strategy.spec, dict) else {}
     warmup_steps = warmup_steps_of(run, iterations)
     outcome = status.outcome
+    iterations = within_settled_span(iterations, "step", status, warmup_steps)
+    samples = within_settled_span(samples, "steps_done", status, warmup_steps)
+    collections = within_settled_span(getattr(strategy, "collections", pd.DataFrame()), "step", status, warmup_steps)
 
-    estimates, rss_source = _growth_estimates(iterations, samples, warmup_steps)
+    estimates, rss_source = _growth_estimates(iterations, samples, warmup_steps, collections)
     attribution_unavailable = (status.gpu_process_attribution or "available").startswith("unavailable")
     if attribution_unavailable:
         # NVML could not attribute GPU memory to the child (host PIDs in a container): its zeros are not
         # data. The device's used memory stands in; it is valid because one strategy has the device alone.
         estimates["gpu_process"] = None
     judgements = {series: judge_growth(estimate) for series, estimate in estimates.items() if estimate is not None}
+    judgements = with_stopped_warmup(with_retained_garbage(judgements, estimates), estimates)
     if "rss" not in judgements:
         judgements["rss"] = judge_growth(None)
 
@@ -159,11 +173,12 @@ def analyze_strategy(strategy, run: RunRecord) -> StrategyAnalysis:
     latency_iteration, latency_values, starts = measured_latency(iterations, warmup_steps)
     reference_iteration, reference_ms = iteration_series(iterations, "reference_ms", warmup_steps)
     latency = latency_stats(latency_iteration, latency_values, starts, images_per_step,
-                            reference_iteration, reference_ms, cpu_readings(iterations, warmup_steps))
+                            reference_iteration, reference_ms, cpu_readings(iterations, warmup_steps),
+                            paused_s=forced_collection_seconds(collections, warmup_steps))
     if rss_source == "parent":
         judgements["rss"] = _with_sampler_pace(judgements["rss"], run, latency, len(latency_values))
     judged_series = JUDGED_SERIES + (("gpu_used",) if attribution_unavailable else ())
-    verdict = strategy_verdict(outcome, judgements, judged_series)
+    verdict = strategy_verdict(outcome, judgements, judged_series, names_python_leak(estimates))
     counters = {name: counter_growth(*iteration_series(iterations, name, warmup_steps)) for name in COUNTERS}
 
     peak_rss = column_max(samples, "rss_bytes")
@@ -184,7 +199,8 @@ def analyze_strategy(strategy, run: RunRecord) -> StrategyAnalysis:
         projections=tuple(projections), hints=tuple(hints), peak_rss_bytes=peak_rss,
         peak_uss_bytes=column_max(samples, "uss_bytes"), peak_gpu_bytes=peak_gpu,
         images_per_step=images_per_step, rss_source=rss_source, reference_iteration=reference_iteration,
-        reference_ms=reference_ms, attribution=attribution,
+        reference_ms=reference_ms, full_collections=full_collections(collections, iterations, warmup_steps),
+        settled_at_iteration=status.settled_at_iteration, attribution=attribution,
     )
 
 

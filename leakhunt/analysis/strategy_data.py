@@ -103,3 +103,25 @@ def judged_samples(strategy) -> pd.DataFrame:
         # Only a completed child wrote all its steps; after a crash the last second may be missing.
         return samples
     return samples_during_loop(samples, strategy.iterations, child_info_of(strategy).close_started_monotonic_s)
+
+
+def within_settled_span(frame: pd.DataFrame, step_column: str, status: StatusRecord,
+                        warmup_steps: int) -> pd.DataFrame:
+    """The rows of a step-indexed table the settling look judged (--until-decided): the child stops within
+    milliseconds of the parent's decision, but the look read readings up to the iteration it counted, and the
+    reported verdict covers exactly those (docs/verdicts.md, "Stopping when settled")."""
+    if status.settled_at_iteration is None or frame.empty or step_column not in frame.columns:
+        return frame
+    steps = pd.to_numeric(frame[step_column], errors="coerce")
+    return frame[~(steps >= warmup_steps + status.settled_at_iteration)]
+
+
+def forced_collection_seconds(collections: pd.DataFrame, warmup_steps: int) -> float:
+    """Seconds the child spent on forced full collections between measured steps (the final one runs after the
+    last step, outside the loop's time; the baseline runs after the first measured step, inside it)."""
+    if collections.empty or "duration_s" not in collections.columns or "reason" not in collections.columns:
+        return 0.0
+    steps = pd.to_numeric(collections["step"], errors="coerce")
+    durations = pd.to_numeric(collections["duration_s"], errors="coerce")
+    inside = (steps >= warmup_steps) & (collections["reason"].astype(str) != "final")
+    return float(durations[inside].sum(skipna=True))

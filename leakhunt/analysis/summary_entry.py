@@ -64,7 +64,32 @@ def _series_entry(estimate: GrowthEstimate, judgement: MemoryJudgement | None) -
         "first_iteration": estimate.first_iteration,
         "last_iteration": estimate.last_iteration,
         "samples_judged": estimate.samples_judged,
+        "post_collection": _survival_entry(estimate),
     }
+
+
+def _survival_entry(estimate: GrowthEstimate) -> dict[str, Any] | None:
+    """What the forced full collections said of this series' growth (None: no post-collection points)."""
+    survival = estimate.survival
+    if survival is None:
+        return None
+    return {"status": survival.status, "points": survival.points_used,
+            "slope_bytes_per_iter": survival.post_slope_per_iter, "most_freed_bytes": survival.most_freed,
+            "most_freed_at_iteration": survival.most_freed_iteration}
+
+
+def _stop_delay_ms(analysis: StrategyAnalysis) -> float | None:
+    """How long after the parent's stop request the child's loop ended (--until-decided)."""
+    requested, ended = analysis.status.stop_requested_monotonic_s, analysis.child_info.loop_ended_monotonic_s
+    return None if requested is None or ended is None else max(ended - requested, 0.0) * 1e3
+
+
+def _full_collections_entry(analysis: StrategyAnalysis) -> dict[str, Any] | None:
+    collections = analysis.full_collections
+    if collections is None:
+        return None
+    return {"forced": collections.forced, "skipped_for_budget": collections.skipped_for_budget,
+            "seconds": collections.seconds, "automatic": collections.auto, "note": collections.note}
 
 
 def _trend_fields(prefix: str, trend) -> dict[str, Any]:
@@ -92,8 +117,11 @@ def _drift_fields(latency: LatencyStats) -> dict[str, Any]:
     }
 
 
-def _verdict_covers(iterations_completed: int, stopped_early: bool) -> str:
-    covers = f"iterations 0..{max(iterations_completed - 1, 0)}"
+def _verdict_covers(iterations_completed: int, stopped_early: bool, settled_at: int | None = None) -> str:
+    """The iterations the verdict was judged on: with --until-decided, exactly those the settling look read (the
+    child stops within milliseconds of the decision; the few iterations it ran on are not judged)."""
+    last = (settled_at if settled_at is not None else iterations_completed) - 1
+    covers = f"iterations 0..{max(last, 0)}"
     return covers + (", assuming the behaviour seen continues" if stopped_early else "")
 
 
@@ -214,7 +242,11 @@ def _detail_fields(analysis: StrategyAnalysis) -> dict[str, Any]:
         "placement": spec.get("placement"),
         "stopped_early": stopped_early,
         "stop_reason": status.stop_reason or f"ran to {analysis.iterations_completed}",
-        "verdict_covers": _verdict_covers(analysis.iterations_completed, stopped_early),
+        "verdict_covers": _verdict_covers(analysis.iterations_completed, stopped_early,
+                                          analysis.settled_at_iteration),
+        "settled_at_iteration": analysis.settled_at_iteration,
+        "stop_delay_ms": _stop_delay_ms(analysis),
+        "full_collections": _full_collections_entry(analysis),
         # Where the leak is, line by line: the attribution pass (docs/summary-schema.md#attribution).
         "attribution": analysis.attribution,
     }

@@ -34,6 +34,7 @@ from leakhunt.analysis.facts import (
     required_fit,
     round_up_roughly,
 )
+from leakhunt.analysis.leak import GrowthEstimate
 from leakhunt.analysis.rules import RULES, MemoryJudgement, Rule, judge_growth
 from leakhunt.analysis.verdict_types import MEMORY_VERDICTS, VERDICTS, MemoryVerdict, Pattern, StrategyVerdict
 from leakhunt.records import Outcome, outcome_of
@@ -41,11 +42,11 @@ from leakhunt.records import Outcome, outcome_of
 # Names other modules import from here (the verdict constants lived here before facts.py).
 __all__ = ["CI_SHRINK_EXPONENT", "FINER_SERIES_OVERRIDES", "Facts", "JUDGED_SERIES", "LEVEL_FLAT_SHARE",
            "MEMORY_VERDICTS", "MIN_JUDGED_ITERATIONS", "MIN_JUDGED_SAMPLES", "MORE_ITERATIONS_MAX_FACTOR",
-           "MemoryJudgement", "OUTCOME_VERDICT", "RELEASE_MIN_FRACTION", "RELEASE_MIN_SIGMAS", "RULES", "Rule",
-           "SAWTOOTH_MIN_RELEASES", "SAWTOOTH_RISE_MIN_SHARE", "SAWTOOTH_RISE_MIN_SHARE_OF_RELEASE", "SERIES_LABELS",
-           "SLOWING_FRACTION", "STEP_MAX_FRACTION", "STEP_MIN_FRACTION", "STOPPED_MAX_FRACTION", "VERDICTS",
-           "Verdict", "facts_of", "iterations_to_decide", "judge_growth", "required_fit", "round_up_roughly",
-           "strategy_verdict"]
+           "MemoryJudgement", "OUTCOME_VERDICT", "PYTHON_LEAK_MAX_HEAP_SHARE", "PY_BLOCKS_DECIDE_WHEN",
+           "RELEASE_MIN_FRACTION", "RELEASE_MIN_SIGMAS", "RULES", "Rule", "SAWTOOTH_MIN_RELEASES",
+           "SAWTOOTH_RISE_MIN_SHARE", "SAWTOOTH_RISE_MIN_SHARE_OF_RELEASE", "SERIES_LABELS", "SLOWING_FRACTION",
+           "STEP_MAX_FRACTION", "STEP_MIN_FRACTION", "STOPPED_MAX_FRACTION", "VERDICTS", "Verdict", "facts_of",
+           "iterations_to_decide", "judge_growth", "required_fit", "round_up_roughly", "strategy_verdict"]
 
 # Which series can make a strategy a leak, in the order they are named as deciding; "rss" (the child's
 # iteration-aligned RSS, else the parent's samples) is the primary series for every other verdict.
@@ -53,8 +54,20 @@ __all__ = ["CI_SHRINK_EXPONENT", "FINER_SERIES_OVERRIDES", "Facts", "JUDGED_SERI
 # (a finalized TF1 session.run leaves ~1 block per call until gen-2 collects it, which looked like a steady
 # 1 block/iter "leak" over 2000 calls); the `python_references` hint reads it instead.
 JUDGED_SERIES = ("rss", "heap", "gpu_process", "tf_current")
+# A leak Python's blocks confirm is named by them before the C heap when the heap grows by less than this share of
+# what RSS grows by: the memory is mostly Python objects (pymalloc's arenas are outside malloc), and the heap's
+# bytes per call (a list's slot) would understate it. A TF1 graph growing per call: heap 163 KiB of RSS's 465 KiB.
+PYTHON_LEAK_MAX_HEAP_SHARE = 0.25
+# Python's live blocks decide a leak once forced full collections confirmed their growth: read right after a
+# collection the count holds live objects only, and a Python-held leak of 256 B per call is one block per call,
+# far below RSS's floor. Without that confirmation they stay evidence.
+PY_BLOCKS_DECIDE_WHEN = ("confirmed", "partly-garbage")
 OUTCOME_VERDICT: dict[Outcome, StrategyVerdict] = {"failed": "failed", "crashed": "crashed", "hung": "crashed"}
 # When RSS is flat, these (verdict, pattern) of a finer series (C heap, Python blocks, ...) decide instead.
+# Where RSS is a sawtooth with too few teeth to tell, a finer series that shows the memory in use is bounded
+# decides: releases seen, teeth in every eighth of the run, or growth that full collections freed.
+BOUNDED_SAWTOOTH_OVERRIDES: tuple[tuple[MemoryVerdict, Pattern], ...] = (
+    ("plateau", "sawtooth"), ("plateau", "bounded"), ("plateau", "collected"))
 FINER_SERIES_OVERRIDES: tuple[tuple[MemoryVerdict, Pattern], ...] = (("plateau", "sawtooth"),
                                                                     ("inconclusive", "unclear-end"))
 
@@ -74,15 +87,23 @@ SERIES_LABELS = {"heap": "C heap", "py_blocks": "Python blocks", "gpu_process": 
 
 
 def strategy_verdict(outcome: str, judgements: dict[str, MemoryJudgement],
-                     judged_series: tuple[str, ...] = JUDGED_SERIES) -> Verdict:
+                     judged_series: tuple[str, ...] = JUDGED_SERIES, names_python_leak: bool = False) -> Verdict:
     """The strategy's verdict: crashed/failed from how the child ended, else what memory says.
 
     Any judged series (RSS, C heap, Python blocks, GPU, TF allocator) that leaks makes the strategy a
     leak (the byte-precise heap sees leaks far below RSS's page-and-arena floor); otherwise the primary
-    series (RSS) decides.
+    series (RSS) decides. `names_python_leak`: the heap sees a small share of the growth RSS sees, so a leak
+    that Python's blocks confirm is named by them before the heap (strategy_analysis decides it from slopes).
     """
     present = [name for name in judged_series if name in judgements and judgements[name].pattern != "no-data"]
-    deciding = next((name for name in present if judgements[name].verdict == "leak"), None)
+    blocks = judgements.get("py_blocks")
+    leak_judges = list(present)
+    if blocks is not None and blocks.survival in PY_BLOCKS_DECIDE_WHEN:
+        # After the byte series; but a Python-held leak is named by its blocks (its bytes are RSS's slope), not by
+        # the few bytes per call the heap sees of the list that holds it: see names_python_leak.
+        after_rss = 1 if leak_judges[:1] == ["rss"] else 0
+        leak_judges.insert(after_rss if names_python_leak else len(leak_judges), "py_blocks")
+    deciding = next((name for name in leak_judges if judgements[name].verdict == "leak"), None)
     if deciding is None and present:
         deciding = present[0]
         primary = (judgements[deciding].verdict, judgements[deciding].pattern)
@@ -92,7 +113,7 @@ def strategy_verdict(outcome: str, judgements: dict[str, MemoryJudgement],
             # unclear (flat would hide it: inconclusive). A finer series' warm-up or noise does not count.
             # Where RSS is a sawtooth with too few teeth (glibc keeps freed memory, so RSS releases rarely),
             # a C heap that releases what it takes, tooth after tooth, shows the memory in use is bounded.
-            allowed = FINER_SERIES_OVERRIDES if primary[0] == "flat" else (("plateau", "sawtooth"),)
+            allowed = FINER_SERIES_OVERRIDES if primary[0] == "flat" else BOUNDED_SAWTOOTH_OVERRIDES
             finer = next((name for name in present[1:] if (judgements[name].verdict, judgements[name].pattern)
                           in allowed), None)
             deciding = finer or deciding
@@ -105,3 +126,11 @@ def strategy_verdict(outcome: str, judgements: dict[str, MemoryJudgement],
     series_label = f"{SERIES_LABELS.get(deciding, deciding)}: " if deciding and deciding != "rss" else ""
     reason = f"{series_label}{memory.reason}"
     return Verdict(verdict, reason, memory.verdict, deciding, memory.pattern, memory.more_iterations_needed)
+
+
+def names_python_leak(estimates: dict[str, GrowthEstimate | None]) -> bool:
+    """Whether a leak Python's blocks confirm should be named by them before the C heap (see the constant)."""
+    rss, heap = estimates.get("rss"), estimates.get("heap")
+    if rss is None or rss.fit is None or rss.fit.slope <= 0:
+        return False
+    return heap is None or heap.fit is None or heap.fit.slope < PYTHON_LEAK_MAX_HEAP_SHARE * rss.fit.slope

@@ -10,8 +10,8 @@ MemoryVerdict = Literal["leak", "plateau", "flat", "inconclusive"]
 # A strategy's verdict: a child that crashed or failed is that, whatever its memory did.
 StrategyVerdict = Literal["leak", "plateau", "flat", "inconclusive", "crashed", "failed"]
 # The shape behind a verdict (docs/verdicts.md describes each); "no-data" when a series has no readings.
-Pattern = Literal["short", "sawtooth-rising", "sawtooth", "step", "none", "stopped", "slowing", "linear",
-                  "unclear-end", "noisy", "no-data"]
+Pattern = Literal["short", "persists", "collected", "sawtooth-rising", "sawtooth", "step", "none", "stopped",
+                  "slowing", "linear", "bounded", "unclear-end", "noisy", "retained", "no-data"]
 
 MEMORY_VERDICTS: tuple[MemoryVerdict, ...] = get_args(MemoryVerdict)
 VERDICTS: tuple[StrategyVerdict, ...] = get_args(StrategyVerdict)

@@ -39,9 +39,15 @@ class StrategyStatus:
     stopped_early: bool = False
     stop_reason: str = ""
     fault_traceback: str | None = None
+    # --until-decided: the measured iterations the settling look judged; the verdict covers exactly these.
+    settled_at_iteration: int | None = None
+    stop_requested_monotonic_s: float | None = None  # when the parent set the stop flag
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
+        for optional in ("settled_at_iteration", "stop_requested_monotonic_s"):
+            if data[optional] is None:
+                del data[optional]
         if self.gpu_process_attribution is None:
             del data["gpu_process_attribution"]  # no NVML: the field is absent, as before it existed
         if self.fault_traceback is None:
@@ -68,6 +74,8 @@ class Observed:
     memory_limit_method: str | None = None
     gpu_process_attribution: str | None = None
     stop_reason: str | None = None  # set when --until-decided asked the child to stop
+    settled_at_iteration: int | None = None  # ...after a look at this many measured iterations
+    stop_requested_monotonic_s: float | None = None
 
 
 def describe_exit(returncode: int) -> tuple[Outcome, int | None, str | None, str]:
@@ -156,4 +164,6 @@ def classify(observed: Observed, strategy_dir: Path) -> StrategyStatus:
         gpu_process_attribution=observed.gpu_process_attribution, stopped_early=stopped_early,
         stop_reason=(observed.stop_reason or "") if stopped_early else f"ran to {iterations}",
         fault_traceback=fault_text[-FAULT_TRACEBACK_MAX_CHARS:] or None,
+        settled_at_iteration=observed.settled_at_iteration if stopped_early else None,
+        stop_requested_monotonic_s=observed.stop_requested_monotonic_s if stopped_early else None,
     )

@@ -48,6 +48,7 @@ class StrategyRun:
             duration_s=config.duration_s, warmup_steps=config.warmup_steps,
             signal_every_steps=config.signal_every_steps,
             final_linger_s=min(LINGER_SAMPLE_INTERVALS * config.sample_interval_s, LINGER_MAX_S),
+            until_decided=config.until_decided,
         )
         task_path = self.strategy_dir / "task.json"
         rundir.write_json_atomic(task_path, task.to_json())
@@ -131,5 +132,7 @@ class StrategyRun:
             memory_limit_method=launched.memory_limit_method,
             gpu_process_attribution=None if self.nvml is None else self.nvml.attribution(),
             stop_reason=None if settle is None else settle.stop_reason,
+            settled_at_iteration=None if settle is None else settle.settled_at_iteration,
+            stop_requested_monotonic_s=None if settle is None else settle.stop_requested_s,
         )
         return classify(observed, self.strategy_dir)

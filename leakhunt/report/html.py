@@ -78,6 +78,27 @@ def _drift_text(entry: dict[str, Any]) -> str:
     return text
 
 
+def _collections_text(collections: dict[str, Any] | None) -> str:
+    """Full collections during the run: forced by the child (judged net of garbage) and Python's own."""
+    if not collections:
+        return ""
+    forced = int(collections.get("forced") or 0)
+    automatic = collections.get("automatic")
+    text = (f"Full collections: {forced} forced by leakhunt ({fmt_duration(collections.get('seconds'))} in all, "
+            f"not counted in the latencies)")
+    if isinstance(automatic, (int, float)):
+        text += f", {int(automatic)} run by Python itself"
+    note = collections.get("note")
+    return text + (f"; {note}." if note else ".")
+
+
+def _after_collections(values: dict[str, Any], unit: str) -> str:
+    survival = values.get("post_collection") or {}
+    if not survival or survival.get("status") == "unchecked":
+        return MISSING
+    return f"{fmt_rate(survival.get('slope_bytes_per_iter'), unit)} ({survival.get('status')})"
+
+
 def _memory_row(series: str, values: dict[str, Any], levels: Levels | None) -> dict[str, Any]:
     unit = str(values.get("unit") or "bytes")
     bounded = values.get("verdict") == "plateau"
@@ -98,6 +119,7 @@ def _memory_row(series: str, values: dict[str, Any], levels: Levels | None) -> d
         "early": MISSING if bounded else fmt_rate(values.get("early_slope_bytes_per_iter"), unit),
         "recent": MISSING if bounded else fmt_rate(values.get("recent_slope_bytes_per_iter"), unit),
         "growth": fmt_amount(values.get("growth_bytes"), unit, signed=True),
+        "after_collections": _after_collections(values, unit),
         "peak": fmt_amount(values.get("peak_bytes"), unit),
         "warmup_end": fmt_count(values.get("warmup_end_iteration")),
     }
@@ -133,6 +155,7 @@ def strategy_view(entry: dict[str, Any], plot: str | None, levels: Levels | None
         "iterations": iterations_text(entry, maximum),
         "stop_line": (f"{entry.get('stop_reason')}; the verdict covers {entry.get('verdict_covers')}."
                       if entry.get("stopped_early") else ""),
+        "collections_line": _collections_text(entry.get("full_collections")),
         "warmup_end": fmt_count(entry.get("warmup_end_iteration")),
         "drift": _drift_text(entry),
         "drift_significant": bool(entry.get("latency_drift_significant")),

@@ -65,6 +65,9 @@ def _detail_lines(entry: dict[str, Any], with_advice: bool) -> list[str]:
             lines.append(f"  - error: {md_escape(entry.get('error_text'))}")
     for note in (entry.get("child") or {}).get("notes") or []:
         lines.append(f"  - note: {md_escape(note)}")
+    collections_note = (entry.get("full_collections") or {}).get("note")
+    if collections_note:
+        lines.append(f"  - note: {md_escape(collections_note)}")
     for hint in entry.get("hints", []):
         line = f"  - hint ({md_escape(hint.get('kind'))}): {md_escape(plain_numbers(hint.get('evidence')))}."
         if with_advice:

@@ -11,7 +11,9 @@ from leakhunt import runner
 from leakhunt.analysis.settle import MIN_ITERATIONS_BEFORE_STOP
 from leakhunt.config import RunConfig, StrategySpec
 
-MAX_ITERATIONS = 8_000  # 9 s of 1 ms steps if nothing stopped them
+# 110 s of 1 ms steps if nothing stopped them: a run stops early only where that saves a minute or more
+# (analysis/settle.MIN_TIME_SAVED_S); the settled ones stop after a few seconds.
+MAX_ITERATIONS = 100_000
 
 
 @pytest.fixture(scope="module")
@@ -54,3 +56,12 @@ def test_a_workload_that_raises_is_reported_as_before(settled_run):
 def test_the_terminal_says_where_each_strategy_stopped(settled_run):
     lines = runner.summary_lines(json.loads((settled_run[0] / "summary.json").read_text()))
     assert any("stopped at" in line and "settled" in line for line in lines)
+
+
+def test_the_child_stops_within_milliseconds_of_the_decision(settled_run):
+    # The stop flag is read every step (or every ~1 ms of steps): a 1 ms step stops within a step or two, plus
+    # the scheduler's delay on a loaded machine.
+    for name in ("paced_leak_16k", "paced_flat"):
+        entry = settled_run[1][name]
+        assert entry["stop_delay_ms"] is not None and 0 <= entry["stop_delay_ms"] < 250, entry["stop_delay_ms"]
+        assert entry["verdict_covers"].startswith(f"iterations 0..{entry['settled_at_iteration'] - 1}")

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
 from leakhunt.analysis.settle import MIN_ITERATIONS_BEFORE_STOP, Look, SettleTracker, take_look
 
 
-def _look(iterations, settles, slope=1000.0, series="rss", leak_slopes=None):
+def _look(iterations, settles, slope=1000.0, series="rss", leak_slopes=None, confirmed=None):
+    """A look; its leaking series survived forced full collections unless `confirmed` says otherwise."""
     if leak_slopes is None:
         leak_slopes = {series: slope} if settles == "leak" else {}
+    confirmed = frozenset(leak_slopes) if confirmed is None else frozenset(confirmed)
     return Look(iterations, "leak" if settles == "leak" else "flat", "linear", series, settles, "why", slope,
-                leak_slopes)
+                leak_slopes, confirmed)
 
 
 def _iterations(measured: int, warmup: int = 10, rss_slope: float = 0.0, heap_slope: float = 0.0) -> pd.DataFrame:
@@ -22,6 +26,7 @@ def _iterations(measured: int, warmup: int = 10, rss_slope: float = 0.0, heap_sl
     rss = 500e6 + rss_slope * steps + rng.normal(0, 20e3, steps.size)
     return pd.DataFrame({
         "step": steps, "phase": np.where(steps < warmup, "warmup", "measure"),
+        "start_monotonic_s": steps * 0.1, "latency_ms": 10 + rng.normal(0, 0.3, steps.size),
         "rss_bytes": (rss // 4096) * 4096, "heap_bytes": 80e6 + heap_slope * steps + rng.normal(0, 2e3, steps.size),
         "py_blocks": 300_000 + rng.integers(-50, 50, steps.size), "tf_current_bytes": np.zeros(steps.size),
     })
@@ -77,3 +82,65 @@ def test_a_sawtooth_settles_on_the_series_that_releases_every_tooth():
     look = take_look(frame, warmup_steps=10, max_iterations=5000)
     assert look is not None and (look.verdict, look.pattern) == ("plateau", "sawtooth"), look
     assert look.settles == "plateau", look.why
+
+
+def test_a_leak_not_yet_checked_against_a_full_collection_does_not_settle():
+    # Garbage awaiting collection grows like a leak until a full collection runs: no settle before one did.
+    tracker = SettleTracker(max_iterations=5000)
+    assert tracker.record(_look(130, "leak", confirmed=()), 130) is None
+    assert tracker.record(_look(150, "leak", confirmed=()), 150) is None
+    assert tracker.record(_look(172, "leak"), 172) is not None  # confirmed now, steady across the looks
+
+
+def test_a_look_settles_only_when_the_latency_trend_is_decided_too():
+    frame = _iterations(300, heap_slope=50_000.0)
+    creeping = frame.copy()
+    # +8% so far and still climbing: not yet a drift by the margin, and held four times as long it would be one.
+    creeping["latency_ms"] = 10 * (1 + 0.08 * frame["step"] / 310) + np.random.default_rng(1).normal(0, 0.05, 310)
+    look = take_look(creeping, 10, 5000)
+    assert look is not None and look.drift == "undecided" and look.settles is None
+    assert "latency trend" in look.why
+    steady = take_look(frame, 10, 5000)
+    assert steady is not None and steady.drift == "none"
+
+
+def test_drift_states():
+    from leakhunt.analysis.drift import analyse_drift, drift_state
+
+    x = np.arange(400, dtype=float)
+    rng = np.random.default_rng(0)
+    no_reference = np.empty(0)
+    flat = analyse_drift(x, 10 + rng.normal(0, 0.3, x.size), no_reference, no_reference)
+    assert drift_state(flat, 399, 5000) == "none"
+    doubling = analyse_drift(x, 10 * (1 + x / 400) + rng.normal(0, 0.3, x.size), no_reference, no_reference)
+    assert drift_state(doubling, 399, 5000) == "drift"
+    assert drift_state(None, 399, 5000) == "undecided"
+
+
+def test_a_look_that_could_stop_the_run_settles_only_if_the_95_percent_verdict_agrees(monkeypatch):
+    # The reported verdict is computed at 95% on the iterations the settling look read: they must agree.
+    from leakhunt.analysis import settle
+
+    frame = _iterations(300, heap_slope=50_000.0)
+    judge = settle._judge
+
+    def judged_differently_at_95(iterations, collections, warmup_steps, confidence):
+        estimates, judgements, verdict = judge(iterations, collections, warmup_steps, confidence)
+        if confidence != settle.INTERIM_CONFIDENCE:
+            verdict = dataclasses.replace(verdict, verdict="inconclusive", pattern="unclear-end")
+        return estimates, judgements, verdict
+
+    monkeypatch.setattr(settle, "_judge", judged_differently_at_95)
+    first = take_look(frame, 10, 5000)
+    assert first is not None and first.settles == "leak"  # the first settling look stops nothing: not checked
+    second = take_look(frame, 10, 5000, previous=first)
+    assert second is not None and second.settles is None and "at 95%" in second.why
+
+
+def test_a_run_that_would_end_within_a_minute_anyway_runs_to_its_end():
+    frame = _iterations(300, heap_slope=50_000.0)  # 0.1 s a step: 470 s to the maximum of 5000
+    assert take_look(frame, 10, 5000).settles == "leak"
+    fast = frame.assign(start_monotonic_s=frame["step"] * 0.001)  # 4.7 s to the maximum
+    look = take_look(fast, 10, 5000)
+    assert look is not None and look.verdict == "leak" and look.settles is None and "s away" in look.why
+    assert take_look(frame, 10, 5000, max_duration_s=40.0).settles is None  # --duration 40s: 10 s left

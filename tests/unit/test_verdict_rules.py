@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from helpers import REPO_ROOT
-from leakhunt.analysis.leak import HEAP_KIND, PAGE_BYTES, PY_BLOCKS_KIND, RSS_KIND, estimate_growth
+from leakhunt.analysis.leak import HEAP_KIND, PAGE_BYTES, PY_BLOCKS_KIND, RSS_KIND, TF_ALLOCATOR_KIND, estimate_growth
 from leakhunt.analysis.robust import SlopeFit
 from leakhunt.analysis.verdict import RULES, judge_growth, strategy_verdict
 
@@ -52,6 +52,24 @@ def test_fifty_iterations_are_enough_and_the_short_reason_counts_iterations():
     x, y = child_rss(lambda x: 64 * 1024 * x, iterations=49)
     short = judge(x, y)
     assert short.pattern == "short" and "49 iterations" in short.reason, short.reason
+
+
+def test_row_collected_is_a_plateau():
+    # Growth that forced full collections freed (post-collection level flat): garbage, not a leak.
+    from leakhunt.analysis.post_collection import PostCollectionPoints
+
+    x, y = child_rss(lambda x: 8 * 1024 * x, iterations=2000)
+    at = np.array([0.0, 500.0, 1000.0, 1500.0, 1999.0])
+    points = PostCollectionPoints(at, np.full(at.size, BASE_BYTES), BASE_BYTES + 8 * 1024 * at)
+    judgement = judge_growth(estimate_growth("heap", x, y, kind=HEAP_KIND, post_points=points))
+    assert (judgement.verdict, judgement.pattern) == ("plateau", "collected"), judgement.reason
+
+
+def test_row_bounded_is_a_plateau_whatever_the_tooth_width():
+    # 640-step teeth read every 50 steps over 20000 iterations: 13 readings a tooth, aliased in binned levels.
+    x = np.arange(0, 20000, 50).astype(float)
+    judgement = judge(x, BASE_BYTES + 40 * MIB * ((x % 640) / 640))
+    assert (judgement.verdict, judgement.pattern) == ("plateau", "bounded"), judgement.reason
 
 
 def test_row_sawtooth_rising_is_a_leak():
@@ -220,6 +238,48 @@ def test_the_verdict_words_are_exactly_the_ones_the_rules_use():
     from leakhunt.analysis.verdict import OUTCOME_VERDICT
     from leakhunt.analysis.verdict_types import MEMORY_VERDICTS, PATTERNS, VERDICTS
 
-    assert {rule.pattern for rule in RULES} | {"no-data"} == set(PATTERNS)
+    # "retained" is read across series (analysis/garbage.py), "no-data" where a series has no readings.
+    assert {rule.pattern for rule in RULES} | {"no-data", "retained"} == set(PATTERNS)
     assert {rule.verdict for rule in RULES} == set(MEMORY_VERDICTS)
     assert set(MEMORY_VERDICTS) | set(OUTCOME_VERDICT.values()) == set(VERDICTS)
+
+
+# --- bounded whatever the tooth width: tooth width x reading period x run length ------------------------------
+
+def _sawtooth_readings(width: int, every: int, iterations: int, leak_bytes_per_iter: float = 0.0, seed: int = 0):
+    """A 40 MiB sawtooth (memory piled up over `width` steps, then released) read every `every` steps."""
+    rng = np.random.default_rng(seed)
+    x = np.arange(0, iterations, every).astype(float)
+    y = BASE_BYTES + 40 * MIB * ((x % width) / width) + leak_bytes_per_iter * x + rng.normal(0, 64 * 1024, x.size)
+    return x, np.floor(y / PAGE_BYTES) * PAGE_BYTES
+
+
+# (tooth width, reading period): the child reads at least 400 times a run, so a period of 13 comes with runs of
+# 5200 iterations or more, 50 with 20000. The issue's case: 640-step teeth read every ~50 steps over 20000. (A
+# width that is an exact multiple of the period reads every tooth at the same phases: a flat series; real steps
+# jitter.)
+SAWTOOTH_MATRIX = [(width, every, iterations) for width in (40, 160, 640, 3000) for every in (1, 13, 50)
+                   for iterations in (3000, 8000, 20000) if iterations >= 4 * width and every <= iterations // 400]
+
+
+@pytest.mark.parametrize(("width", "every", "iterations"), SAWTOOTH_MATRIX)
+def test_a_bounded_sawtooth_is_a_plateau_at_every_tooth_width_reading_period_and_length(width, every, iterations):
+    judgement = judge(*_sawtooth_readings(width, every, iterations))
+    assert judgement.verdict == "plateau", (width, every, iterations, judgement.reason)
+
+
+@pytest.mark.parametrize(("width", "every", "iterations"), [case for case in SAWTOOTH_MATRIX if case[2] >= 8000])
+def test_a_rising_sawtooth_is_a_leak_at_every_tooth_width_and_reading_period(width, every, iterations):
+    # 2 KiB per step under 40 MiB teeth: 16 MiB over 8000 iterations.
+    judgement = judge(*_sawtooth_readings(width, every, iterations, leak_bytes_per_iter=2048))
+    assert judgement.verdict == "leak", (width, every, iterations, judgement.reason)
+
+
+def test_an_input_cycle_is_flat_and_a_sawtooth_of_the_same_swing_a_plateau():
+    # A persistent Session fed six images in turn: TF's allocator swings with the image, with no growth at all.
+    cycle = np.array([171346944, 161746944, 209454080, 171346944, 163666944, 184786944], float)
+    x = np.arange(6000, dtype=float)
+    judgement = judge_growth(estimate_growth("tf_current", x, np.resize(cycle, x.size), kind=TF_ALLOCATOR_KIND))
+    assert (judgement.verdict, judgement.pattern) == ("flat", "none"), judgement.reason
+    judgement = judge(x, 161 * MIB + 48 * MIB * (x % 6) / 6)
+    assert judgement.verdict == "plateau", judgement.reason
