@@ -28,7 +28,7 @@ _DEFAULTS: dict[str, Any] = {
     "sample_interval": 0.1, "signal_every": "auto", "fail_on_leak": False, "leak_threshold": 0,
     "iteration_timeout": None, "memory_limit": None, "redact_paths": False, "show_progress": False,
     "until_decided": True, "command_line": None, "backend": "local", "ray_address": None,
-    "ray_cpus_per_strategy": None,
+    "ray_cpus_per_strategy": None, "attribute": "auto",
 }
 
 
@@ -127,7 +127,7 @@ def soak(*workloads: Workload, strategies: Iterable[str] | str = (), iterations:
     device, images, seed, duration ("30m" or seconds), warmup, force, sample_interval, signal_every,
     fail_on_leak, leak_threshold, iteration_timeout, memory_limit ("4GiB" or bytes), redact_paths,
     show_progress, until_decided (default True; False = --exact), labels, backend ("local" or "ray"),
-    ray_address, ray_cpus_per_strategy.
+    ray_address, ray_cpus_per_strategy, attribute ("auto", the default: where each leak is; "off").
     """
     from leakhunt import runner
     from leakhunt.soak_setup import build_run_config
@@ -158,7 +158,7 @@ def soak(*workloads: Workload, strategies: Iterable[str] | str = (), iterations:
         command_line=tuple(command_line), until_decided=bool(values["until_decided"]),
         backend=str(values["backend"]), ray_address=values["ray_address"],
         ray_cpus_per_strategy=None if values["ray_cpus_per_strategy"] is None
-        else str(values["ray_cpus_per_strategy"]),
+        else str(values["ray_cpus_per_strategy"]), attribute=str(values["attribute"]),
     )
     result = runner.run(config)
     return SoakResult(

@@ -74,6 +74,7 @@ def soak(
     backend: opts.BackendOption = "local",
     ray_address: opts.RayAddressOption = None,
     ray_cpus_per_strategy: opts.RayCpusPerStrategyOption = None,
+    attribute: opts.AttributeOption = "auto",
 ) -> None:
     """Run each strategy in its own child process, sample its memory, judge it, and write a report."""
     values = dict(locals())

@@ -60,6 +60,9 @@ RayAddressOption = Annotated[Optional[str], typer.Option(
 RayCpusPerStrategyOption = Annotated[Optional[str], typer.Option(
     help="With --backend ray: CPUs each CPU strategy holds (default: a whole node's cores, so CPU strategies "
     "never share a host).")]
+AttributeOption = Annotated[str, typer.Option(
+    help="Where a leak is: auto (the default) runs, for each strategy judged leak, a short second pass with "
+    "allocation tracking that names the source lines keeping the memory, with their rates; off skips it.")]
 
 
 def run_soak_command(values: dict[str, Any], report_error: Callable[[str], None]) -> int:
@@ -77,7 +80,7 @@ def run_soak_command(values: dict[str, Any], report_error: Callable[[str], None]
         leak_threshold=values["leak_threshold"], iteration_timeout=values["iteration_timeout"],
         memory_limit=values["memory_limit"], redact_paths=values["redact_paths"], show_progress=values["progress"],
         until_decided=values["until_decided"], backend=values["backend"], ray_address=values["ray_address"],
-        ray_cpus_per_strategy=values["ray_cpus_per_strategy"],
+        ray_cpus_per_strategy=values["ray_cpus_per_strategy"], attribute=values["attribute"],
         # argv[0] is a path to the script or to __main__.py; the user typed `leakhunt`.
         command_line=("leakhunt", *sys.argv[1:]),
     )

@@ -14,6 +14,7 @@ DEFAULT_SIGNAL_EVERY_STEPS = 0
 # Where the strategies run: "local" (one child after another on this machine, the default, no Ray import) or
 # "ray" (one Ray task per strategy, spread over a cluster; leakhunt/backends/).
 BACKENDS = ("local", "ray")
+ATTRIBUTE_MODES = ("auto", "off")
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,9 @@ class RunConfig:
     ray_cpus_per_strategy: int | None = None
     command_line: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    # After a strategy's verdict pass judged `leak`: "auto" runs the attribution pass (where the leak is, line
+    # by line, in a second child with allocation tracking: leakhunt/attribution/), "off" skips it.
+    attribute: str = "auto"
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)

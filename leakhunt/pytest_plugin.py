@@ -65,6 +65,14 @@ def _interval_text(ci: Any) -> str:
     return "" if not ci else f" {human_interval(ci[0], ci[1])}"
 
 
+def _where_text(entry: dict[str, Any]) -> str:
+    """'; where: serve.py:41 (94%, native) +72.0 KiB/iter: <code>' from the attribution pass, if it ran."""
+    from leakhunt.report.attribution_view import where_lines
+
+    lines = where_lines(entry, 1)
+    return f"; {lines[0]}" if lines else ""
+
+
 def judge_result(strategy: Any, report: Path, iterations: int, max_bytes_per_iter: float | None,
                  max_latency_drift: float | None, strict: bool) -> str | None:
     """The failure message for one strategy's result, or None when the check passes (may warn)."""
@@ -80,7 +88,7 @@ def judge_result(strategy: Any, report: Path, iterations: int, max_bytes_per_ite
             limit = "" if max_bytes_per_iter is None else f" (limit {_human_rate(max_bytes_per_iter)})"
             where = "" if series == "rss" else f" in {series}"
             return (f"leak{where}: {_human_rate(slope)}{_interval_text(ci)} over {strategy.iterations_completed} "
-                    f"iterations{limit}: {strategy.verdict_reason}; report: {report}")
+                    f"iterations{limit}: {strategy.verdict_reason}{_where_text(strategy.entry)}; report: {report}")
     if max_latency_drift is not None and strategy.latency_drift_significant:
         change = strategy.entry.get("latency_corrected_change_first_to_last_fifth")
         if change is None:

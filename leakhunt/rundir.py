@@ -11,6 +11,7 @@ Layout (one folder per run, one sub-folder per strategy, in run order):
         samples.csv               one row per parent sample (RSS/USS, GPU), appended by the parent
         status.json               how the child ended (written by the parent)
         error.json                exception type/message/traceback if the workload raised
+        attribution*.json, .log   the attribution pass, for a strategy judged `leak` (leakhunt/attribution/)
     summary.json / summary.md / report.html   derived outputs, always rebuildable from the above
 
 Readers drop a partial last line (a crash mid-write) and use everything before it.
@@ -43,6 +44,12 @@ ERROR_FILE = "error.json"
 SUMMARY_JSON_FILE = "summary.json"
 SUMMARY_MD_FILE = "summary.md"
 REPORT_HTML_FILE = "report.html"
+# The attribution pass (leakhunt/attribution/): a second child for a strategy judged `leak`, its files next to
+# the verdict pass's. The child writes attribution.json (raw per-site series), the parent the other three.
+ATTRIBUTION_FILE = "attribution.json"
+ATTRIBUTION_STATUS_FILE = "attribution-status.json"
+ATTRIBUTION_TASK_FILE = "attribution-task.json"
+ATTRIBUTION_LOG_FILE = "attribution.log"
 
 # Column order of iterations.csv. `step` counts from 0 including warm-up; `phase` is "warmup" or
 # "measure". Signal columns are empty on steps where they were not read (expensive ones every K steps).
@@ -204,6 +211,8 @@ class StrategyData:
     error: dict[str, Any] | None = None
     collections: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         {column: pd.Series(dtype="float64") for column in COLLECTION_COLUMNS}))
+    attribution: dict[str, Any] | None = None  # attribution.json (the attribution pass's raw series)
+    attribution_status: dict[str, Any] | None = None  # attribution-status.json
 
     @property
     def name(self) -> str:
@@ -269,4 +278,6 @@ def read_strategy(index: int, folder: Path) -> StrategyData:
         child_info=_read_json_or(folder / CHILD_INFO_FILE, {}),
         error=_read_json_or(folder / ERROR_FILE, None),
         collections=read_csv_tolerant(folder / COLLECTIONS_FILE, COLLECTION_COLUMNS),
+        attribution=_read_json_or(folder / ATTRIBUTION_FILE, None),
+        attribution_status=_read_json_or(folder / ATTRIBUTION_STATUS_FILE, None),
     )

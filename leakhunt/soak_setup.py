@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Sequence
 
 from leakhunt import options
-from leakhunt.config import BACKENDS, RunConfig, StrategySpec
+from leakhunt.config import ATTRIBUTE_MODES, BACKENDS, RunConfig, StrategySpec
 from leakhunt.errors import BadInputError
 from leakhunt.workloads.custom import check_target_statically, default_label
 
@@ -110,7 +110,8 @@ def build_run_config(*, workloads, labels, strategies, preset, model, batches, r
                      images, seed, iterations, duration, warmup, out, force, sample_interval, signal_every,
                      fail_on_leak, leak_threshold, iteration_timeout, memory_limit, redact_paths, show_progress,
                      command_line, until_decided: bool = False, backend: str = "local",
-                     ray_address: str | None = None, ray_cpus_per_strategy: str | None = None) -> RunConfig:
+                     ray_address: str | None = None, ray_cpus_per_strategy: str | None = None,
+                     attribute: str = "auto") -> RunConfig:
     from leakhunt.runner import default_out_dir
 
     iterations_count = options.parse_positive_int(iterations, "--iterations")
@@ -127,6 +128,9 @@ def build_run_config(*, workloads, labels, strategies, preset, model, batches, r
     timeout_s = options.parse_positive_float(iteration_timeout, "--iteration-timeout") if iteration_timeout else None
     memory_limit_bytes = options.parse_size_bytes(memory_limit, "--memory-limit") if memory_limit else None
     backend_name, ray_cpus = parse_backend(backend, ray_address, ray_cpus_per_strategy)
+    attribute_mode = str(attribute).strip().lower()
+    if attribute_mode not in ATTRIBUTE_MODES:
+        raise BadInputError(f"unknown --attribute '{attribute}'; choose one of {', '.join(ATTRIBUTE_MODES)}")
 
     specs, notes = _strategies_and_notes(workloads, labels, strategies, preset, model, batches, resizes,
                                          gpu_memories, device, images, seed_value)
@@ -151,4 +155,5 @@ def build_run_config(*, workloads, labels, strategies, preset, model, batches, r
         ray_cpus_per_strategy=ray_cpus,
         command_line=tuple(command_line),
         notes=tuple(notes),
+        attribute=attribute_mode,
     )

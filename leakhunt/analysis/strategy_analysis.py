@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from leakhunt.analysis.attribution import AttributionContext, attribution_entry
 from leakhunt.analysis.garbage import with_retained_garbage, with_stopped_warmup
 from leakhunt.analysis.hints import CounterGrowth, Hint, counter_growth, find_hints
 from leakhunt.analysis.latency import LatencyStats, latency_stats, measured_latency
@@ -84,6 +85,7 @@ class StrategyAnalysis:
     reference_ms: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0))
     full_collections: FullCollections | None = None  # the child's forced and automatic full collections
     settled_at_iteration: int | None = None  # --until-decided: the iterations the settling look judged
+    attribution: dict[str, Any] = dataclasses.field(default_factory=dict)  # summary.json's `attribution`
 
 
 def _with_sampler_pace(judgement: MemoryJudgement, run: RunRecord, latency: LatencyStats,
@@ -187,6 +189,7 @@ def analyze_strategy(strategy, run: RunRecord) -> StrategyAnalysis:
 
     hints = find_hints(judgements, counters, latency, outcome, status.description or "",
                        status.memory_limit_hit, peak_rss)
+    attribution = _attribution(strategy, run, verdict, estimates, status, peak_rss)
     return StrategyAnalysis(
         index=strategy.index, name=str(strategy.name), folder_name=strategy.folder.name, spec=spec,
         status=status, child_info=child_info, error=error_of(strategy),
@@ -197,5 +200,19 @@ def analyze_strategy(strategy, run: RunRecord) -> StrategyAnalysis:
         peak_uss_bytes=column_max(samples, "uss_bytes"), peak_gpu_bytes=peak_gpu,
         images_per_step=images_per_step, rss_source=rss_source, reference_iteration=reference_iteration,
         reference_ms=reference_ms, full_collections=full_collections(collections, iterations, warmup_steps),
-        settled_at_iteration=status.settled_at_iteration,
+        settled_at_iteration=status.settled_at_iteration, attribution=attribution,
     )
+
+
+def _attribution(strategy, run: RunRecord, verdict: Verdict, estimates: dict[str, GrowthEstimate | None],
+                 status: StatusRecord, peak_rss: float | None) -> dict[str, Any]:
+    """The attribution pass's entry, judged against this verdict (leakhunt/analysis/attribution.py)."""
+    deciding = estimates.get(verdict.deciding_series) if verdict.deciding_series else None
+    if deciding is None or deciding.unit != "bytes":
+        deciding = estimates.get("rss")
+    growth = None if deciding is None or deciding.fit is None else deciding.fit.slope
+    context = AttributionContext(attribute=str(run.config.get("attribute") or "auto"),
+                                 memory_verdict=verdict.memory_verdict, strategy_growth_bytes_per_iter=growth,
+                                 verdict_wall_s=status.wall_time_s, verdict_peak_rss_bytes=peak_rss)
+    return attribution_entry(getattr(strategy, "attribution", None), getattr(strategy, "attribution_status", None),
+                             context)

@@ -35,7 +35,8 @@ __all__ = ["CHILD_SERIES", "COUNTERS", "RUN_CONFIG_FIELDS", "SAMPLED_SERIES", "S
 SUMMARY_FORMAT_VERSION = 1
 RUN_CONFIG_FIELDS = ("iterations", "until_decided", "duration_s", "warmup_steps", "sample_interval_s",
                      "signal_every_steps",
-                     "fail_on_leak", "leak_threshold_bytes_per_iter", "iteration_timeout_s", "memory_limit_bytes")
+                     "fail_on_leak", "leak_threshold_bytes_per_iter", "iteration_timeout_s", "memory_limit_bytes",
+                     "attribute")
 
 
 def run_summary(run: RunRecord) -> dict[str, Any]:

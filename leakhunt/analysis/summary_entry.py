@@ -247,6 +247,8 @@ def _detail_fields(analysis: StrategyAnalysis) -> dict[str, Any]:
         "settled_at_iteration": analysis.settled_at_iteration,
         "stop_delay_ms": _stop_delay_ms(analysis),
         "full_collections": _full_collections_entry(analysis),
+        # Where the leak is, line by line: the attribution pass (docs/summary-schema.md#attribution).
+        "attribution": analysis.attribution,
     }
 
 

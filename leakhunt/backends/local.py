@@ -11,6 +11,7 @@ from leakhunt.backends.base import Statuses
 from leakhunt.config import RunConfig
 from leakhunt.harness.strategy import StrategyRun
 from leakhunt.progress_ui import ProgressDisplay
+from leakhunt.records import RunRecord
 from leakhunt.sampling import NvmlSampler, RssSampler
 
 
@@ -36,6 +37,11 @@ class LocalBackend:
             started_s = time.monotonic()
             statuses[index] = StrategyRun(index, count, spec, config, strategy_dir, self.rss, self.nvml,
                                           display).run()
+            if config.attribute == "auto":
+                from leakhunt.attribution.run_pass import attribute_strategy
+
+                run = RunRecord.from_json(rundir.read_json(config.out_dir / rundir.RUN_META_FILE))
+                attribute_strategy(config, spec, index, strategy_dir, run, display)
             strategy_wall_s.append(time.monotonic() - started_s)
 
     def describe(self) -> dict[str, Any]:

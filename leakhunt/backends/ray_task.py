@@ -21,6 +21,7 @@ from leakhunt import rundir
 from leakhunt.config import RunConfig
 from leakhunt.harness.strategy import StrategyRun
 from leakhunt.progress_ui import ProgressDisplay
+from leakhunt.records import RunRecord
 from leakhunt.sampling import NvmlSampler, RssSampler
 
 # Next to a strategy's folder on the worker, written before its child starts: if the worker dies, whoever
@@ -159,6 +160,11 @@ def run_strategy_on_worker(payload: WorkerPayload) -> WorkerResult:
     try:
         status = StrategyRun(payload.index, payload.count, config.strategies[0], replace(config, out_dir=root),
                              folder, rss, nvml, display).run()
+        if config.attribute == "auto":
+            from leakhunt.attribution.run_pass import attribute_strategy
+
+            run = RunRecord.from_json({"config": config.to_json()})
+            attribute_strategy(config, config.strategies[0], payload.index, folder, run, display)
     finally:
         if nvml is not None:
             nvml.close()

@@ -19,8 +19,11 @@ _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent.parent)
 class LaunchedChild:
     """`with LaunchedChild(task_path, log_path, memory_limit_bytes) as child:` runs `python -m leakhunt.child`."""
 
-    def __init__(self, task_path: Path, log_path: Path, memory_limit_bytes: int | None):
+    def __init__(self, task_path: Path, log_path: Path, memory_limit_bytes: int | None,
+                 module: str = "leakhunt.child", extra_env: dict[str, str] | None = None):
         self.task_path = task_path
+        self.module = module  # the attribution pass runs leakhunt.attribution.child_pass the same way
+        self.extra_env = dict(extra_env or {})
         self.log_path = log_path
         self.memory_limit_bytes = memory_limit_bytes
         self.cgroup: MemoryCgroup | None = None
@@ -32,13 +35,14 @@ class LaunchedChild:
         env = dict(os.environ)
         # The child imports this very leakhunt, wherever the parent found it (a checkout, a worktree).
         env["PYTHONPATH"] = _PACKAGE_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        env.update(self.extra_env)
         # The child inherits our cgroup: its OOM-kill counter, before and after, tells an OOM kill apart.
         self._oom_kills_before = oom_kill_count(os.getpid())
         if self.memory_limit_bytes:
             self.cgroup = MemoryCgroup.create(self.memory_limit_bytes)
         self._log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "leakhunt.child", str(self.task_path.resolve())],
+            [sys.executable, "-m", self.module, str(self.task_path.resolve())],
             stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
             # Own session: a terminal Ctrl-C reaches only the parent, which then stops the child cleanly.
             start_new_session=True,

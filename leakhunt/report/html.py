@@ -10,6 +10,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from leakhunt.report.attribution_view import attribution_view
 from leakhunt.report.formatting import (
     MISSING,
     SERIES_LABELS,
@@ -171,6 +172,8 @@ def strategy_view(entry: dict[str, Any], plot: str | None, levels: Levels | None
         "plot": Markup(plot) if plot else None,
         # What the child says could not take effect (e.g. a GPU axis on a machine without a GPU).
         "child_notes": [str(note) for note in (entry.get("child") or {}).get("notes") or []],
+        # Where the leak is: the attribution pass's sites, with their stacks ("Where it grows").
+        "attribution": attribution_view(entry),
     }
 
 

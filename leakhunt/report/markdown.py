@@ -10,7 +10,8 @@ import html
 import re
 from typing import Any
 
-from leakhunt.report.formatting import environment_line, fmt_count, plain_numbers
+from leakhunt.report.attribution_view import MD_SITES, share_text, where, where_lines
+from leakhunt.report.formatting import environment_line, fmt_count, fmt_rate, plain_numbers
 from leakhunt.report.levels import Levels
 from leakhunt.report.recommend import recommend
 from leakhunt.report.views import all_levels, recommendation_view, summary_rows
@@ -77,6 +78,33 @@ def _detail_lines(entry: dict[str, Any], with_advice: bool) -> list[str]:
     return lines
 
 
+def _md_site(site: dict[str, Any]) -> str:
+    """'  - `serve.py:41` +72.0 KiB/iter (94%, native): `x = tf.image.random_flip_left_right(x)`'."""
+    code = str(site.get("code") or "").strip().replace("`", "'")
+    line = (f"  - `{where(site)}` {fmt_rate(site.get('bytes_per_iter'))} "
+            f"({share_text(site.get('share'))}, {md_escape(site.get('kind'))})")
+    return line + (f": `{code}`" if code else "")
+
+
+def _where_lines(strategies: list[dict[str, Any]], sites: int, with_detail: bool) -> list[str]:
+    """Under each leaking strategy, the lines that keep the memory (the attribution pass), the top one's
+    detail (what grows there, and the fix for a retracing function) when there is room."""
+    lines = []
+    for entry in strategies:
+        found = where_lines(entry, sites)
+        if not found:
+            continue
+        attribution = entry.get("attribution") or {}
+        listed = (attribution.get("sites") or [])[:sites]
+        lines.append(f"- **{md_escape(entry.get('name'))}**")
+        lines += [_md_site(site) for site in listed]
+        if with_detail and listed and listed[0].get("detail"):
+            lines.append(f"    - {md_escape(listed[0]['detail'])}")
+        if not listed or attribution.get("not_attributable"):
+            lines.append(f"  - {md_escape(found[-1])}")
+    return ["### Where it grows", ""] + lines + [""] if lines else []
+
+
 def _render(summary: dict[str, Any], levels: list[Levels | None], with_code: bool, with_advice: bool,
             with_details: bool) -> str:
     strategies = summary.get("strategies", [])
@@ -104,6 +132,7 @@ def _render(summary: dict[str, Any], levels: list[Levels | None], with_code: boo
         cells += [md_escape(row["peak_gpu"])] if gpu else []
         lines.append("| " + " | ".join(cells + [md_escape(row["iterations"])]) + " |")
     lines.append("")
+    lines += _where_lines(strategies, MD_SITES if with_details else 1, with_advice)
     if with_details:
         details = [line for entry in strategies for line in _detail_lines(entry, with_advice)]
         if details:

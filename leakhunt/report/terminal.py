@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from leakhunt.report.attribution_view import where_lines
 from leakhunt.report.formatting import fmt_count, fmt_ms, fmt_number, iterations_text, memory_text
 from leakhunt.report.levels import Levels
 from leakhunt.report.recommend import recommend
 from leakhunt.report.views import all_levels, max_iterations, recommendation_view
+
+TERMINAL_SITES = 2  # the attribution's top sites under a leaking strategy; the report has the rest
 
 
 def terminal_summary_lines(summary: dict[str, Any], levels: list[Levels | None] | None = None) -> list[str]:
@@ -32,6 +35,7 @@ def terminal_summary_lines(summary: dict[str, Any], levels: list[Levels | None] 
         if entry.get("verdict") == "inconclusive" and entry.get("more_iterations_needed"):
             line += f" (roughly {fmt_count(entry['more_iterations_needed'])} more iterations would decide)"
         lines.append(line)
+        lines += [f"  {'':<12} {where}" for where in where_lines(entry, TERMINAL_SITES)]
     if len(entries) > 1:
         view = recommendation_view(summary, levels, recommend(summary))
         if view["recommended"] is None:

@@ -23,6 +23,7 @@ from helpers import FAULTS, assert_one_line_error, invoke_cli
         (["--workload", f"{FAULTS}:leak_16k", "--duration", "soon"], ["--duration"]),
         (["--workload", f"{FAULTS}:leak_16k", "--memory-limit", "huge"], ["--memory-limit"]),
         (["--workload", f"{FAULTS}:leak_16k", "--label", "a", "--label", "b"], ["--label"]),
+        (["--workload", f"{FAULTS}:leak_16k", "--attribute", "always"], ["--attribute", "auto, off"]),
     ],
 )
 def test_bad_soak_options(tmp_path, args, fragments):

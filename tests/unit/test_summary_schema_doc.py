@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from helpers import attribution_raw as ar
 from helpers.run_folder import write_default_four
 from leakhunt.report.build import build_outputs
 
@@ -33,9 +34,17 @@ def _mentioned_names() -> set[str]:
 
 
 def test_every_summary_field_is_documented_and_every_documented_field_exists(tmp_path):
-    summary = build_outputs(write_default_four(tmp_path / "run"), formats=("json",))
+    run = write_default_four(tmp_path / "run")
+    # The tutorial leaks: give it an attribution pass, so `attribution` and its sites have every field.
+    raw = ar.raw([ar.site(ar.SERVE, 41, "step", "x = flip(x)", native=ar.series(ar.linear(400_000)))],
+                 heap_rate=400_000)
+    ar.write_attribution(next((run / "strategies").glob("00-*")), raw, ar.done_status())
+    summary = build_outputs(run, formats=("json",))
     entry = summary["strategies"][0]
-    actual = set(summary) | set(summary["run"]) | set(entry)
+    attribution = entry["attribution"]
+    assert attribution["status"] == "done" and attribution["sites"]
+    actual = (set(summary) | set(summary["run"]) | set(entry) | set(summary["run"]["config"]) | set(attribution)
+              | set(attribution["sites"][0]))
     undocumented = actual - _mentioned_names()
     assert not undocumented, f"undocumented in docs/summary-schema.md: {sorted(undocumented)}"
     # The series table's first column names series (rss, heap, ...), not fields.

@@ -1,0 +1,144 @@
+"""The summary's `attribution` field of one strategy: where its leak is (docs/summary-schema.md).
+
+From the attribution pass's files (attribution.json written by its child, attribution-status.json by the
+parent) and the verdict pass's judgement. Pure: dicts in, a plain dict out; `leakhunt report` rebuilds it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from leakhunt.analysis.attribution_fit import fit_site, site_floor
+from leakhunt.analysis.attribution_sites import Site, judge_sites, kind_rates
+from leakhunt.analysis.attribution_text import cache_detail, site_detail, site_kind, unattributed_detail
+
+MAX_SITES = 8  # the report lists the largest sites; the rest is summed in the share they leave unexplained
+MAX_CACHES = 5
+
+
+@dataclass(frozen=True)
+class AttributionContext:
+    """What the verdict pass decided, for this strategy's attribution entry."""
+
+    attribute: str  # the run's --attribute: "auto" or "off"
+    memory_verdict: str | None
+    strategy_growth_bytes_per_iter: float | None  # the deciding series' slope (bytes) of the verdict pass
+    verdict_wall_s: float | None
+    verdict_peak_rss_bytes: float | None
+
+
+def _skipped(context: AttributionContext) -> str:
+    if context.attribute == "off":
+        return "skipped: --attribute off"
+    if context.memory_verdict != "leak":
+        return f"skipped: the verdict is {context.memory_verdict or 'unknown'}, not a leak"
+    return "skipped: no attribution pass in this run folder"
+
+
+def _status(raw: dict[str, Any] | None, status: dict[str, Any] | None, context: AttributionContext) -> str:
+    if status is None and raw is None:
+        return _skipped(context)
+    if raw is not None and raw.get("error"):
+        return f"failed: {raw['error']}"
+    if status is not None and status.get("outcome") not in (None, "done"):
+        return f"failed: {status.get('reason') or status.get('outcome')}"
+    if raw is None:
+        return "failed: the attribution child wrote no attribution.json"
+    return "done"
+
+
+def _iterations(raw: dict[str, Any]) -> list[float]:
+    return [float(reading.get("iteration", 0)) for reading in raw.get("checkpoints") or []]
+
+
+def _site_entry(site: Site, iterations: list[float], growth: float | None) -> dict[str, Any]:
+    rate = site.bytes_per_iter()
+    python, native = kind_rates(site, iterations)
+    fit = site.growth
+    # Conservative: the tracked bytes' and the witness's intervals added (they are measured separately).
+    tracked_half = 0.0 if fit is None else (fit.ci95_bytes_per_iter[1] - fit.ci95_bytes_per_iter[0]) / 2
+    half = site.unseen_half_width + tracked_half
+    return {
+        "kind": site_kind(site, python, native), "file": site.file, "line": site.line, "function": site.function,
+        "code": site.code, "bytes_per_iter": rate, "ci95_bytes_per_iter": [rate - half, rate + half],
+        "share": rate / growth if growth and growth > 0 else None, "detail": site_detail(site, python, native),
+        "python_bytes_per_iter": python, "native_bytes_per_iter": native,
+        "unseen_native_bytes_per_iter": site.unseen_bytes_per_iter or None,
+        "ops_per_iter": None if site.ops is None else site.ops.slope_bytes_per_iter,
+        "op_types": dict(sorted(site.op_types.items(), key=lambda item: -item[1])) or None,
+        "retracing": _retracing_entry(site.retracing),
+        "merged_from": [{"file": other.file, "line": other.line, "code": other.code, "bytes_per_iter": merged_rate}
+                        for other, merged_rate in site.merged] or None,
+        "stack": site.stack, "traced_code": site.traced_code,
+    }
+
+
+def _retracing_entry(retracing: dict[str, Any] | None) -> dict[str, Any] | None:
+    if retracing is None:
+        return None
+    keys = ("name", "def_file", "def_line", "traces_per_iter", "tracing_count", "concrete_functions", "varying")
+    return {key: retracing.get(key) for key in keys}
+
+
+def _pass_slopes(raw: dict[str, Any], iterations: list[float]) -> dict[str, float | None]:
+    readings = raw.get("checkpoints") or []
+    slopes: dict[str, float | None] = {}
+    for series in ("rss_bytes", "heap_bytes"):
+        fit = fit_site(iterations, [reading.get(series) for reading in readings])
+        slopes[f"{series[:-6]}_slope_bytes_per_iter"] = None if fit is None else fit.slope_bytes_per_iter
+    return slopes
+
+
+def _cost(raw: dict[str, Any], status: dict[str, Any] | None, context: AttributionContext) -> dict[str, Any]:
+    status = status or {}
+    timing = raw.get("timing_s") or {}
+    plan = status.get("plan") or {}
+    tracked_steps = max(int(raw.get("iterations") or 0), 1)
+    tracked_ms = 1e3 * float(timing.get("tracked") or 0.0) / tracked_steps
+    return {"wall_s": status.get("wall_s"), "peak_rss_bytes": status.get("peak_rss_bytes"),
+            "verdict_pass_wall_s": context.verdict_wall_s,
+            "verdict_pass_peak_rss_bytes": context.verdict_peak_rss_bytes,
+            "tracked_step_ms": tracked_ms, "untracked_step_ms": plan.get("step_ms"),
+            "slowdown": tracked_ms / plan["step_ms"] if plan.get("step_ms") else None, "phases_s": timing}
+
+
+def _done_fields(raw: dict[str, Any], status: dict[str, Any] | None, context: AttributionContext) -> dict[str, Any]:
+    iterations = _iterations(raw)
+    growth = context.strategy_growth_bytes_per_iter
+    judged = judge_sites(raw, iterations, growth)
+    sites = [_site_entry(site, iterations, growth) for site in judged.leaks[:MAX_SITES]]
+    explained = sum(site["bytes_per_iter"] for site in sites)
+    left = (growth - explained) if growth else None
+    floor = site_floor(growth)
+    not_attributable = None
+    if left is not None and left >= floor:
+        not_attributable = {"bytes_per_iter": left, "share": left / growth if growth else None,
+                            "detail": unattributed_detail(left, judged.unseen, judged.no_user_frame_bytes_per_iter,
+                                                          _pass_slopes(raw, iterations))}
+    return {
+        "sites": sites,
+        "explained_share": explained / growth if growth and growth > 0 else None,
+        "not_attributable": not_attributable,
+        "caches": [{"file": site.file, "line": site.line, "function": site.function, "code": site.code,
+                    "grew_bytes": None if site.growth is None else site.growth.growth_bytes,
+                    "detail": cache_detail(site)} for site in judged.caches[:MAX_CACHES]],
+        "tracker": raw.get("tracker"), "tracker_note": raw.get("tracker_note"), "witness": raw.get("witness"),
+        "checkpoints": len(iterations), "warmup_steps": raw.get("warmup_steps"),
+        "stop_reason": raw.get("stop_reason"), "pass": _pass_slopes(raw, iterations),
+        "length_reason": (status or {}).get("plan", {}).get("why"), "cost": _cost(raw, status, context),
+    }
+
+
+def attribution_entry(raw: dict[str, Any] | None, status: dict[str, Any] | None,
+                      context: AttributionContext) -> dict[str, Any]:
+    """summary.json's `attribution` of one strategy (fields in the order docs/summary-schema.md lists them)."""
+    state = _status(raw, status, context)
+    entry: dict[str, Any] = {"status": state, "iterations": None, "cost_s": None, "sites": []}
+    if status is not None:
+        entry["cost_s"] = status.get("wall_s")
+    if state != "done" or raw is None:
+        return entry
+    entry["iterations"] = raw.get("iterations")
+    entry.update(_done_fields(raw, status, context))
+    return entry
