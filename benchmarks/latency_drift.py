@@ -263,7 +263,7 @@ def soak_one(plan: Plan, load: str, out_dir: Path, hog_count: int) -> tuple[dict
 
     spec = StrategySpec(plan.kind, plan.factory, dict(plan.kwargs),
                         description=f"latency drift benchmark: {plan.kind} ({plan.truth})")
-    config = RunConfig(strategies=(spec,), out_dir=out_dir, iterations=plan.iterations,
+    config = RunConfig(attribute="off", strategies=(spec,), out_dir=out_dir, iterations=plan.iterations,
                        duration_s=plan.duration_s, warmup_steps=WARMUP_STEPS, show_progress=False,
                        until_decided=False)
     watcher = None

@@ -67,7 +67,7 @@ def soak_run(target: str, kwargs: dict, warmup: int, iterations: int) -> tuple[f
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run"
         spec = StrategySpec("bench", target, kwargs)
-        config = RunConfig(strategies=(spec,), out_dir=out, iterations=iterations, warmup_steps=warmup,
+        config = RunConfig(attribute="off", strategies=(spec,), out_dir=out, iterations=iterations, warmup_steps=warmup,
                            show_progress=False)
         # The soak's measuring path (child loop + parent samplers at the default rate), minus the report.
         rss, nvml, _, _ = runner.probe_samplers(config)
@@ -138,7 +138,7 @@ def interference_run(target: str, kwargs: dict, warmup: int, iterations: int, bl
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run"
         spec = StrategySpec("bench", target, kwargs)
-        config = RunConfig(strategies=(spec,), out_dir=out, iterations=iterations, warmup_steps=warmup,
+        config = RunConfig(attribute="off", strategies=(spec,), out_dir=out, iterations=iterations, warmup_steps=warmup,
                            show_progress=False)
         folder = out / "strategies" / "00-bench"
         sampler = GatedRssSampler()

@@ -72,7 +72,7 @@ def soak(out: Path, specs, iterations: int) -> dict:
     from leakhunt import runner
     from leakhunt.config import RunConfig
 
-    result = runner.run(RunConfig(strategies=tuple(specs), out_dir=out, iterations=iterations,
+    result = runner.run(RunConfig(attribute="off", strategies=tuple(specs), out_dir=out, iterations=iterations,
                                   warmup_steps=WARMUP, show_progress=False, until_decided=UNTIL_DECIDED))
     if result.interrupted:
         raise KeyboardInterrupt

@@ -54,8 +54,10 @@ def _progress(message: str) -> None:
 
 def soak(iterations: int, exact: bool, out_dir: Path, workloads: list[str]) -> dict[str, Any]:
     """One CLI soak; returns its wall time, exit code and summary.json (the CLI's output goes to stderr)."""
+    # The verdict pass alone: a leaking strategy's attribution pass (--attribute auto) has its own cost, measured
+    # by benchmarks/attribution.py.
     command = [sys.executable, "-m", "leakhunt", "soak", "--iterations", str(iterations), "--out", str(out_dir),
-               "--no-progress"]
+               "--no-progress", "--attribute", "off"]
     command += [part for target in workloads for part in ("--workload", target)] if workloads else ["--preset", PRESET]
     if exact:
         command.append("--exact")

@@ -196,7 +196,7 @@ def soak(cases: list[Case], iterations: int, out_dir: Path, hog_count: int,
 
     specs = tuple(StrategySpec(case.name, case.factory, dict(case.factory_kwargs), case.description,
                                case.code_pattern) for case in cases)
-    config = RunConfig(strategies=specs, out_dir=out_dir, iterations=iterations, warmup_steps=WARMUP_STEPS,
+    config = RunConfig(attribute="off", strategies=specs, out_dir=out_dir, iterations=iterations, warmup_steps=WARMUP_STEPS,
                        show_progress=False, until_decided=until_decided)
     started = time.monotonic()
     try:
