@@ -163,6 +163,20 @@ class Facts:
         return self.line.slope > self.floor and self.line.ci_low > 0
 
     @property
+    def a_tooth(self) -> bool:
+        """A release that is part of a sawtooth: two releases or more, or one after which the level climbs
+        back by at least half of what was released. One drop that stays down is memory given back, not a tooth
+        (a tf.data iterator's buffers: the heap fell 237 KiB once, early, and stayed level)."""
+        if self.releases >= 2:
+            return True
+        levels = np.asarray(self.estimate.smoothed_levels_bytes)
+        if levels.size < 2 or self.releases < 1:
+            return self.releases >= 1 and levels.size < 2
+        running_max = np.maximum.accumulate(levels)
+        drop_at = int(np.argmax(running_max - levels))  # the deepest point below an earlier high
+        return float(levels[drop_at:].max() - levels[drop_at]) >= 0.5 * self.estimate.release_bytes
+
+    @property
     def enough_teeth(self) -> bool:
         return not self.estimate.smoothed_levels_bytes or self.releases >= SAWTOOTH_MIN_RELEASES
 
@@ -210,12 +224,15 @@ class Facts:
 
     @property
     def level_flat(self) -> bool:
-        """Flat by level: the series ended within its growth floor of where it started and never rose
+        """Flat by level: the series ended less than its growth floor above where it started and never rose
         by a whole floor. A staircase of a few page steps (RSS) makes the slope's interval useless (its
         residuals look like a random walk), while the levels themselves leave no doubt."""
         estimate = self.estimate
-        return (abs(estimate.growth_bytes) < LEVEL_FLAT_SHARE * estimate.growth_floor
-                and estimate.rise_bytes < estimate.growth_floor)
+        levels = estimate.smoothed_levels_bytes
+        # Rises are what count: a level that only fell (memory given back) is flat.
+        rise_above_start = (max(levels) - levels[0]) if levels else estimate.rise_bytes
+        return (estimate.growth_bytes < LEVEL_FLAT_SHARE * estimate.growth_floor
+                and min(estimate.rise_bytes, rise_above_start) < estimate.growth_floor)
 
     @property
     def above_floor(self) -> bool:

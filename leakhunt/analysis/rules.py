@@ -134,7 +134,7 @@ RULES: tuple[Rule, ...] = (
                     f"{f.amount(f.estimate.trough_rise_bytes)}, but too few teeth or too uncertain a slope to "
                     f"tell a leak from a bounded sawtooth ({f.slope_text})"),
          Facts.more_for_teeth),
-    Rule("sawtooth", "plateau", lambda f: f.has_release,
+    Rule("sawtooth", "plateau", lambda f: f.has_release and f.a_tooth,
          lambda f: (f"sawtooth: memory grows and is released (drops of "
                     f"{human_amount(f.estimate.release_bytes, f.unit)}); the level stays bounded")),
     Rule("step", "plateau", lambda f: f.is_step,
