@@ -1,5 +1,6 @@
-"""The child's measured loop: one clocked step and one CSV line per step, the child's own readings every K
-steps (K from sampling/schedule.py), and a stop when the parent asks for one (--until-decided)."""
+"""The child's measured loop: one clocked step, the child's own readings every K steps (K from
+sampling/schedule.py) as a row of iterations.csv, the other steps' latency handed to child_latency.py (a row
+each for the first steps, then blocks), and a stop when the parent asks for one (--until-decided)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,15 @@ import time
 from typing import Any
 
 from leakhunt import rundir
+from leakhunt.child_latency import LatencyRecorder
 from leakhunt.child_signals import SignalReader
 from leakhunt.config import ChildTask
 from leakhunt.progress_file import STOP_FILE, ProgressFile, StopFlag
-from leakhunt.sampling.schedule import ReadingSchedule
+from leakhunt.sampling.schedule import MAX_STEPS_PER_READING, ReadingSchedule
 
 
 class StepLoop:
-    """The measured loop: one clocked step, one CSV line; every K steps the child's own readings."""
+    """The measured loop: one clocked step; every K steps the child's own readings, in a row of their own."""
 
     def __init__(self, task: ChildTask, workload: Any, progress: ProgressFile):
         self.task = task
@@ -22,8 +24,12 @@ class StepLoop:
         self.progress = progress
         self.signals = SignalReader(workload)
         self.total_steps = task.warmup_steps + task.iterations
-        self.schedule = ReadingSchedule(self.total_steps, task.signal_every_steps)
+        self.schedule = ReadingSchedule(self.total_steps, task.signal_every_steps, task.duration_s)
         self.writer = rundir.CsvAppender(task.strategy_dir / rundir.ITERATIONS_FILE, rundir.ITERATION_COLUMNS)
+        # The steps that are not reading steps: a row each at first, then latency blocks (child_latency.py).
+        self.latency = LatencyRecorder(task.strategy_dir, self.writer.write_line,
+                                       "," * (len(rundir.ITERATION_COLUMNS) - 4), task.warmup_steps,
+                                       MAX_STEPS_PER_READING)
         stop_path = task.strategy_dir / STOP_FILE
         self.stop_flag = StopFlag(stop_path) if stop_path.exists() else None
         self.stopped_early = False
@@ -65,6 +71,7 @@ class StepLoop:
     def _loop(self, step_fn, mark, write_line, warmup_steps: int, deadline_s: float | None) -> int:
         """The hot loop; returns how many steps were done. Locals only per step: no attribute writes."""
         monotonic = time.monotonic
+        record_latency = self.latency.record
         next_reading = 0
         last_reading_end_s = monotonic()
         last_reading_step = -1
@@ -80,6 +87,7 @@ class StepLoop:
                 phase = "warmup" if step < warmup_steps else "measure"
                 write_line(self._reading_row(step, phase, started_s, finished_s), finished_s)
                 reading_end_s = monotonic()
+                self.latency.after_reading(step, started_s)
                 next_reading = self.schedule.next_step(
                     step, self.reading_cost_s, finished_s - last_reading_end_s, step - last_reading_step)
                 last_reading_end_s, last_reading_step = reading_end_s, step
@@ -88,16 +96,13 @@ class StepLoop:
                     self.stopped_early = True
                     return step + 1
             else:
-                write_line(
-                    f"{step},{'warmup' if step < warmup_steps else 'measure'},{started_s:.6f},"
-                    f"{(finished_s - started_s) * 1e3:.4f},,,,,,,,,,\n",
-                    finished_s,
-                )
+                record_latency(step, started_s, finished_s)
         else:
             step = self.total_steps
         return step
 
     def close(self) -> None:
+        self.latency.close(self.step)
         self.writer.close()
         self.signals.memory.close()
         if self.stop_flag is not None:

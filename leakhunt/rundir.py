@@ -6,13 +6,15 @@ Layout (one folder per run, one sub-folder per strategy, in run order):
     strategies/NN-<slug>/
         strategy.json             the StrategySpec (name, factory, kwargs, description)
         child.json                written by the child once its workload is built (pid, images/step, ...)
-        iterations.csv            one row per step (warm-up included), appended by the child
+        iterations.csv            a row per reading step, and per step for the first steps (child_latency.py)
+        latency_blocks.csv        the other steps' latency, a block per ~second (latency_blocks.py; format 2)
         samples.csv               one row per parent sample (RSS/USS, GPU), appended by the parent
         status.json               how the child ended (written by the parent)
         error.json                exception type/message/traceback if the workload raised
     summary.json / summary.md / report.html   derived outputs, always rebuildable from the above
 
-Readers drop a partial last line (a crash mid-write) and use everything before it.
+Readers drop a partial last line (a crash mid-write) and use everything before it. docs/run-folder.md
+describes every file and the format versions (RUN_FOLDER_FORMAT, recorded in run.json).
 """
 
 from __future__ import annotations
@@ -29,7 +31,11 @@ from typing import Any
 import pandas as pd  # noqa: F401  (readers return DataFrames; pandas does not import TensorFlow)
 
 from leakhunt.errors import NotARunFolderError
+from leakhunt.latency_blocks import LATENCY_BLOCKS_FILE, LatencyBlocks, empty_blocks, read_latency_blocks
 
+# 1: a row of iterations.csv per step. 2: rows for the first steps and the reading steps, latency_blocks.csv for
+# the rest (a folder of format 1 has no latency_blocks.csv and reads as before).
+RUN_FOLDER_FORMAT = 2
 RUN_META_FILE = "run.json"
 STRATEGIES_DIR = "strategies"
 STRATEGY_FILE = "strategy.json"
@@ -147,13 +153,13 @@ def read_csv_tolerant(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
     """Read a CSV written by CsvAppender; a partial last line (crash mid-write) is dropped."""
     if not path.exists():
         return pd.DataFrame({column: pd.Series(dtype="float64") for column in columns})
-    text = path.read_text(encoding="utf-8", errors="replace")
-    if not text.endswith("\n"):
-        cut = text.rfind("\n")
-        text = text[: cut + 1] if cut >= 0 else ""
-    if not text.strip():
+    # Bytes, not text: pandas parses them directly (a str and its StringIO copy cost several times the file).
+    data = path.read_bytes()
+    if not data.endswith(b"\n"):
+        data = data[: data.rfind(b"\n") + 1]
+    if not data.strip():
         return pd.DataFrame({column: pd.Series(dtype="float64") for column in columns})
-    frame = pd.read_csv(io.StringIO(text), on_bad_lines="skip")
+    frame = pd.read_csv(io.BytesIO(data), on_bad_lines="skip", encoding="utf-8", encoding_errors="replace")
     for column in columns:
         if column not in frame.columns:
             frame[column] = pd.Series(dtype="float64")
@@ -172,6 +178,7 @@ class StrategyData:
     status: dict[str, Any]
     child_info: dict[str, Any] = field(default_factory=dict)
     error: dict[str, Any] | None = None
+    latency_blocks: LatencyBlocks = field(default_factory=empty_blocks)  # format 2: steps without a row
 
     @property
     def name(self) -> str:
@@ -236,4 +243,16 @@ def read_strategy(index: int, folder: Path) -> StrategyData:
         status=status,
         child_info=_read_json_or(folder / CHILD_INFO_FILE, {}),
         error=_read_json_or(folder / ERROR_FILE, None),
+        latency_blocks=read_latency_blocks(folder / LATENCY_BLOCKS_FILE, read_csv_tolerant),
     )
+
+
+def steps_on_disk(folder: Path) -> int:
+    """How many steps (warm-up included) the child recorded: one past the last step of its rows and blocks."""
+    iterations = read_csv_tolerant(folder / ITERATIONS_FILE, ("step",))
+    steps = pd.to_numeric(iterations["step"], errors="coerce").max() if "step" in iterations.columns else None
+    last = -1 if steps is None or pd.isna(steps) else int(steps)
+    blocks = read_latency_blocks(folder / LATENCY_BLOCKS_FILE, read_csv_tolerant)
+    if len(blocks):
+        last = max(last, int(blocks.last_step.max()))
+    return last + 1

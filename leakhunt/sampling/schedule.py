@@ -4,6 +4,10 @@ A 50 ms model call is read after every step (K=1); a sub-microsecond step every 
 steps, so the readings cost at most READING_TIME_BUDGET of the loop. A run that is short in wall time
 still gets MIN_READINGS_PER_RUN readings: its whole loop lasts milliseconds, so a few more microseconds
 buy a verdict where the budget alone would leave two or three points.
+
+Readings are also capped in wall time (MAX_READINGS_PER_S): each is a row of iterations.csv, and a 1% budget
+on a 10 us reading is a reading per millisecond of a fast loop, 3.6 million rows an hour. The cap never
+takes a run below MIN_READINGS_PER_RUN readings over its planned steps or its planned duration.
 """
 
 from __future__ import annotations
@@ -17,6 +21,9 @@ READING_TIME_BUDGET = 0.01
 MIN_READINGS_PER_RUN = 400
 # K never exceeds this: even a nanosecond step is read once per this many steps.
 MAX_STEPS_PER_READING = 100_000
+# At most this many readings per second of loop over a long run: ~72,000 rows (~7 MB) an hour, far more
+# than any verdict needs, and a report that reads them in seconds.
+MAX_READINGS_PER_S = 20.0
 # The first readings (and warm-up) calibrate the cost; K is re-chosen at every reading from running means.
 _SMOOTHING = 0.2
 _COST_CREEP = 0.05
@@ -25,9 +32,13 @@ _COST_CREEP = 0.05
 class ReadingSchedule:
     """Decides the next step to read at; told the cost of each reading and the loop's pace in between."""
 
-    def __init__(self, planned_steps: int, fixed_every: int = 0):
+    def __init__(self, planned_steps: int, fixed_every: int = 0, planned_duration_s: float | None = None):
         self.fixed_every = max(0, int(fixed_every))
         self.coverage_every = max(1, int(planned_steps) // MIN_READINGS_PER_RUN)
+        # The wall-time cap, loosened for a run planned shorter than MIN_READINGS_PER_RUN capped readings.
+        self.min_interval_s = 1.0 / MAX_READINGS_PER_S
+        if planned_duration_s is not None and planned_duration_s > 0:
+            self.min_interval_s = min(self.min_interval_s, planned_duration_s / MIN_READINGS_PER_RUN)
         self.every = self.fixed_every or 1
         self._reading_cost_s: float | None = None
         self._step_s: float | None = None
@@ -52,5 +63,6 @@ class ReadingSchedule:
             self._step_s = self._smooth(self._step_s, loop_s_since_last / steps_since_last)
         if self._step_s:
             budget_every = math.ceil(self._reading_cost_s / (READING_TIME_BUDGET * self._step_s))
-            self.every = max(1, min(budget_every, self.coverage_every, MAX_STEPS_PER_READING))
+            capped_every = math.ceil(self.min_interval_s / self._step_s)
+            self.every = max(1, min(max(budget_every, capped_every), self.coverage_every, MAX_STEPS_PER_READING))
         return step + self.every
