@@ -12,6 +12,7 @@ warm-up's end and at close(): a SIGKILL loses the open block and the unbinned bu
 from __future__ import annotations
 
 import array
+import os
 import time
 from pathlib import Path
 from typing import TextIO
@@ -29,6 +30,10 @@ BLOCK_S = 1.0
 CHUNK_STEPS = 16_384
 # Buckets a block can hold: every int64 nanosecond value has one below this.
 MAX_BUCKETS = (64 - SUB_BUCKET_BITS) * SUB_BUCKETS
+# For benchmarks/long_soak.py only: with this set to 1 the child also writes every blocked measured step's
+# latency (float32 seconds, step order) to RAW_LATENCY_FILE, the exact reference the blocks are checked against.
+RAW_LATENCY_ENV = "LEAKHUNT_KEEP_RAW_LATENCY"
+RAW_LATENCY_FILE = "raw_latency.f32"
 
 
 class _Block:
@@ -73,6 +78,8 @@ class LatencyRecorder:
         self._blocks_path = strategy_dir / latency_blocks.LATENCY_BLOCKS_FILE
         self._blocks_file: TextIO | None = None
         self.blocks_written = 0
+        self._raw_file = (open(strategy_dir / RAW_LATENCY_FILE, "ab")
+                          if os.environ.get(RAW_LATENCY_ENV) == "1" else None)
 
     def record(self, step: int, started_s: float, finished_s: float) -> None:
         """One step that is not a reading step (the hot path: a buffer store once past the exact steps)."""
@@ -88,19 +95,21 @@ class LatencyRecorder:
             position = 0
         self.buffer[position] = finished_s - started_s
 
-    def after_reading(self, step: int, started_s: float) -> None:
-        """At a reading step (after its readings): bin the steps since the last one; close the block if due."""
+    def after_reading(self, step: int, started_s: float, reading_end_s: float) -> None:
+        """At a reading step (after its readings; it started at started_s, its readings ended at reading_end_s):
+        bin the steps since the last one; write the block once it spans BLOCK_S."""
         self._bin_until(step, started_s)
         self.base = max(step + 1, self.exact_steps)
-        self.segment_start_s = time.monotonic()
+        self.segment_start_s = reading_end_s
 
-    def close(self, steps_done: int) -> None:
+    def close(self, steps_done: int, now_s: float) -> None:
         """The loop ended after `steps_done` steps: bin what is buffered and write the open block."""
-        self._bin_until(steps_done, time.monotonic())
+        self._bin_until(steps_done, now_s)
         self._write_block()
-        if self._blocks_file is not None:
-            self._blocks_file.close()
-            self._blocks_file = None
+        for handle in (self._blocks_file, self._raw_file):
+            if handle is not None:
+                handle.close()
+        self._blocks_file = self._raw_file = None
 
     def _bin_until(self, end_step: int, end_s: float) -> None:
         """Bin the buffered steps base..end_step-1 (split at the warm-up's end) into the open block."""
@@ -128,6 +137,8 @@ class LatencyRecorder:
         block.last_step, block.end_s = end - 1, end_s
         block.steps += end - first
         offset = first - self.base
+        if self._raw_file is not None and first >= self.warmup_steps:
+            self._values[offset:end - self.base].astype(np.float32).tofile(self._raw_file)
         for start in range(offset, end - self.base, CHUNK_STEPS):
             stop = min(start + CHUNK_STEPS, end - self.base)
             self._bin_chunk(self._values[start:stop])

@@ -87,7 +87,7 @@ class StepLoop:
                 phase = "warmup" if step < warmup_steps else "measure"
                 write_line(self._reading_row(step, phase, started_s, finished_s), finished_s)
                 reading_end_s = monotonic()
-                self.latency.after_reading(step, started_s)
+                self.latency.after_reading(step, started_s, reading_end_s)
                 next_reading = self.schedule.next_step(
                     step, self.reading_cost_s, finished_s - last_reading_end_s, step - last_reading_step)
                 last_reading_end_s, last_reading_step = reading_end_s, step
@@ -102,7 +102,7 @@ class StepLoop:
         return step
 
     def close(self) -> None:
-        self.latency.close(self.step)
+        self.latency.close(self.step, time.monotonic())
         self.writer.close()
         self.signals.memory.close()
         if self.stop_flag is not None:

@@ -72,11 +72,9 @@ def human_ms(value: float) -> str:
     if magnitude >= 1000:
         return f"{value:,.0f} ms"
     # The switch points sit where 3 significant digits round up to 1000 of the smaller unit.
-    if magnitude >= 0.9995 or magnitude == 0:
-        return f"{_three_digits(value)} ms"
-    if magnitude >= 0.9995e-3:
-        return f"{_three_digits(value * 1e3)} us"
-    return f"{_three_digits(value * 1e6)} ns"
+    unit, scale = ("ms", 1.0) if magnitude >= 0.9995 or magnitude == 0 else (
+        ("us", 1e3) if magnitude >= 0.9995e-3 else ("ns", 1e6))
+    return f"{_three_digits(float(f'{value * scale:.3g}'))} {unit}"
 
 
 def human_number(value: float) -> str:
