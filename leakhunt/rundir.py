@@ -30,6 +30,7 @@ from typing import Any
 
 import pandas as pd  # noqa: F401  (readers return DataFrames; pandas does not import TensorFlow)
 
+from leakhunt import legacy_rows
 from leakhunt.errors import NotARunFolderError
 from leakhunt.latency_blocks import LATENCY_BLOCKS_FILE, LatencyBlocks, empty_blocks, read_latency_blocks
 
@@ -234,17 +235,27 @@ def read_strategy(index: int, folder: Path) -> StrategyData:
     if status is None:
         # The parent died before writing status.json: report what the data shows.
         status = {"outcome": "unknown", "description": "no status.json: the parent stopped before the child ended"}
+    iterations, blocks = _read_steps(folder)
     return StrategyData(
         index=index,
         folder=folder,
         spec=_read_json_or(folder / STRATEGY_FILE, {"name": folder.name}),
-        iterations=read_csv_tolerant(folder / ITERATIONS_FILE, ITERATION_COLUMNS),
+        iterations=iterations,
         samples=read_csv_tolerant(folder / SAMPLES_FILE, SAMPLE_COLUMNS),
         status=status,
         child_info=_read_json_or(folder / CHILD_INFO_FILE, {}),
         error=_read_json_or(folder / ERROR_FILE, None),
-        latency_blocks=read_latency_blocks(folder / LATENCY_BLOCKS_FILE, read_csv_tolerant),
+        latency_blocks=blocks,
     )
+
+
+def _read_steps(folder: Path) -> tuple[pd.DataFrame, LatencyBlocks]:
+    """iterations.csv and latency_blocks.csv; a format-1 iterations.csv too large to hold is read in chunks and
+    summarised into blocks as a format-2 child would have written them (legacy_rows.py)."""
+    rows_path, blocks_path = folder / ITERATIONS_FILE, folder / LATENCY_BLOCKS_FILE
+    if not blocks_path.exists() and rows_path.exists() and rows_path.stat().st_size > legacy_rows.LARGE_ROWS_BYTES:
+        return legacy_rows.read_large_rows(rows_path, ITERATION_COLUMNS)
+    return read_csv_tolerant(rows_path, ITERATION_COLUMNS), read_latency_blocks(blocks_path, read_csv_tolerant)
 
 
 def steps_on_disk(folder: Path) -> int:

@@ -159,3 +159,32 @@ def test_an_old_folder_with_a_row_per_step_is_read_exactly_as_before(tmp_path):
         assert history.exact
         old = latency_stats(history.iteration, history.latency_ms, history.start_s)
         assert history_latency_stats(history) == old
+
+
+def test_a_large_format_1_folder_is_read_in_chunks_into_blocks_with_the_same_figures(tmp_path, monkeypatch):
+    # GIVEN an old iterations.csv with a row per step (readings every 500 steps), WHEN it counts as large,
+    # THEN it is read in chunks: the first steps and the readings kept, the rest summarised into blocks.
+    from leakhunt import legacy_rows
+
+    steps, warmup = 60_000, 10
+    latencies = RNG.gamma(30, 1 / 30, steps) * 0.2 * (1 + 0.3 * np.arange(steps) / steps)
+    starts = 500.0 + np.cumsum(latencies + 0.002) / 1e3
+    reading = np.arange(steps) % 500 == 0
+    frame = pd.DataFrame({"step": np.arange(steps), "phase": np.where(np.arange(steps) < warmup, "warmup", "measure"),
+                          "start_monotonic_s": starts.round(6), "latency_ms": latencies.round(4)})
+    for column in rundir.ITERATION_COLUMNS[4:]:
+        frame[column] = np.where(reading, 1000.0, np.nan) if column == "rss_bytes" else np.nan
+    folder = tmp_path / "00-old"
+    folder.mkdir()
+    frame.to_csv(folder / rundir.ITERATIONS_FILE, index=False)
+    whole = rundir.read_strategy(0, folder)
+    monkeypatch.setattr(legacy_rows, "LARGE_ROWS_BYTES", 0)
+    monkeypatch.setattr(legacy_rows, "CHUNK_ROWS", 20_000)
+    chunked = rundir.read_strategy(0, folder)
+    assert len(chunked.iterations) == legacy_rows.EXACT_STEPS + reading[legacy_rows.EXACT_STEPS:].sum()
+    old = history_latency_stats(latency_history(whole.iterations, whole.latency_blocks, warmup))
+    new = history_latency_stats(latency_history(chunked.iterations, chunked.latency_blocks, warmup))
+    assert new.count == old.count == steps - warmup
+    assert np.allclose([new.p50_ms, new.p99_ms], [old.p50_ms, old.p99_ms], rtol=RELATIVE_ERROR, atol=0)
+    assert new.mean_ms == pytest.approx(old.mean_ms, rel=1e-9) and new.max_ms == old.max_ms
+    assert new.drift_significant and old.drift_significant
