@@ -5,11 +5,17 @@ bucket counts of leakhunt/latency_histogram.py. The file's layout and its column
 A block's steps are those between its first and last step that are not rows of iterations.csv (the reading
 steps in between are rows there), so iterations.csv and this file never count a step twice, and both
 together count every step the child finished up to the last flush.
+
+The reader holds at most MAX_BLOCKS_HELD blocks: a longer file (an 8-hour soak writes ~29,000) is read in
+chunks and runs of 2, 4, 8... consecutive blocks are merged as they come (counts add), so its memory stays
+bounded whatever the run's length; spans of iterations are then exact to within one merged block.
 """
 
 from __future__ import annotations
 
+import math
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -23,6 +29,9 @@ LATENCY_BLOCK_COLUMNS = ("phase", "first_step", "last_step", "steps", "start_mon
 # "183:1 4 0 7" is 1 step in bucket 183, 4 in 184, none in 185, 7 in 186; a token "b:c" starts a run at
 # bucket b. A gap of up to RUN_GAP_FILL empty buckets is written as zeros, a wider one starts a new run.
 RUN_GAP_FILL = 2
+# At most this many blocks are held in memory (~70 min of 1-second blocks before merging starts).
+MAX_BLOCKS_HELD = 4096
+CHUNK_ROWS = 1024  # rows parsed at a time; a multiple of every merge factor
 
 
 def buckets_cell(buckets: list[int], counts: list[int]) -> str:
@@ -78,6 +87,42 @@ class LatencyBlocks:
                              bucket=self.bucket[entry_kept], count=self.count[entry_kept])
 
 
+    def merged(self, group: np.ndarray) -> LatencyBlocks:
+        """Consecutive blocks with the same `group` id (ascending) merged into one: counts and sums add."""
+        groups, inverse = np.unique(group, return_inverse=True)
+        size = groups.size
+
+        def reduce(ufunc, values, initial):
+            result = np.full(size, initial, dtype=np.asarray(values).dtype)
+            ufunc.at(result, inverse, values)
+            return result
+
+        owner = np.repeat(inverse, np.diff(self.offsets))
+        width = int(self.bucket.max(initial=0)) + 1
+        keys, key_index = np.unique(owner * width + self.bucket, return_inverse=True)
+        first = np.full(size, -1)
+        first[inverse[::-1]] = np.arange(inverse.size)[::-1]
+        return LatencyBlocks(
+            measured=self.measured[first], first_step=reduce(np.minimum, self.first_step, np.iinfo(np.int64).max),
+            last_step=reduce(np.maximum, self.last_step, -1), steps=np.bincount(inverse, self.steps).astype(np.int64),
+            start_s=reduce(np.minimum, self.start_s, np.inf), end_s=reduce(np.maximum, self.end_s, -np.inf),
+            sum_ms=np.bincount(inverse, self.sum_ms, minlength=size), min_ms=reduce(np.minimum, self.min_ms, np.inf),
+            max_ms=reduce(np.maximum, self.max_ms, -np.inf),
+            offsets=np.concatenate([[0], np.cumsum(np.bincount(keys // width, minlength=size))]).astype(np.int64),
+            bucket=keys % width, count=np.bincount(key_index, self.count).astype(np.int64))
+
+
+def concatenate_blocks(parts: list[LatencyBlocks]) -> LatencyBlocks:
+    """Blocks of consecutive chunks as one set."""
+    parts = [part for part in parts if len(part)]
+    if not parts:
+        return empty_blocks()
+    per_block = {f.name: np.concatenate([getattr(part, f.name) for part in parts]) for f in fields(LatencyBlocks)
+                 if f.name != "offsets"}
+    lengths = np.concatenate([np.diff(part.offsets) for part in parts])
+    return LatencyBlocks(**per_block, offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64))
+
+
 def empty_blocks() -> LatencyBlocks:
     integers, floats = np.empty(0, dtype=np.int64), np.empty(0)
     return LatencyBlocks(np.empty(0, dtype=bool), integers, integers, integers, floats, floats, floats, floats,
@@ -111,11 +156,11 @@ def _parse_cells(cells: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     return valid, np.bincount(owner[keep], minlength=len(text)).astype(np.int64), buckets[keep], counts[keep]
 
 
-def blocks_from_frame(frame: pd.DataFrame) -> LatencyBlocks:
-    """Columnar blocks from latency_blocks.csv's rows; a row whose counts do not add up to its steps (a torn
-    or hand-edited line) is dropped, as a partial last line is."""
+def blocks_from_frame(frame: pd.DataFrame) -> tuple[LatencyBlocks, np.ndarray]:
+    """Columnar blocks from latency_blocks.csv's rows, and which rows they are: a row whose counts do not add
+    up to its steps (a torn or hand-edited line) is dropped, as a partial last line is."""
     if frame.empty:
-        return empty_blocks()
+        return empty_blocks(), np.empty(0, dtype=np.int64)
     numeric = {column: pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
                for column in LATENCY_BLOCK_COLUMNS if column not in ("phase", "buckets")}
     well_formed, pairs, bucket, count = _parse_cells(frame["buckets"])
@@ -131,11 +176,68 @@ def blocks_from_frame(frame: pd.DataFrame) -> LatencyBlocks:
         steps=np.nan_to_num(numeric["steps"]).astype(np.int64),
         start_s=numeric["start_monotonic_s"], end_s=numeric["end_monotonic_s"], sum_ms=numeric["sum_ms"],
         min_ms=numeric["min_ms"], max_ms=numeric["max_ms"], offsets=offsets, bucket=bucket, count=count)
-    return blocks if valid.all() else blocks.select(valid)
+    return (blocks if valid.all() else blocks.select(valid)), np.flatnonzero(valid)
 
 
-def read_latency_blocks(path: Path, read_csv) -> LatencyBlocks:
-    """latency_blocks.csv through the run folder's tolerant CSV reader (a partial last line is dropped)."""
+class _CompleteLines:
+    """A binary file read up to its last newline (a crash's partial last line left out), for pandas."""
+
+    def __init__(self, handle, limit: int):
+        self._handle, self._left = handle, limit
+
+    def read(self, size: int = -1) -> bytes:
+        size = self._left if size is None or size < 0 else min(size, self._left)
+        data = self._handle.read(size)
+        self._left -= len(data)
+        return data
+
+    def __iter__(self):
+        return iter(self.read().splitlines(keepends=True))
+
+
+@contextmanager
+def complete_lines(path: Path):
+    """Open a CSV for chunked reading, its partial last line (a crash mid-write) left out."""
+    with open(path, "rb") as handle:
+        size = handle.seek(0, 2)
+        handle.seek(max(size - 65536, 0))
+        tail = handle.read()
+        handle.seek(0)
+        cut = tail.rfind(b"\n")
+        yield _CompleteLines(handle, size - len(tail) + cut + 1 if cut >= 0 else 0)
+
+
+def _merge_factor(path: Path, first: pd.DataFrame) -> int:
+    """Blocks merged per held block: the smallest power of two that keeps the file's blocks (estimated from
+    its size and the first chunk's row length) within MAX_BLOCKS_HELD."""
+    row_bytes = (first["buckets"].fillna("").astype(str).str.len().mean() or 0) + 80
+    estimated_rows = path.stat().st_size / row_bytes
+    return min(CHUNK_ROWS, 1 << max(0, math.ceil(math.log2(max(estimated_rows / MAX_BLOCKS_HELD, 1)))))
+
+
+def read_latency_blocks(path: Path) -> LatencyBlocks:
+    """latency_blocks.csv in chunks (a partial last line dropped), merged to at most ~MAX_BLOCKS_HELD blocks."""
     if not path.exists():
         return empty_blocks()
-    return blocks_from_frame(read_csv(path, LATENCY_BLOCK_COLUMNS))
+    parts, factor, row = [], 0, 0
+    with complete_lines(path) as handle:
+        try:
+            reader = pd.read_csv(handle, chunksize=CHUNK_ROWS, dtype={"phase": str, "buckets": str},
+                                 on_bad_lines="skip")
+            for frame in reader:
+                factor = factor or _merge_factor(path, frame)
+                blocks, rows = blocks_from_frame(frame)
+                parts.append(blocks if factor == 1 else _merge_runs(blocks, row + rows, factor))
+                row += len(frame)
+        except pd.errors.EmptyDataError:
+            return empty_blocks()
+    return concatenate_blocks(parts)
+
+
+def _merge_runs(blocks: LatencyBlocks, rows: np.ndarray, factor: int) -> LatencyBlocks:
+    """Merge runs of `factor` blocks (by their row in the file), never across the warm-up's end."""
+    if not len(blocks):
+        return blocks
+    run = rows // factor
+    starts = np.r_[True, (run[1:] != run[:-1]) | (blocks.measured[1:] != blocks.measured[:-1])]
+    return blocks.merged(np.cumsum(starts))

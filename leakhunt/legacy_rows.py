@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from leakhunt.latency_blocks import LatencyBlocks, empty_blocks
+from leakhunt.latency_blocks import LatencyBlocks, complete_lines, concatenate_blocks, empty_blocks
 from leakhunt.latency_histogram import bucket_index
 
 # Larger iterations.csv files of format 1 are read this way (smaller ones are read whole, exactly as before).
@@ -56,27 +56,11 @@ def _chunk_blocks(rows: pd.DataFrame) -> LatencyBlocks:
         bucket=keys % width, count=counts.astype(np.int64))
 
 
-def _concatenate(parts: list[LatencyBlocks]) -> LatencyBlocks:
-    if not parts:
-        return empty_blocks()
-    fields = {name: np.concatenate([getattr(part, name) for part in parts])
-              for name in ("measured", "first_step", "last_step", "steps", "start_s", "end_s", "sum_ms", "min_ms",
-                           "max_ms", "bucket", "count")}
-    lengths = np.concatenate([np.diff(part.offsets) for part in parts])
-    return LatencyBlocks(**fields, offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64))
-
-
 def read_large_rows(path: Path, columns: tuple[str, ...]) -> tuple[pd.DataFrame, LatencyBlocks]:
     """(kept rows, blocks) of a format-1 iterations.csv; a partial last line is dropped."""
     kept, blocks = [], []
-    with open(path, "rb") as handle:
-        size = handle.seek(0, 2)
-        handle.seek(max(size - 65536, 0))
-        tail = handle.read()
-    complete = size - (len(tail) - tail.rfind(b"\n") - 1)
-    with open(path, "rb") as handle:
-        limited = _Limited(handle, complete)
-        for chunk in pd.read_csv(limited, chunksize=CHUNK_ROWS, on_bad_lines="skip"):
+    with complete_lines(path) as handle:
+        for chunk in pd.read_csv(handle, chunksize=CHUNK_ROWS, on_bad_lines="skip"):
             for column in ("step", "start_monotonic_s", "latency_ms"):
                 chunk[column] = pd.to_numeric(chunk[column], errors="coerce")
             chunk = chunk.dropna(subset=["step", "latency_ms"])
@@ -88,20 +72,4 @@ def read_large_rows(path: Path, columns: tuple[str, ...]) -> tuple[pd.DataFrame,
     for column in columns:
         if column not in frame.columns:
             frame[column] = pd.Series(dtype="float64")
-    return frame, _concatenate(blocks)
-
-
-class _Limited:
-    """A binary file read up to `limit` bytes (the complete lines), for pandas' chunked reader."""
-
-    def __init__(self, handle, limit: int):
-        self._handle, self._left = handle, limit
-
-    def read(self, size: int = -1) -> bytes:
-        size = self._left if size is None or size < 0 else min(size, self._left)
-        data = self._handle.read(size)
-        self._left -= len(data)
-        return data
-
-    def __iter__(self):
-        return iter(self.read().splitlines(keepends=True))
+    return frame, concatenate_blocks(blocks)

@@ -255,7 +255,7 @@ def _read_steps(folder: Path) -> tuple[pd.DataFrame, LatencyBlocks]:
     rows_path, blocks_path = folder / ITERATIONS_FILE, folder / LATENCY_BLOCKS_FILE
     if not blocks_path.exists() and rows_path.exists() and rows_path.stat().st_size > legacy_rows.LARGE_ROWS_BYTES:
         return legacy_rows.read_large_rows(rows_path, ITERATION_COLUMNS)
-    return read_csv_tolerant(rows_path, ITERATION_COLUMNS), read_latency_blocks(blocks_path, read_csv_tolerant)
+    return read_csv_tolerant(rows_path, ITERATION_COLUMNS), read_latency_blocks(blocks_path)
 
 
 def steps_on_disk(folder: Path) -> int:
@@ -263,7 +263,7 @@ def steps_on_disk(folder: Path) -> int:
     iterations = read_csv_tolerant(folder / ITERATIONS_FILE, ("step",))
     steps = pd.to_numeric(iterations["step"], errors="coerce").max() if "step" in iterations.columns else None
     last = -1 if steps is None or pd.isna(steps) else int(steps)
-    blocks = read_latency_blocks(folder / LATENCY_BLOCKS_FILE, read_csv_tolerant)
+    blocks = read_latency_blocks(folder / LATENCY_BLOCKS_FILE)
     if len(blocks):
         last = max(last, int(blocks.last_step.max()))
     return last + 1

@@ -30,7 +30,7 @@ def long_run(tmp_path_factory):
 
 def recorded(folder):
     rows = pd.read_csv(folder / rundir.ITERATIONS_FILE)
-    blocks = read_latency_blocks(folder / LATENCY_BLOCKS_FILE, rundir.read_csv_tolerant)
+    blocks = read_latency_blocks(folder / LATENCY_BLOCKS_FILE)
     return rows, blocks
 
 

@@ -61,7 +61,7 @@ def test_recorder_keeps_a_row_for_the_first_steps_and_a_block_per_second_after(t
     readings = (steps + every - 1) // every
     exact_non_readings = EXACT_STEPS - EXACT_STEPS // every
     assert len(rows) == exact_non_readings + readings
-    blocks = read_latency_blocks(tmp_path / LATENCY_BLOCKS_FILE, rundir.read_csv_tolerant)
+    blocks = read_latency_blocks(tmp_path / LATENCY_BLOCKS_FILE)
     # Every step is counted once: a row, or a block.
     assert len(rows) + blocks.steps.sum() == steps
     assert blocks.first_step.min() == EXACT_STEPS + 1  # step 10000 is a reading: a row
@@ -73,7 +73,7 @@ def test_recorder_keeps_a_row_for_the_first_steps_and_a_block_per_second_after(t
 def test_a_long_warm_up_is_never_mixed_into_a_measured_block(tmp_path):
     warmup = EXACT_STEPS + 5000
     drive_recorder(tmp_path, np.full(EXACT_STEPS + 12_000, 0.05), warmup, reading_every=7000)
-    blocks = read_latency_blocks(tmp_path / LATENCY_BLOCKS_FILE, rundir.read_csv_tolerant)
+    blocks = read_latency_blocks(tmp_path / LATENCY_BLOCKS_FILE)
     assert np.all(blocks.last_step[~blocks.measured] < warmup)
     assert np.all(blocks.first_step[blocks.measured] >= warmup)
     assert blocks.measured.any() and (~blocks.measured).any()
@@ -82,17 +82,17 @@ def test_a_long_warm_up_is_never_mixed_into_a_measured_block(tmp_path):
 def test_a_crash_truncated_block_file_keeps_every_complete_block(tmp_path):
     drive_recorder(tmp_path, RNG.gamma(20, 1 / 20, EXACT_STEPS + 90_000) * 0.05, 10, 100)
     path = tmp_path / LATENCY_BLOCKS_FILE
-    whole = read_latency_blocks(path, rundir.read_csv_tolerant)
+    whole = read_latency_blocks(path)
     lines = path.read_text().splitlines(keepends=True)
     # SIGKILL mid-write: half of the last line on disk.
     path.write_text("".join(lines[:-1]) + lines[-1][: len(lines[-1]) // 2])
-    truncated = read_latency_blocks(path, rundir.read_csv_tolerant)
+    truncated = read_latency_blocks(path)
     assert len(truncated) == len(whole) - 1
     assert np.array_equal(truncated.count, whole.count[: truncated.offsets[-1]])
     # A torn line in the middle (a bucket cell cut short) drops that block only.
     torn = lines[2][: lines[2].rindex(" ")] + "\n"
     path.write_text("".join(lines[:2] + [torn] + lines[3:]))
-    assert len(read_latency_blocks(path, rundir.read_csv_tolerant)) == len(whole) - 1
+    assert len(read_latency_blocks(path)) == len(whole) - 1
 
 
 def block_run(tmp_path, latencies: dict[str, np.ndarray], warmup: int = 10):
@@ -188,3 +188,23 @@ def test_a_large_format_1_folder_is_read_in_chunks_into_blocks_with_the_same_fig
     assert np.allclose([new.p50_ms, new.p99_ms], [old.p50_ms, old.p99_ms], rtol=RELATIVE_ERROR, atol=0)
     assert new.mean_ms == pytest.approx(old.mean_ms, rel=1e-9) and new.max_ms == old.max_ms
     assert new.drift_significant and old.drift_significant
+
+
+def test_a_long_block_file_is_held_merged_in_bounded_memory_with_the_same_counts(tmp_path, monkeypatch):
+    # GIVEN ~60 blocks, WHEN the reader may hold only 8, THEN runs of 8 (a power of two) are merged as read:
+    # every step and count is kept, so percentiles of the whole run do not move at all.
+    from leakhunt import latency_blocks
+
+    drive_recorder(tmp_path, RNG.gamma(20, 1 / 20, EXACT_STEPS + 130_000) * 0.5, 10, 1000)
+    path = tmp_path / LATENCY_BLOCKS_FILE
+    whole = read_latency_blocks(path)
+    monkeypatch.setattr(latency_blocks, "MAX_BLOCKS_HELD", 8)
+    monkeypatch.setattr(latency_blocks, "CHUNK_ROWS", 16)
+    held = read_latency_blocks(path)
+    assert len(whole) >= 50 and len(held) <= 2 * 8
+    assert held.steps.sum() == whole.steps.sum() and held.count.sum() == whole.count.sum()
+    assert held.first_step[0] == whole.first_step[0] and held.last_step[-1] == whole.last_step[-1]
+    assert held.sum_ms.sum() == pytest.approx(whole.sum_ms.sum()) and held.max_ms.max() == whole.max_ms.max()
+    fractions = [0.5, 0.99]
+    assert np.array_equal(quantiles_from_counts(held.bucket, held.count, fractions),
+                          quantiles_from_counts(whole.bucket, whole.count, fractions))
