@@ -15,6 +15,11 @@ p50/p99 within 1% of exact.
     python benchmarks/long_soak.py                               # the three cases, 2 min each
     python benchmarks/long_soak.py --cases noop --duration 30m --no-reference   # the 30-minute no-op run
     python benchmarks/long_soak.py --cases 1ms --duration 2m --keep /tmp/long   # keep the run folders
+    python benchmarks/long_soak.py --stretch /tmp/long/noop --hours 8   # an 8-hour folder from a kept run
+
+--stretch builds an N-hour run folder from a real one by repeating its steady part (the reading rows and
+blocks after the first steps, and the parent's samples), shifted in steps and time, and times `leakhunt
+report` and `leakhunt compare` (the folder against itself) on it: the readers' scale, not the child's.
 """
 
 from __future__ import annotations
@@ -182,6 +187,48 @@ def print_table(rows: list[dict]) -> None:
               f"{row['verdict']} |")
 
 
+def stretch(source: Path, hours: float, target: Path) -> Path:
+    """An `hours`-long copy of a soak's run folder: its steady part repeated, shifted in steps and time."""
+    import pandas as pd
+
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(RAW_FILE, "report.html", "summary.*"))
+    for folder in (target / "strategies").iterdir():
+        rows = pd.read_csv(folder / "iterations.csv")
+        blocks = pd.read_csv(folder / "latency_blocks.csv", dtype={"buckets": str})
+        samples = pd.read_csv(folder / "samples.csv")
+        steady = rows[rows["step"] >= 10_000]
+        span_s = float(blocks["end_monotonic_s"].max() - steady["start_monotonic_s"].min())
+        span_steps = int(blocks["last_step"].max() - steady["step"].min() + 1)
+        copies = max(1, round(hours * 3600 / span_s))
+        for copy in range(1, copies):
+            for frame, name, step_columns, time_columns in (
+                    (steady, "iterations.csv", ["step"], ["start_monotonic_s"]),
+                    (blocks, "latency_blocks.csv", ["first_step", "last_step"], ["start_monotonic_s", "end_monotonic_s"]),
+                    (samples[samples["steps_done"] >= 10_000], "samples.csv", ["steps_done"], ["t_monotonic_s"])):
+                shifted = frame.copy()
+                shifted[step_columns] += copy * span_steps
+                shifted[time_columns] += copy * span_s
+                shifted.to_csv(folder / name, mode="a", header=False, index=False, float_format="%.6f")
+        status = json.loads((folder / "status.json").read_text())
+        for key in ("steps_completed", "iterations_completed"):
+            status[key] = status[key] + (copies - 1) * span_steps
+        (folder / "status.json").write_text(json.dumps(status))
+    return target
+
+
+def time_readers(folder: Path) -> None:
+    size = folder_bytes(folder)
+    row = report(folder)
+    started = time.monotonic()
+    process = subprocess.Popen(["leakhunt", "compare", str(folder), str(folder)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    _, _, usage = os.wait4(process.pid, 0)
+    print(f"{folder}: {size / MIB:,.1f} MiB; leakhunt report {row['report_wall_s']:.2f} s, peak "
+          f"{row['report_peak_bytes'] / MIB:,.0f} MiB; leakhunt compare (with itself) {time.monotonic() - started:.2f} s, "
+          f"peak {usage.ru_maxrss / 1024:,.0f} MiB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", default="noop,1ms,maskrcnn", help="comma-separated: noop, 1ms, maskrcnn")
@@ -189,7 +236,12 @@ def main() -> None:
     parser.add_argument("--no-reference", action="store_true", help="skip the exact raw-latency reference")
     parser.add_argument("--keep", type=Path, help="keep the run folders here")
     parser.add_argument("--json", type=Path, help="write the rows here too")
+    parser.add_argument("--stretch", type=Path, help="a kept case's run folder to stretch to --hours")
+    parser.add_argument("--hours", type=float, default=8.0)
     args = parser.parse_args()
+    if args.stretch:
+        time_readers(stretch(args.stretch, args.hours, args.stretch.with_name(f"{args.stretch.name}-{args.hours:g}h")))
+        return
     root = args.keep or Path(tempfile.mkdtemp(prefix="long_soak_"))
     root.mkdir(parents=True, exist_ok=True)
     try:

@@ -87,6 +87,17 @@ class LatencyBlocks:
                              bucket=self.bucket[entry_kept], count=self.count[entry_kept])
 
 
+    def measured_only(self) -> LatencyBlocks:
+        """The measured blocks: a view when the warm-up's blocks all come first (as the child writes them)."""
+        start = int(np.argmax(self.measured)) if self.measured.any() else len(self)
+        if not self.measured[start:].all():
+            return self.select(self.measured)
+        low = self.offsets[start]
+        per_block = {f.name: getattr(self, f.name)[start:] for f in fields(self)
+                     if f.name not in ("offsets", "bucket", "count")}
+        return LatencyBlocks(**per_block, offsets=self.offsets[start:] - low, bucket=self.bucket[low:],
+                             count=self.count[low:])
+
     def merged(self, group: np.ndarray) -> LatencyBlocks:
         """Consecutive blocks with the same `group` id (ascending) merged into one: counts and sums add."""
         groups, inverse = np.unique(group, return_inverse=True)
@@ -97,9 +108,11 @@ class LatencyBlocks:
             ufunc.at(result, inverse, values)
             return result
 
-        owner = np.repeat(inverse, np.diff(self.offsets))
+        # The groups' counts as one dense (group, bucket) table: no sort of the entries.
         width = int(self.bucket.max(initial=0)) + 1
-        keys, key_index = np.unique(owner * width + self.bucket, return_inverse=True)
+        table = np.bincount(np.repeat(inverse, np.diff(self.offsets)) * width + self.bucket, weights=self.count,
+                            minlength=size * width)
+        keys = np.flatnonzero(table)
         first = np.full(size, -1)
         first[inverse[::-1]] = np.arange(inverse.size)[::-1]
         return LatencyBlocks(
@@ -109,7 +122,7 @@ class LatencyBlocks:
             sum_ms=np.bincount(inverse, self.sum_ms, minlength=size), min_ms=reduce(np.minimum, self.min_ms, np.inf),
             max_ms=reduce(np.maximum, self.max_ms, -np.inf),
             offsets=np.concatenate([[0], np.cumsum(np.bincount(keys // width, minlength=size))]).astype(np.int64),
-            bucket=keys % width, count=np.bincount(key_index, self.count).astype(np.int64))
+            bucket=keys % width, count=table[keys].astype(np.int64))
 
 
 def concatenate_blocks(parts: list[LatencyBlocks]) -> LatencyBlocks:
@@ -129,31 +142,51 @@ def empty_blocks() -> LatencyBlocks:
                          floats, np.zeros(1, dtype=np.int64), integers, integers)
 
 
-_CELL = r"\d+:\d+( \d+(:\d+)?)*"  # a run's start first, then counts and further runs
-_RUN_START = re.compile(r"(\d+):")
+_CELL = re.compile(r"\d+:\d+( \d+(:\d+)?)*")  # a run's start first, then counts and further runs
+_CHARACTERS = re.compile(r"[0-9 :]*")
+_CELL_START, _RUN_START = -3, -2  # markers: buckets and counts are never negative
+
+
+def _cells_text(cells: pd.Series) -> tuple[list[str], np.ndarray]:
+    """The cells as text, and which are well-formed. Only a file with a stray character pays for the per-cell
+    check; the structure of the others is checked on their numbers (_parse_cells)."""
+    text = cells.fillna("").astype(str).str.strip().tolist()
+    if _CHARACTERS.fullmatch("".join(text)):
+        return text, np.ones(len(text), dtype=bool)
+    valid = np.array([_CELL.fullmatch(cell) is not None for cell in text], dtype=bool)
+    return [cell if ok else "" for cell, ok in zip(text, valid, strict=True)], valid
 
 
 def _parse_cells(cells: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(well-formed, bucket entries per cell, buckets, counts) of `buckets` cells, parsed in one pass over
-    their joined text (no Python object per bucket): each "b:c" becomes "-1 b c", a -1 marking a run."""
-    text = cells.fillna("").astype(str).str.strip()
-    valid = text.str.fullmatch(_CELL).fillna(False).to_numpy(dtype=bool)
-    text = text.where(valid, "")
-    tokens_per_cell = np.where(valid, text.str.count(" ") + 1, 0).astype(np.int64)
-    numbers = np.fromstring(_RUN_START.sub(r"-1 \1 ", " ".join(t for t in text.tolist() if t)),
+    their joined text (no Python object per bucket): each cell opens with a -3 and each ":" becomes -2, so
+    "183:1 4" reads as -3 183 -2 1 4."""
+    text, valid = _cells_text(cells)
+    numbers = np.fromstring(" ".join(f"{_CELL_START} {cell}" for cell in text).replace(":", f" {_RUN_START} "),
                             dtype=np.int64, sep=" ")
-    marker = np.flatnonzero(numbers == -1)  # counts and buckets are digits: only a marker is -1
-    is_count = np.ones(numbers.size, dtype=bool)
-    is_count[marker] = False
-    is_count[marker + 1] = False
-    run_of = np.cumsum(numbers == -1) - 1
+    cell_start = np.flatnonzero(numbers == _CELL_START)
+    run_mark = np.flatnonzero(numbers == _RUN_START)
+    cell_of = np.cumsum(numbers == _CELL_START) - 1
+    # Well-formed: a non-empty cell opens with a run (-3 b -2 c), and every -2 sits between two numbers.
+    neighbours = np.r_[numbers, _CELL_START, _CELL_START]
+    opened = np.r_[cell_start[1:], numbers.size] - cell_start == 1
+    opened |= neighbours[cell_start + 2] == _RUN_START
+    broken = np.zeros(len(text), dtype=bool)
+    broken[cell_of[run_mark[(neighbours[run_mark - 1] < 0) | (neighbours[run_mark + 1] < 0)]]] = True
+    valid &= opened & ~broken
+    if not run_mark.size:
+        empty = np.empty(0, dtype=np.int64)
+        return valid, np.zeros(len(text), dtype=np.int64), empty, empty
+    is_count = numbers >= 0
+    is_count[run_mark - 1] = False  # a run's bucket
+    run_of = np.cumsum(numbers == _RUN_START) - 1
     position = np.flatnonzero(is_count)
     run = run_of[position]
-    buckets = numbers[marker + 1][run] + (position - (marker[run] + 2))
+    buckets = numbers[run_mark - 1][run] + (position - (run_mark[run] + 1))
     counts = numbers[position]
-    owner = np.repeat(np.arange(len(text)), tokens_per_cell)
-    keep = counts != 0
-    return valid, np.bincount(owner[keep], minlength=len(text)).astype(np.int64), buckets[keep], counts[keep]
+    keep = (counts != 0) & valid[cell_of[position]]
+    per_cell = np.bincount(cell_of[position][keep], minlength=len(text)).astype(np.int64)
+    return valid, per_cell, buckets[keep], counts[keep]
 
 
 def blocks_from_frame(frame: pd.DataFrame) -> tuple[LatencyBlocks, np.ndarray]:

@@ -160,7 +160,10 @@ def read_csv_tolerant(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
         data = data[: data.rfind(b"\n") + 1]
     if not data.strip():
         return pd.DataFrame({column: pd.Series(dtype="float64") for column in columns})
-    frame = pd.read_csv(io.BytesIO(data), on_bad_lines="skip", encoding="utf-8", encoding_errors="replace")
+    # `phase` has two values: a category, not a string object per row (a long run has ~600k rows).
+    dtype = {"phase": "category"} if "phase" in columns else None
+    frame = pd.read_csv(io.BytesIO(data), on_bad_lines="skip", encoding="utf-8", encoding_errors="replace",
+                        dtype=dtype)
     for column in columns:
         if column not in frame.columns:
             frame[column] = pd.Series(dtype="float64")

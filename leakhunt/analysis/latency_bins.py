@@ -11,7 +11,7 @@ import numpy as np
 from leakhunt.analysis.drift import DRIFT_MIN_ITERATIONS, DRIFT_WINDOWS, LatencyWindows
 from leakhunt.analysis.latency_history import LatencyHistory, span_counts
 from leakhunt.analysis.robust import SLOPE_MAX_POINTS
-from leakhunt.latency_histogram import bucket_index, bucket_value_ms, quantiles_from_counts
+from leakhunt.latency_histogram import bucket_value_ms, quantiles_from_counts
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class LatencyBins:
 def latency_bins(history: LatencyHistory, bins: int) -> LatencyBins:
     """Cut the measured steps into `bins` bins of about equal step count, in iteration order; a block stays
     whole (in the bin of its middle step), so bins are equal to within a block. Empty bins are dropped."""
-    exact_buckets = bucket_index(history.latency_ms * 1e6)
+    buckets, exact_column, block_column = history.columns
     blocks = history.blocks
     position = np.concatenate([history.iteration, history.block_center])
     weight = np.concatenate([np.ones(history.iteration.size), blocks.steps.astype(float)])
@@ -55,17 +55,19 @@ def latency_bins(history: LatencyHistory, bins: int) -> LatencyBins:
     total = float(weight.sum())
     unit_bin = np.minimum(((before + weight / 2) * bins / max(total, 1.0)).astype(np.int64), bins - 1)
     exact_bin, block_bin = unit_bin[:history.iteration.size], unit_bin[history.iteration.size:]
-    entry_bin = np.concatenate([exact_bin, np.repeat(block_bin, np.diff(blocks.offsets))])
-    entry_bucket = np.concatenate([exact_buckets, blocks.bucket])
-    entry_count = np.concatenate([np.ones(exact_buckets.size), blocks.count.astype(float)])
-    columns, column = np.unique(entry_bucket, return_inverse=True)
-    counts = np.bincount(entry_bin * columns.size + column, weights=entry_count,
-                         minlength=bins * columns.size).reshape(bins, columns.size)
+    # Rows and blocks are in iteration order, so each bin's rows, blocks and bucket entries are slices.
+    exact_edges = np.searchsorted(exact_bin, np.arange(bins + 1))
+    entry_edges = blocks.offsets[np.searchsorted(block_bin, np.arange(bins + 1))]
+    counts = np.zeros((bins, buckets.size))
+    for index in range(bins):
+        low, high = entry_edges[index], entry_edges[index + 1]
+        counts[index] = (np.bincount(exact_column[exact_edges[index]:exact_edges[index + 1]], minlength=buckets.size)
+                         + np.bincount(block_column[low:high], weights=blocks.count[low:high], minlength=buckets.size))
     first, last = np.full(bins, np.inf), np.full(bins, -np.inf)
     np.minimum.at(first, unit_bin, np.concatenate([history.iteration, history.block_first]))
     np.maximum.at(last, unit_bin, np.concatenate([history.iteration, history.block_last]))
     filled = counts.sum(axis=1) > 0
-    return LatencyBins(first[filled], last[filled], counts[filled], bucket_value_ms(columns))
+    return LatencyBins(first[filled], last[filled], counts[filled], bucket_value_ms(buckets))
 
 
 def _span_median(history: LatencyHistory, first: float, last: float) -> float:

@@ -10,6 +10,7 @@ latency_quantiles() is the one call for "latency over iterations [lo, hi]" (leak
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -44,18 +45,31 @@ class LatencyHistory:
     def block_center(self) -> np.ndarray:
         return (self.block_first + self.block_last) / 2.0
 
-    def exact_in(self, first: float, last: float) -> np.ndarray:
-        return (self.iteration >= first) & (self.iteration <= last)
+    @cached_property
+    def columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(the distinct buckets of the run, the column of each exact row, the column of each block entry):
+        every merge then adds counts into one array of columns (no sorting, no copy of the entries)."""
+        exact = bucket_index(self.latency_ms * 1e6)
+        present = np.zeros(int(max(exact.max(initial=0), self.blocks.bucket.max(initial=0))) + 1, dtype=bool)
+        present[exact] = True
+        present[self.blocks.bucket] = True
+        column = (np.cumsum(present) - 1).astype(np.int32)
+        return np.flatnonzero(present), column[exact], column[self.blocks.bucket]
 
-    def blocks_in(self, first: float, last: float) -> np.ndarray:
-        """A block belongs to a span when its middle step does (a span's edges are exact to within a block);
-        a span narrower than a block gets the blocks it overlaps."""
+    def exact_range(self, first: float, last: float) -> tuple[int, int]:
+        """The exact rows in iterations [first, last]: rows[start:stop] (they are in iteration order)."""
+        return (int(np.searchsorted(self.iteration, first, "left")),
+                int(np.searchsorted(self.iteration, last, "right")))
+
+    def block_range(self, first: float, last: float) -> tuple[int, int]:
+        """The blocks of iterations [first, last]: those whose middle step is in it (a span's edges are exact to
+        within a block), or, for a span narrower than a block, those it overlaps."""
         center = self.block_center
-        inside = (center >= first) & (center <= last)
-        return inside if inside.any() else self.blocks_touching(first, last)
-
-    def blocks_touching(self, first: float, last: float) -> np.ndarray:
-        return (self.block_last >= first) & (self.block_first <= last)
+        start, stop = int(np.searchsorted(center, first, "left")), int(np.searchsorted(center, last, "right"))
+        if start < stop:
+            return start, stop
+        return int(np.searchsorted(self.block_last, first, "left")), int(np.searchsorted(self.block_first, last,
+                                                                                         "right"))
 
 
 def measured_latency(iterations: pd.DataFrame, warmup_steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -78,7 +92,7 @@ def measured_latency(iterations: pd.DataFrame, warmup_steps: int) -> tuple[np.nd
 def latency_history(iterations: pd.DataFrame, blocks: LatencyBlocks | None, warmup_steps: int) -> LatencyHistory:
     """A strategy's measured latency from its iterations.csv rows and its latency blocks."""
     iteration, latency_ms, start_s = measured_latency(iterations, warmup_steps)
-    measured = empty_blocks() if blocks is None or not len(blocks) else blocks.select(blocks.measured)
+    measured = empty_blocks() if blocks is None or not len(blocks) else blocks.measured_only()
     return LatencyHistory(iteration, latency_ms, start_s, measured,
                           (measured.first_step - warmup_steps).astype(float),
                           (measured.last_step - warmup_steps).astype(float))
@@ -86,14 +100,14 @@ def latency_history(iterations: pd.DataFrame, blocks: LatencyBlocks | None, warm
 
 def span_counts(history: LatencyHistory, first: float, last: float) -> tuple[np.ndarray, np.ndarray]:
     """(bucket, count) of the measured steps in iterations [first, last], exact rows binned like the blocks."""
-    blocks = history.blocks.select(history.blocks_in(first, last))
-    exact_buckets = bucket_index(history.latency_ms[history.exact_in(first, last)] * 1e6)
-    buckets = np.concatenate([exact_buckets, blocks.bucket])
-    counts = np.concatenate([np.ones(exact_buckets.size, dtype=np.int64), blocks.count])
-    if buckets.size == 0:
-        return buckets, counts
-    unique, inverse = np.unique(buckets, return_inverse=True)
-    return unique, np.bincount(inverse, weights=counts).astype(np.int64)
+    buckets, exact_column, block_column = history.columns
+    exact_start, exact_stop = history.exact_range(first, last)
+    block_start, block_stop = history.block_range(first, last)
+    low, high = history.blocks.offsets[block_start], history.blocks.offsets[block_stop]
+    counts = (np.bincount(exact_column[exact_start:exact_stop], minlength=buckets.size)
+              + np.bincount(block_column[low:high], weights=history.blocks.count[low:high], minlength=buckets.size))
+    found = counts > 0
+    return buckets[found], counts[found].astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -116,8 +130,10 @@ def latency_quantiles(source, first_iteration: float | None = None, last_iterati
     history: LatencyHistory = getattr(source, "latency_history", source)
     first = -np.inf if first_iteration is None else float(first_iteration)
     last = np.inf if last_iteration is None else float(last_iteration)
-    values = history.latency_ms[history.exact_in(first, last)]
-    if not history.blocks_touching(first, last).any():
+    exact_start, exact_stop = history.exact_range(first, last)
+    values = history.latency_ms[exact_start:exact_stop]
+    touching = (history.block_last >= first) & (history.block_first <= last)
+    if not touching.any():
         count = int(values.size)
         found = np.percentile(values, percentiles) if count else [None] * len(percentiles)
         exact = True
