@@ -5,8 +5,10 @@ EXACT_STEPS steps (as every step had before), and after them a latency block per
 Per step the loop hands over one latency, which goes into a preallocated buffer (no object kept, nothing
 allocated); at each reading step, or when the buffer is full, the buffered latencies are binned into the open
 block's bucket counts with numpy, in chunks through work arrays allocated once, so the recorder's own memory
-never moves the child's readings. A block is written (and flushed) once it spans BLOCK_S of wall time, at the
-warm-up's end and at close(): a SIGKILL loses the open block and the unbinned buffer, nothing before them.
+never moves the child's readings. A block is written (and flushed) once it spans BLOCK_S of wall time (less in
+a run planned shorter than MIN_BLOCKS_PER_RUN seconds: every block stays under 1/MIN_BLOCKS_PER_RUN of the
+run, so drift windows of a tenth of it are cut finely), at the warm-up's end and at close(): a SIGKILL loses
+the open block and the unbinned buffer, nothing before them.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ from leakhunt.latency_histogram import SUB_BUCKET_BITS, SUB_BUCKETS
 EXACT_STEPS = 10_000
 # A block spans at least this much of the loop's wall time: ~3,600 rows an hour whatever the step time.
 BLOCK_S = 1.0
+# ...but a run has at least this many blocks over its planned length (its --duration, or its planned steps at
+# the step time of the first steps): a 10-second soak of a fast step gets 50 ms blocks, not ten 1-s ones.
+MIN_BLOCKS_PER_RUN = 200
 # Values binned per numpy pass; the work arrays have this size (a few hundred KiB in all).
 CHUNK_STEPS = 16_384
 # Buckets a block can hold: every int64 nanosecond value has one below this.
@@ -58,7 +63,8 @@ class _Block:
 class LatencyRecorder:
     """Records the steps the loop gives no reading row; the loop calls record() and after_reading()."""
 
-    def __init__(self, strategy_dir: Path, write_row, row_padding: str, warmup_steps: int, capacity: int):
+    def __init__(self, strategy_dir: Path, write_row, row_padding: str, warmup_steps: int, capacity: int,
+                 planned_steps: int | None = None, planned_duration_s: float | None = None):
         self._write_row = write_row  # iterations.csv's appender (rows of the first EXACT_STEPS steps)
         self._row_padding = row_padding  # the empty signal cells of a row that is not a reading
         self.warmup_steps = warmup_steps
@@ -74,6 +80,9 @@ class LatencyRecorder:
         self._work_index = np.ones(CHUNK_STEPS, dtype=np.int64)
         self.base = EXACT_STEPS  # the step buffer[0] holds
         self.segment_start_s = time.monotonic()  # when the step `base` started, about
+        self.planned_steps, self.planned_duration_s = planned_steps, planned_duration_s
+        self.loop_start_s: float | None = None
+        self.block_s: float | None = None  # decided at the first block, from the first steps' pace
         self._block = _Block()
         self._blocks_path = strategy_dir / latency_blocks.LATENCY_BLOCKS_FILE
         self._blocks_file: TextIO | None = None
@@ -98,6 +107,8 @@ class LatencyRecorder:
     def after_reading(self, step: int, started_s: float, reading_end_s: float) -> None:
         """At a reading step (after its readings; it started at started_s, its readings ended at reading_end_s):
         bin the steps since the last one; write the block once it spans BLOCK_S."""
+        if self.loop_start_s is None:
+            self.loop_start_s = started_s
         self._bin_until(step, started_s)
         self.base = max(step + 1, self.exact_steps)
         self.segment_start_s = reading_end_s
@@ -126,8 +137,18 @@ class LatencyRecorder:
             first = self.warmup_steps
         self._add(first, end_step, end_s)
         self.base = end_step
-        if self._block.end_s - self._block.start_s >= BLOCK_S:
+        if self.block_s is None:
+            self.block_s = self._planned_block_s(end_step, end_s)
+        if self._block.end_s - self._block.start_s >= self.block_s:
             self._write_block()
+
+    def _planned_block_s(self, steps_done: int, now_s: float) -> float:
+        """BLOCK_S, or less when the run's planned length (at the pace of its first steps) is shorter than
+        MIN_BLOCKS_PER_RUN of them."""
+        planned_s = self.planned_duration_s or float("inf")
+        if self.planned_steps and self.loop_start_s is not None and now_s > self.loop_start_s:
+            planned_s = min(planned_s, self.planned_steps * (now_s - self.loop_start_s) / steps_done)
+        return min(BLOCK_S, planned_s / MIN_BLOCKS_PER_RUN)
 
     def _add(self, first: int, end: int, end_s: float) -> None:
         """Steps first..end-1 (buffer positions from first - base) into the open block's counts."""

@@ -29,7 +29,7 @@ class StepLoop:
         # The steps that are not reading steps: a row each at first, then latency blocks (child_latency.py).
         self.latency = LatencyRecorder(task.strategy_dir, self.writer.write_line,
                                        "," * (len(rundir.ITERATION_COLUMNS) - 4), task.warmup_steps,
-                                       MAX_STEPS_PER_READING)
+                                       MAX_STEPS_PER_READING, self.total_steps, task.duration_s)
         stop_path = task.strategy_dir / STOP_FILE
         self.stop_flag = StopFlag(stop_path) if stop_path.exists() else None
         self.stopped_early = False

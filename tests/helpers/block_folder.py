@@ -18,12 +18,14 @@ LOOP_GAP_S = 2e-6  # the loop's own time between two steps
 
 
 def drive_recorder(folder: Path, latencies_ms: np.ndarray, warmup_steps: int, reading_every: int,
-                   start_s: float = 1000.0, rss_bytes=None) -> float:
+                   start_s: float = 1000.0, rss_bytes=None, planned_duration_s: float | None = None,
+                   planned_steps: int | None = None) -> float:
     """Feed a strategy folder's iterations.csv and latency_blocks.csv through the child's recorder as the loop
     does: a reading row every `reading_every` steps, every other step to the recorder. Returns the end time."""
     writer = rundir.CsvAppender(folder / rundir.ITERATIONS_FILE, rundir.ITERATION_COLUMNS)
     padding = "," * (len(rundir.ITERATION_COLUMNS) - 4)
-    recorder = LatencyRecorder(folder, writer.write_line, padding, warmup_steps, MAX_STEPS_PER_READING)
+    recorder = LatencyRecorder(folder, writer.write_line, padding, warmup_steps, MAX_STEPS_PER_READING,
+                               planned_steps or len(latencies_ms), planned_duration_s)
     durations_s = np.asarray(latencies_ms, dtype=float) / 1e3
     now = start_s
     for step, duration_s in enumerate(durations_s.tolist()):

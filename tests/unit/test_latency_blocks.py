@@ -13,7 +13,7 @@ from helpers.run_folder import write_default_four
 from leakhunt import rundir
 from leakhunt.analysis.latency import history_latency_stats, latency_stats
 from leakhunt.analysis.latency_history import latency_history, latency_quantiles
-from leakhunt.child_latency import BLOCK_S, EXACT_STEPS
+from leakhunt.child_latency import BLOCK_S, EXACT_STEPS, MIN_BLOCKS_PER_RUN
 from leakhunt.latency_blocks import LATENCY_BLOCKS_FILE, read_latency_blocks
 from leakhunt.latency_histogram import (
     RELATIVE_ERROR,
@@ -55,8 +55,8 @@ def test_percentiles_from_merged_bucket_counts_are_within_the_stated_error_of_nu
 
 def test_recorder_keeps_a_row_for_the_first_steps_and_a_block_per_second_after(tmp_path):
     steps, warmup, every = 60_000, 10, 100
-    latencies = np.full(steps, 0.05)  # 50 us steps: 60k steps are ~3 s of synthetic loop
-    drive_recorder(tmp_path, latencies, warmup, every)
+    latencies = np.full(steps, 0.05)  # 50 us steps: 60k steps are ~3 s of synthetic loop (of an 8-hour plan)
+    drive_recorder(tmp_path, latencies, warmup, every, planned_duration_s=8 * 3600, planned_steps=10**12)
     rows = pd.read_csv(tmp_path / rundir.ITERATIONS_FILE)
     readings = (steps + every - 1) // every
     exact_non_readings = EXACT_STEPS - EXACT_STEPS // every
@@ -68,6 +68,14 @@ def test_recorder_keeps_a_row_for_the_first_steps_and_a_block_per_second_after(t
     spans = blocks.end_s - blocks.start_s
     assert np.all(spans[:-1] >= BLOCK_S) and np.all(spans[:-1] < BLOCK_S + 0.05)
     assert len(blocks) == pytest.approx((steps - EXACT_STEPS) * 52e-6 / BLOCK_S, abs=1)
+
+
+def test_a_short_run_gets_at_least_min_blocks_per_run_blocks_of_equal_span(tmp_path):
+    # A 10-second soak of a 50 us step: 1-second blocks would leave the drift test ten lumps, not windows.
+    drive_recorder(tmp_path, np.full(200_000, 0.05), 10, 100, planned_duration_s=10.0, planned_steps=10**12)
+    blocks = read_latency_blocks(tmp_path / LATENCY_BLOCKS_FILE)
+    assert len(blocks) >= 0.9 * MIN_BLOCKS_PER_RUN * (200_000 - EXACT_STEPS) / 200_000
+    assert np.all(blocks.steps[:-1] <= 1.1 * 200_000 / MIN_BLOCKS_PER_RUN)
 
 
 def test_a_long_warm_up_is_never_mixed_into_a_measured_block(tmp_path):
