@@ -146,12 +146,17 @@ def latency_quantiles(source, first_iteration: float | None = None, last_iterati
                          {p: None if v is None else float(v) for p, v in zip(percentiles, found, strict=True)}, exact)
 
 
-def latency_sample(history: LatencyHistory, limit: int) -> np.ndarray:
-    """Up to `limit` latencies standing for the whole distribution (rank tests): an even subsample of the steps
-    in iteration order when exact, else `limit` evenly spaced quantiles of the merged counts."""
-    if history.exact:
-        values = history.latency_ms
+def latency_sample(history: LatencyHistory, limit: int, first_iteration: float | None = None,
+                   last_iteration: float | None = None) -> np.ndarray:
+    """Up to `limit` latencies standing for the distribution over measured iterations [first, last] (None: the
+    whole run), for rank tests: an even subsample of the steps in iteration order where every step has its row,
+    else `limit` evenly spaced quantiles of the merged counts."""
+    first = -np.inf if first_iteration is None else float(first_iteration)
+    last = np.inf if last_iteration is None else float(last_iteration)
+    if not ((history.block_last >= first) & (history.block_first <= last)).any():
+        start, stop = history.exact_range(first, last)
+        values = history.latency_ms[start:stop]
         return values if len(values) <= limit else values[np.linspace(0, len(values) - 1, limit).astype(int)]
-    buckets, counts = span_counts(history, -np.inf, np.inf)
+    buckets, counts = span_counts(history, first, last)
     size = int(min(limit, counts.sum()))
     return quantiles_from_counts(buckets, counts, (np.arange(size) + 0.5) / size)

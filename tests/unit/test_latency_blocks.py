@@ -12,7 +12,7 @@ from helpers.block_folder import drive_recorder, write_block_run
 from helpers.run_folder import write_default_four
 from leakhunt import rundir
 from leakhunt.analysis.latency import history_latency_stats, latency_stats
-from leakhunt.analysis.latency_history import latency_history, latency_quantiles
+from leakhunt.analysis.latency_history import latency_history, latency_quantiles, latency_sample
 from leakhunt.child_latency import BLOCK_S, EXACT_STEPS, MIN_BLOCKS_PER_RUN
 from leakhunt.latency_blocks import LATENCY_BLOCKS_FILE, read_latency_blocks
 from leakhunt.latency_histogram import (
@@ -154,6 +154,9 @@ def test_latency_quantiles_over_an_iteration_span_see_only_that_span(tmp_path):
     assert not before.exact and not after.exact
     assert before.percentiles_ms[50] == pytest.approx(np.median(latencies[10:change_at - 4990]), rel=RELATIVE_ERROR)
     assert after.percentiles_ms[50] == pytest.approx(np.median(latencies[change_at + 5010:]), rel=RELATIVE_ERROR)
+    # The rank tests' sample of a span stands for that span's distribution only.
+    sample = latency_sample(history, 2000, change_at + 5000, steps)
+    assert len(sample) == 2000 and np.median(sample) == pytest.approx(after.percentiles_ms[50], rel=0.01)
     # Before the first block the rows are every step: exact, as numpy says (of the rows' 4 decimals).
     early = latency_quantiles(history, 0, 5000)
     assert early.exact and early.percentiles_ms[99] == pytest.approx(np.percentile(latencies[10:5011].round(4), 99))
