@@ -88,8 +88,8 @@ class Watcher(threading.Thread):
 
 
 def soak(name: str, duration: str, folder: Path, reference: bool) -> dict:
-    command = ["leakhunt", "soak", *case_arguments(name), "--exact", "--iterations", UNBOUNDED_ITERATIONS,
-               "--duration", duration, "--out", str(folder), "--force"]
+    command = [sys.executable, "-m", "leakhunt", "soak", *case_arguments(name), "--exact",
+               "--iterations", UNBOUNDED_ITERATIONS, "--duration", duration, "--out", str(folder), "--force"]
     env = dict(os.environ, LEAKHUNT_KEEP_RAW_LATENCY="1" if reference else "0")
     started = time.monotonic()
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -108,7 +108,7 @@ def soak(name: str, duration: str, folder: Path, reference: bool) -> dict:
 def report(folder: Path) -> dict:
     """`leakhunt report` in a process of its own: wall time and its own peak RSS (wait4)."""
     started = time.monotonic()
-    process = subprocess.Popen(["leakhunt", "report", str(folder)], stdout=subprocess.DEVNULL,
+    process = subprocess.Popen([sys.executable, "-m", "leakhunt", "report", str(folder)], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(process.pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
@@ -221,8 +221,8 @@ def time_readers(folder: Path) -> None:
     size = folder_bytes(folder)
     row = report(folder)
     started = time.monotonic()
-    process = subprocess.Popen(["leakhunt", "compare", str(folder), str(folder)], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    process = subprocess.Popen([sys.executable, "-m", "leakhunt", "compare", str(folder), str(folder)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, _, usage = os.wait4(process.pid, 0)
     print(f"{folder}: {size / MIB:,.1f} MiB; leakhunt report {row['report_wall_s']:.2f} s, peak "
           f"{row['report_peak_bytes'] / MIB:,.0f} MiB; leakhunt compare (with itself) {time.monotonic() - started:.2f} s, "
