@@ -181,7 +181,8 @@ def print_table(rows: list[dict]) -> None:
         steady = "-" if row["steady_mb_per_hour"] is None else f"{row['steady_mb_per_hour']:.1f}"
         exact = f" ({row['exact_p50_ms']:.6g} ms)" if "exact_p50_ms" in row else ""
         print(f"| {row['case']} | {row['duration']} | {row['iterations']:,} | {mib(row['folder_bytes'])} | "
-              f"{row['mb_per_hour']:.1f} | {steady} | {row['soak_wall_s']:.1f} | {mib(row['soak_parent_peak_bytes'])} / "
+              f"{row['mb_per_hour']:.1f} | {steady} | {row['soak_wall_s']:.1f} | "
+              f"{mib(row['soak_parent_peak_bytes'])} / "
               f"{mib(row['child_peak_bytes'])} | {row['report_wall_s']:.2f} | {mib(row['report_peak_bytes'])} | "
               f"{row['p50_ms']:.6g} ms{exact} | {error(row, 'p50_error')} | {error(row, 'p99_error')} | "
               f"{row['verdict']} |")
@@ -204,7 +205,8 @@ def stretch(source: Path, hours: float, target: Path) -> Path:
         for copy in range(1, copies):
             for frame, name, step_columns, time_columns in (
                     (steady, "iterations.csv", ["step"], ["start_monotonic_s"]),
-                    (blocks, "latency_blocks.csv", ["first_step", "last_step"], ["start_monotonic_s", "end_monotonic_s"]),
+                    (blocks, "latency_blocks.csv", ["first_step", "last_step"],
+                     ["start_monotonic_s", "end_monotonic_s"]),
                     (samples[samples["steps_done"] >= 10_000], "samples.csv", ["steps_done"], ["t_monotonic_s"])):
                 shifted = frame.copy()
                 shifted[step_columns] += copy * span_steps
@@ -225,7 +227,8 @@ def time_readers(folder: Path) -> None:
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, _, usage = os.wait4(process.pid, 0)
     print(f"{folder}: {size / MIB:,.1f} MiB; leakhunt report {row['report_wall_s']:.2f} s, peak "
-          f"{row['report_peak_bytes'] / MIB:,.0f} MiB; leakhunt compare (with itself) {time.monotonic() - started:.2f} s, "
+          f"{row['report_peak_bytes'] / MIB:,.0f} MiB; "
+          f"leakhunt compare (with itself) {time.monotonic() - started:.2f} s, "
           f"peak {usage.ru_maxrss / 1024:,.0f} MiB")
 
 

@@ -139,7 +139,8 @@ def noop_compare(steps: int, rounds: int) -> dict:
                                 text=True, check=True).stdout
         bare.append(float(output.strip().splitlines()[-1]))
         soak.append(noop_soak_period_s(target, steps))
-    row = {"workload": "no-op step", "steps": steps, "rounds": rounds, "bare_ns_per_step": statistics.median(bare) * 1e9,
+    row = {"workload": "no-op step", "steps": steps, "rounds": rounds,
+           "bare_ns_per_step": statistics.median(bare) * 1e9,
            "soak_ns_per_step": statistics.median(soak) * 1e9,
            "soak_runs_ns": [round(value * 1e9, 1) for value in soak], "bare_runs_ns": [round(v * 1e9, 1) for v in bare]}
     print(json.dumps(row), file=sys.stderr)
