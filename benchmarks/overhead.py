@@ -7,7 +7,12 @@ ratios with their range (this shared machine's noise between two identical runs 
 deterministic and shows the instrumentation cost directly. Runs alternate bare/soak. Targets: <= 1.02 on the tiny Mask R-CNN preset, <= 1.10 on a
 1 ms pure-Python step.
 
-    python benchmarks/overhead.py [--iterations 2000] [--rounds 3] [--skip-model]
+--noop adds a no-op step (the most steps per second): its wall time per step bare (two clock reads around the
+call) and under the soak (from the first measured step's start to the last one's end, over iterations.csv
+and, in run folders of format 2, latency_blocks.csv). It reads only those files' plain columns, so the same
+script measures an older leakhunt too: run it from outside the repository with PYTHONPATH=<old checkout>.
+
+    python benchmarks/overhead.py [--iterations 2000] [--rounds 3] [--skip-model] [--noop [--noop-steps N]]
 """
 
 from __future__ import annotations
@@ -79,6 +84,67 @@ def soak_run(target: str, kwargs: dict, warmup: int, iterations: int) -> tuple[f
     latencies = measured["latency_ms"].to_numpy()
     return (float(measured["latency_ms"].median()), float((starts[-1] - starts[0]) / (len(starts) - 1) * 1e3),
             _gap_us(list(starts), list(latencies)))
+
+
+NOOP_BARE_LOOP = r"""
+import sys, time
+from leakhunt.workloads.custom import Workload, load_factory
+target, steps = sys.argv[1], int(sys.argv[2])
+workload = Workload(load_factory(target)(), target)
+step, monotonic = workload.step, time.monotonic
+for _ in range(1000):
+    step()
+began = monotonic()
+for _ in range(steps):
+    started = monotonic()
+    step()
+    finished = monotonic()
+print((monotonic() - began) / steps)
+"""
+
+
+def noop_soak_period_s(target: str, steps: int) -> float:
+    """Wall time per measured step of a no-op soak (rows and, in format 2, latency blocks)."""
+    from leakhunt import runner
+    from leakhunt.config import RunConfig, StrategySpec
+    from leakhunt.progress_ui import ProgressDisplay
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "run"
+        spec = StrategySpec("bench", target, {})
+        config = RunConfig(strategies=(spec,), out_dir=out, iterations=steps, warmup_steps=10, show_progress=False)
+        rss, nvml, _, _ = runner.probe_samplers(config)
+        folder = out / "strategies" / "00-bench"
+        runner.StrategyRun(0, 1, spec, config, folder, rss, nvml, ProgressDisplay(False)).run()
+        rows = pd.read_csv(folder / "iterations.csv", usecols=["phase", "start_monotonic_s", "latency_ms"])
+        rows = rows[rows["phase"] == "measure"]
+        first = rows["start_monotonic_s"].min()
+        last = (rows["start_monotonic_s"] + rows["latency_ms"] / 1e3).max()
+        counted = len(rows)
+        if (folder / "latency_blocks.csv").exists():
+            blocks = pd.read_csv(folder / "latency_blocks.csv",
+                                 usecols=["phase", "steps", "start_monotonic_s", "end_monotonic_s"])
+            blocks = blocks[blocks["phase"] == "measure"]
+            first = min(first, blocks["start_monotonic_s"].min())
+            last = max(last, blocks["end_monotonic_s"].max())
+            counted += int(blocks["steps"].sum())
+    return float(last - first) / counted
+
+
+def noop_compare(steps: int, rounds: int) -> dict:
+    target = f"{BENCH_STEPS}:noop"
+    bare, soak = [], []
+    for _ in range(rounds):
+        output = subprocess.run([sys.executable, "-c", NOOP_BARE_LOOP, target, str(steps)], capture_output=True,
+                                text=True, check=True).stdout
+        bare.append(float(output.strip().splitlines()[-1]))
+        soak.append(noop_soak_period_s(target, steps))
+    row = {"workload": "no-op step", "steps": steps, "rounds": rounds,
+           "bare_ns_per_step": statistics.median(bare) * 1e9,
+           "soak_ns_per_step": statistics.median(soak) * 1e9,
+           "soak_runs_ns": [round(value * 1e9, 1) for value in soak], "bare_runs_ns": [round(v * 1e9, 1) for v in bare]}
+    print(json.dumps(row), file=sys.stderr)
+    return row
 
 
 def compare(label: str, target: str, kwargs: dict, warmup: int, iterations: int, rounds: int) -> dict:
@@ -157,9 +223,19 @@ def main() -> None:
     parser.add_argument("--model-iterations", type=int, default=150)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--skip-model", action="store_true")
+    parser.add_argument("--skip-1ms", action="store_true", help="skip the 1 ms step (e.g. with --noop only)")
+    parser.add_argument("--noop", action="store_true", help="also measure a no-op step's wall time per step")
+    parser.add_argument("--noop-steps", type=int, default=2_000_000)
     args = parser.parse_args()
     sys.path.insert(0, str(BENCH_STEPS.parent))
     from bench_steps import calibrate_1ms_spins
+
+    if args.noop:
+        row = noop_compare(args.noop_steps, args.rounds)
+        print(f"no-op step, {row['steps']:,} steps x {row['rounds']} rounds: bare {row['bare_ns_per_step']:.0f} ns, "
+              f"soak {row['soak_ns_per_step']:.0f} ns per step (soak runs {row['soak_runs_ns']})")
+        if args.skip_1ms:
+            return
 
     spins = calibrate_1ms_spins()
     rows = [compare("python 1 ms step", f"{BENCH_STEPS}:python_1ms", {"spins": spins}, 50, args.iterations,

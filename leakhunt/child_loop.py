@@ -1,6 +1,7 @@
-"""The child's measured loop: one clocked step and one CSV line per step, the child's own readings every K steps
-(K from sampling/schedule.py), forced full collections on a budget (sampling/full_collection.py), and a stop
-within about a millisecond of the parent asking for one (--until-decided)."""
+"""The child's measured loop: one clocked step, the child's own readings every K steps (K from
+sampling/schedule.py) as a row of iterations.csv, the other steps' latency handed to child_latency.py (a row
+each for the first steps, then blocks), forced full collections on a budget (sampling/full_collection.py), and
+a stop within about a millisecond of the parent asking for one (--until-decided)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ import time
 from typing import Any
 
 from leakhunt import rundir
+from leakhunt.child_latency import LatencyRecorder
 from leakhunt.child_signals import SignalReader
 from leakhunt.config import ChildTask
 from leakhunt.progress_file import STOP_FILE, ProgressFile, StopFlag
 from leakhunt.sampling.full_collection import REASON_FINAL, FullCollector
-from leakhunt.sampling.schedule import ReadingSchedule
+from leakhunt.sampling.schedule import MAX_STEPS_PER_READING, ReadingSchedule
 
 # The stop word is read every step, or every this many seconds of steps when steps are shorter: a settled
 # verdict ends the loop within milliseconds, and a sub-microsecond step does not pay 0.2 us per step for it.
@@ -21,7 +23,7 @@ STOP_CHECK_PERIOD_S = 0.001
 
 
 class StepLoop:
-    """The measured loop: one clocked step, one CSV line; every K steps the child's own readings."""
+    """The measured loop: one clocked step; every K steps the child's own readings, in a row of their own."""
 
     def __init__(self, task: ChildTask, workload: Any, progress: ProgressFile):
         self.task = task
@@ -29,10 +31,14 @@ class StepLoop:
         self.progress = progress
         self.signals = SignalReader(workload)
         self.total_steps = task.warmup_steps + task.iterations
-        self.schedule = ReadingSchedule(self.total_steps, task.signal_every_steps)
+        self.schedule = ReadingSchedule(self.total_steps, task.signal_every_steps, task.duration_s)
         flush_s = rundir.LIVE_FLUSH_INTERVAL_S if task.until_decided else rundir.FLUSH_INTERVAL_S
         self.writer = rundir.CsvAppender(task.strategy_dir / rundir.ITERATIONS_FILE, rundir.ITERATION_COLUMNS,
                                          flush_interval_s=flush_s)
+        # The steps that are not reading steps: a row each at first, then latency blocks (child_latency.py).
+        self.latency = LatencyRecorder(task.strategy_dir, self.writer.write_line,
+                                       "," * (len(rundir.ITERATION_COLUMNS) - 4), task.warmup_steps,
+                                       MAX_STEPS_PER_READING, self.total_steps, task.duration_s)
         self.collections = rundir.CsvAppender(task.strategy_dir / rundir.COLLECTIONS_FILE,
                                               rundir.COLLECTION_COLUMNS)
         self.collector = FullCollector(self.signals.memory_values, task.iterations, task.warmup_steps,
@@ -96,6 +102,7 @@ class StepLoop:
     def _loop(self, step_fn, mark, write_line, warmup_steps: int, deadline_s: float | None) -> int:
         """The hot loop; returns how many steps were done. Locals only per step: no attribute writes."""
         monotonic = time.monotonic
+        record_latency = self.latency.record
         next_reading = 0
         last_reading_end_s = monotonic()
         last_reading_step = -1
@@ -117,6 +124,7 @@ class StepLoop:
                 if paused_s and deadline_s is not None:
                     deadline_s += paused_s  # --duration is loop time: the collection is the profiler's own
                 reading_end_s = monotonic()
+                self.latency.after_reading(step, started_s, reading_end_s)
                 steps_since = step - last_reading_step
                 loop_s = finished_s - last_reading_end_s
                 next_reading = self.schedule.next_step(step, self.reading_cost_s, loop_s, steps_since)
@@ -124,11 +132,7 @@ class StepLoop:
                     stop_check_every = max(1, math.floor(STOP_CHECK_PERIOD_S * steps_since / loop_s))
                 last_reading_end_s, last_reading_step = reading_end_s, step
             else:
-                write_line(
-                    f"{step},{'warmup' if step < warmup_steps else 'measure'},{started_s:.6f},"
-                    f"{(finished_s - started_s) * 1e3:.4f},,,,,,,,,,,\n",
-                    finished_s,
-                )
+                record_latency(step, started_s, finished_s)
             if step >= next_stop_check:
                 if stop_requested is not None and stop_requested():
                     # The parent judged the verdict settled (--until-decided): end as if this were the last step.
@@ -140,6 +144,7 @@ class StepLoop:
         return step
 
     def close(self) -> None:
+        self.latency.close(self.step, time.monotonic())
         self.writer.close()
         self.collections.close()
         self.signals.memory.close()

@@ -6,32 +6,42 @@ Layout (one folder per run, one sub-folder per strategy, in run order):
     strategies/NN-<slug>/
         strategy.json             the StrategySpec (name, factory, kwargs, description)
         child.json                written by the child once its workload is built (pid, images/step, ...)
-        iterations.csv            one row per step (warm-up included), appended by the child
         collections.csv           one row per forced full collection, memory before and after (the child)
+        iterations.csv            a row per reading step, and per step for the first steps (child_latency.py)
+        latency_blocks.csv        the other steps' latency, a block per ~second (latency_blocks.py; format 2)
         samples.csv               one row per parent sample (RSS/USS, GPU), appended by the parent
         status.json               how the child ended (written by the parent)
         error.json                exception type/message/traceback if the workload raised
         attribution*.json, .log   the attribution pass, for a strategy judged `leak` (leakhunt/attribution/)
     summary.json / summary.md / report.html   derived outputs, always rebuildable from the above
 
-Readers drop a partial last line (a crash mid-write) and use everything before it.
+Readers drop a partial last line (a crash mid-write) and use everything before it. docs/run-folder.md
+describes every file and the format versions (RUN_FOLDER_FORMAT, recorded in run.json).
 """
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd  # noqa: F401  (readers return DataFrames; pandas does not import TensorFlow)
 
+from leakhunt import legacy_rows
+from leakhunt.csv_stream import FLUSH_INTERVAL_S as FLUSH_INTERVAL_S
+from leakhunt.csv_stream import LIVE_FLUSH_INTERVAL_S as LIVE_FLUSH_INTERVAL_S
+from leakhunt.csv_stream import CsvAppender as CsvAppender
+from leakhunt.csv_stream import format_optional as format_optional
+from leakhunt.csv_stream import read_csv_tolerant
 from leakhunt.errors import NotARunFolderError
+from leakhunt.latency_blocks import LATENCY_BLOCKS_FILE, LatencyBlocks, empty_blocks, read_latency_blocks
 
+# 1: a row of iterations.csv per step. 2: rows for the first steps and the reading steps, latency_blocks.csv for
+# the rest (a folder of format 1 has no latency_blocks.csv and reads as before).
+RUN_FOLDER_FORMAT = 2
 RUN_META_FILE = "run.json"
 STRATEGIES_DIR = "strategies"
 STRATEGY_FILE = "strategy.json"
@@ -113,10 +123,6 @@ SAMPLE_COLUMNS = (
     "gpu_throttle_reasons",
 )
 
-FLUSH_INTERVAL_S = 1.0  # crash-safety promise: data reaches the OS at least once a second
-# Under --until-decided the parent's looks read iterations.csv while the child runs: a look must judge the
-# freshest readings, so the child flushes ten times as often (ten write calls a second cost nothing).
-LIVE_FLUSH_INTERVAL_S = 0.1
 
 
 def slugify(name: str) -> str:
@@ -144,59 +150,6 @@ def read_json(path: Path) -> Any:
         return json.load(handle)
 
 
-class CsvAppender:
-    """Append-only CSV writer that flushes at most once per FLUSH_INTERVAL_S (and on close).
-
-    Built for the child's hot loop: one string format and one buffered write per row; the flush check
-    reuses the caller's clock reading instead of asking for a new one.
-    """
-
-    def __init__(self, path: Path, columns: tuple[str, ...], flush_interval_s: float = FLUSH_INTERVAL_S):
-        self.path = path
-        self._flush_interval_s = flush_interval_s
-        new_file = not path.exists() or path.stat().st_size == 0
-        self._handle = open(path, "a", encoding="utf-8", buffering=1 << 16)
-        if new_file:
-            self._handle.write(",".join(columns) + "\n")
-            self._handle.flush()
-        self._next_flush_s = time.monotonic() + flush_interval_s
-
-    def write_line(self, line: str, now_monotonic_s: float) -> None:
-        self._handle.write(line)
-        if now_monotonic_s >= self._next_flush_s:
-            self._handle.flush()
-            self._next_flush_s = now_monotonic_s + self._flush_interval_s
-
-    def flush(self) -> None:
-        self._handle.flush()
-
-    def close(self) -> None:
-        if not self._handle.closed:
-            self._handle.flush()
-            self._handle.close()
-
-
-def format_optional(value: float | int | None) -> str:
-    return "" if value is None else repr(value) if isinstance(value, float) else str(value)
-
-
-def read_csv_tolerant(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
-    """Read a CSV written by CsvAppender; a partial last line (crash mid-write) is dropped."""
-    if not path.exists():
-        return pd.DataFrame({column: pd.Series(dtype="float64") for column in columns})
-    text = path.read_text(encoding="utf-8", errors="replace")
-    if not text.endswith("\n"):
-        cut = text.rfind("\n")
-        text = text[: cut + 1] if cut >= 0 else ""
-    if not text.strip():
-        return pd.DataFrame({column: pd.Series(dtype="float64") for column in columns})
-    frame = pd.read_csv(io.StringIO(text), on_bad_lines="skip")
-    for column in columns:
-        if column not in frame.columns:
-            frame[column] = pd.Series(dtype="float64")
-    return frame
-
-
 @dataclass
 class StrategyData:
     """Everything on disk for one strategy."""
@@ -213,6 +166,7 @@ class StrategyData:
         {column: pd.Series(dtype="float64") for column in COLLECTION_COLUMNS}))
     attribution: dict[str, Any] | None = None  # attribution.json (the attribution pass's raw series)
     attribution_status: dict[str, Any] | None = None  # attribution-status.json
+    latency_blocks: LatencyBlocks = field(default_factory=empty_blocks)  # format 2: steps without a row
 
     @property
     def name(self) -> str:
@@ -268,11 +222,12 @@ def read_strategy(index: int, folder: Path) -> StrategyData:
     if status is None:
         # The parent died before writing status.json: report what the data shows.
         status = {"outcome": "unknown", "description": "no status.json: the parent stopped before the child ended"}
+    iterations, blocks = _read_steps(folder)
     return StrategyData(
         index=index,
         folder=folder,
         spec=_read_json_or(folder / STRATEGY_FILE, {"name": folder.name}),
-        iterations=read_csv_tolerant(folder / ITERATIONS_FILE, ITERATION_COLUMNS),
+        iterations=iterations,
         samples=read_csv_tolerant(folder / SAMPLES_FILE, SAMPLE_COLUMNS),
         status=status,
         child_info=_read_json_or(folder / CHILD_INFO_FILE, {}),
@@ -280,4 +235,25 @@ def read_strategy(index: int, folder: Path) -> StrategyData:
         collections=read_csv_tolerant(folder / COLLECTIONS_FILE, COLLECTION_COLUMNS),
         attribution=_read_json_or(folder / ATTRIBUTION_FILE, None),
         attribution_status=_read_json_or(folder / ATTRIBUTION_STATUS_FILE, None),
+        latency_blocks=blocks,
     )
+
+
+def _read_steps(folder: Path) -> tuple[pd.DataFrame, LatencyBlocks]:
+    """iterations.csv and latency_blocks.csv; a format-1 iterations.csv too large to hold is read in chunks and
+    summarised into blocks as a format-2 child would have written them (legacy_rows.py)."""
+    rows_path, blocks_path = folder / ITERATIONS_FILE, folder / LATENCY_BLOCKS_FILE
+    if not blocks_path.exists() and rows_path.exists() and rows_path.stat().st_size > legacy_rows.LARGE_ROWS_BYTES:
+        return legacy_rows.read_large_rows(rows_path, ITERATION_COLUMNS)
+    return read_csv_tolerant(rows_path, ITERATION_COLUMNS), read_latency_blocks(blocks_path)
+
+
+def steps_on_disk(folder: Path) -> int:
+    """How many steps (warm-up included) the child recorded: one past the last step of its rows and blocks."""
+    iterations = read_csv_tolerant(folder / ITERATIONS_FILE, ("step",))
+    steps = pd.to_numeric(iterations["step"], errors="coerce").max() if "step" in iterations.columns else None
+    last = -1 if steps is None or pd.isna(steps) else int(steps)
+    blocks = read_latency_blocks(folder / LATENCY_BLOCKS_FILE)
+    if len(blocks):
+        last = max(last, int(blocks.last_step.max()))
+    return last + 1

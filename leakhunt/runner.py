@@ -83,7 +83,7 @@ def _start_run(config: RunConfig, samplers: dict[str, str], gpu_info: dict[str, 
     """Write run.json (the run's config, environment and samplers) before any child starts."""
     gpu_total = sum(d.get("memory_total_bytes", 0) for d in gpu_info["devices"]) or None
     meta: dict[str, Any] = {
-        "leakhunt_run_format": 1,
+        "leakhunt_run_format": rundir.RUN_FOLDER_FORMAT,
         "config": config.to_json(),
         "command_line": list(config.command_line),
         "environment": capture_environment(gpu_info["devices"], gpu_info["driver_version"]),

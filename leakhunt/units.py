@@ -64,12 +64,17 @@ def _signed_plain(value: float) -> str:
 
 
 def human_ms(value: float) -> str:
-    """Milliseconds with sensible precision: '0.042 ms', '1.55 ms', '669 ms', '1,281 ms'."""
+    """A duration given in milliseconds, in the unit its size needs: '213 ns', '42.0 us', '1.55 ms', '669 ms',
+    '1,281 ms' (a sub-microsecond step never reads '0 ms')."""
     if value is None or not math.isfinite(value):
         return "-"
-    if abs(value) >= 1000:
+    magnitude = abs(value)
+    if magnitude >= 1000:
         return f"{value:,.0f} ms"
-    return f"{_three_digits(value)} ms"
+    # The switch points sit where 3 significant digits round up to 1000 of the smaller unit.
+    unit, scale = ("ms", 1.0) if magnitude >= 0.9995 or magnitude == 0 else (
+        ("us", 1e3) if magnitude >= 0.9995e-3 else ("ns", 1e6))
+    return f"{_three_digits(float(f'{value * scale:.3g}'))} {unit}"
 
 
 def human_number(value: float) -> str:

@@ -41,6 +41,15 @@ def python_1ms(spins: int | None = None):
     return step
 
 
+def noop():
+    """A step that does nothing: the floor of what users bring (a cache hit), the most steps per second."""
+
+    def step():
+        return None
+
+    return step
+
+
 def python_leak(bytes_per_step: int = 1024, pace_s: float = 0.002):
     """Python-held leak: a bytes object of the given size kept per step."""
     kept = []

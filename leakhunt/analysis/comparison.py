@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from leakhunt.analysis.latency_history import latency_sample
 from leakhunt.analysis.summarize import StrategyAnalysis
 from leakhunt.records import RunRecord
 
@@ -29,7 +30,13 @@ MAX_MACHINE_SPEED_RATIO = 1.25
 LATENCY_MAX_POINTS = 20000
 
 
-def _even_subsample(values: np.ndarray, limit: int) -> np.ndarray:
+def _even_subsample(analysis: StrategyAnalysis, limit: int) -> np.ndarray:
+    """Up to `limit` latencies standing for the strategy's distribution: an even subsample of the steps, or, for
+    a run with latency blocks, evenly spaced quantiles of its merged counts."""
+    history = getattr(analysis, "latency_history", None)
+    if history is not None:
+        return latency_sample(history, limit)
+    values = analysis.latency_ms
     if len(values) <= limit:
         return values
     return values[np.linspace(0, len(values) - 1, limit).astype(int)]
@@ -75,10 +82,9 @@ def compare_latency(a: StrategyAnalysis, b: StrategyAnalysis, comparable: bool) 
         relative = (p50_b - p50_a) / p50_a if p50_b is not None else None
         if corrected and p50_b is not None:
             corrected_relative = (p50_b * scale_b) / (p50_a * scale_a) - 1
-    if len(a.latency_ms) >= 2 and len(b.latency_ms) >= 2:
-        result = stats.mannwhitneyu(_even_subsample(a.latency_ms * scale_a, LATENCY_MAX_POINTS),
-                                    _even_subsample(b.latency_ms * scale_b, LATENCY_MAX_POINTS),
-                                    alternative="two-sided")
+    sample_a, sample_b = _even_subsample(a, LATENCY_MAX_POINTS), _even_subsample(b, LATENCY_MAX_POINTS)
+    if len(sample_a) >= 2 and len(sample_b) >= 2:
+        result = stats.mannwhitneyu(sample_a * scale_a, sample_b * scale_b, alternative="two-sided")
         p_value = float(result.pvalue)
         change = corrected_relative if corrected else relative
         minimum = LATENCY_MIN_CORRECTED_CHANGE if corrected else LATENCY_MIN_RELATIVE_CHANGE

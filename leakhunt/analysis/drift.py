@@ -119,13 +119,41 @@ def _windows(x: np.ndarray) -> list[np.ndarray]:
     return [index for index in np.array_split(np.arange(len(x)), DRIFT_WINDOWS) if index.size]
 
 
-def series_trend(x: np.ndarray, y: np.ndarray) -> SeriesTrend | None:
-    """Window medians, first-to-last-fifth change and monotonicity of one latency series (x in order)."""
+@dataclass(frozen=True)
+class LatencyWindows:
+    """A latency series as the drift test reads it: DRIFT_WINDOWS windows in iteration order (their first and
+    last iteration, their median), the first-to-last-fifth change, and the points a slope is fitted on (with
+    the window each belongs to, for the machine correction). Built from every step's latency (exact_windows)
+    or from merged bucket counts (analysis/latency_history.py: long runs' latency blocks)."""
+
+    bounds: tuple[tuple[float, float], ...]
+    medians_ms: np.ndarray
+    change_first_to_last_fifth: float
+    fit_x: np.ndarray
+    fit_y: np.ndarray
+    fit_window: np.ndarray
+
+
+def exact_windows(x: np.ndarray, y: np.ndarray) -> LatencyWindows | None:
+    """The windows of a series with every step's latency (x in order); None when too short to say anything."""
     if len(x) < DRIFT_MIN_ITERATIONS or x[-1] <= x[0]:
         return None
-    medians = np.array([float(np.median(y[index])) for index in _windows(x)])
-    return SeriesTrend(tuple(float(m) for m in medians), _fifths_change(x, y), _kendall_tau(medians),
-                       theil_sen(x, y))
+    windows = _windows(x)
+    medians = np.array([float(np.median(y[index])) for index in windows])
+    return LatencyWindows(tuple((float(x[index[0]]), float(x[index[-1]])) for index in windows), medians,
+                          _fifths_change(x, y), x, y, np.repeat(np.arange(len(windows)), [w.size for w in windows]))
+
+
+def series_trend(x: np.ndarray, y: np.ndarray) -> SeriesTrend | None:
+    """Window medians, first-to-last-fifth change and monotonicity of one latency series (x in order)."""
+    windows = exact_windows(x, y)
+    return None if windows is None else _trend(windows)
+
+
+def _trend(windows: LatencyWindows) -> SeriesTrend:
+    medians = windows.medians_ms
+    return SeriesTrend(tuple(float(m) for m in medians), windows.change_first_to_last_fifth, _kendall_tau(medians),
+                       theil_sen(windows.fit_x, windows.fit_y))
 
 
 @dataclass(frozen=True)
@@ -145,11 +173,10 @@ class CpuReadings:
     cpu_s: np.ndarray
 
 
-def _window_bounds(x: np.ndarray) -> list[tuple[float, float]]:
-    return [(float(x[index[0]]), float(x[index[-1]])) for index in _windows(x)]
+Bounds = tuple[tuple[float, float], ...]  # each drift window's first and last measured iteration
 
 
-def _kernel_slowness(x: np.ndarray, reference_x: np.ndarray, reference_ms: np.ndarray) -> np.ndarray | None:
+def _kernel_slowness(bounds: Bounds, reference_x: np.ndarray, reference_ms: np.ndarray) -> np.ndarray | None:
     """Per window: the reference kernel's median there / its median over the run (None: too few readings)."""
     keep = np.isfinite(reference_x) & np.isfinite(reference_ms) & (reference_ms > 0)
     reference_x, reference_ms = reference_x[keep], reference_ms[keep]
@@ -157,7 +184,7 @@ def _kernel_slowness(x: np.ndarray, reference_x: np.ndarray, reference_ms: np.nd
         return None
     overall = float(np.median(reference_ms))
     levels = []
-    for low, high in _window_bounds(x):
+    for low, high in bounds:
         inside = reference_ms[(reference_x >= low) & (reference_x <= high)]
         # One preempted reading must not stand for a whole window: too few readings count as "unknown".
         levels.append(float(np.median(inside)) / overall if inside.size >= REFERENCE_MIN_PER_WINDOW else np.nan)
@@ -166,7 +193,7 @@ def _kernel_slowness(x: np.ndarray, reference_x: np.ndarray, reference_ms: np.nd
     return None if filled is None else filled / float(np.min(filled))
 
 
-def _cpu_slowness(x: np.ndarray, cpu: CpuReadings | None) -> np.ndarray | None:
+def _cpu_slowness(bounds: Bounds, cpu: CpuReadings | None) -> np.ndarray | None:
     """Per window: how much less CPU per wall second the child got than it usually did (1.0 = usual).
 
     A CPU-bound child that gets half the CPU because neighbours compete takes twice as long per step while
@@ -178,7 +205,7 @@ def _cpu_slowness(x: np.ndarray, cpu: CpuReadings | None) -> np.ndarray | None:
     keep = np.isfinite(cpu.iteration) & np.isfinite(cpu.wall_s) & np.isfinite(cpu.cpu_s)
     iteration, wall_s, cpu_s = cpu.iteration[keep], cpu.wall_s[keep], cpu.cpu_s[keep]
     shares = []
-    for low, high in _window_bounds(x):
+    for low, high in bounds:
         inside = (iteration >= low) & (iteration <= high)
         if inside.sum() < 2:
             shares.append(np.nan)
@@ -203,13 +230,13 @@ def _fill_unknown(levels: np.ndarray) -> np.ndarray | None:
     return np.interp(positions, positions[known], levels[known])
 
 
-def machine_speed(x: np.ndarray, reference_x: np.ndarray, reference_ms: np.ndarray,
+def machine_speed(bounds: Bounds, reference_x: np.ndarray, reference_ms: np.ndarray,
                   cpu: CpuReadings | None = None) -> MachineSpeed | None:
-    """The machine's relative slowness per drift window of x: the larger of what the reference kernel and
+    """The machine's relative slowness per drift window (`bounds`): the larger of what the reference kernel and
     the child's CPU share say (the kernel is short enough to slip between a neighbour's time slices; the CPU
     share sees every slice the child lost). A change within MACHINE_NOISE_FRACTION is taken as none."""
-    kernel = _kernel_slowness(x, reference_x, reference_ms)
-    starved = _cpu_slowness(x, cpu)
+    kernel = _kernel_slowness(bounds, reference_x, reference_ms)
+    starved = _cpu_slowness(bounds, cpu)
     signals = [signal for signal in (kernel, starved) if signal is not None]
     if not signals:
         return None
@@ -225,17 +252,24 @@ def machine_speed(x: np.ndarray, reference_x: np.ndarray, reference_ms: np.ndarr
 def analyse_drift(x: np.ndarray, latency_ms: np.ndarray, reference_x: np.ndarray,
                   reference_ms: np.ndarray, cpu: CpuReadings | None = None) -> DriftAnalysis:
     """Raw and machine-corrected trends of a latency series (x: measured iteration, in order)."""
+    return analyse_windows(exact_windows(x, latency_ms), reference_x, reference_ms, cpu)
+
+
+def analyse_windows(windows: LatencyWindows | None, reference_x: np.ndarray, reference_ms: np.ndarray,
+                    cpu: CpuReadings | None = None) -> DriftAnalysis:
+    """Raw and machine-corrected trends of a latency series cut into drift windows (None: too short)."""
     finite = reference_ms[np.isfinite(reference_ms)]
     reference_p50 = float(np.median(finite)) if finite.size else None
-    raw = series_trend(x, latency_ms)
-    machine = machine_speed(x, reference_x, reference_ms, cpu) if raw is not None else None
+    raw = None if windows is None else _trend(windows)
+    # A machine reading is only taken for a raw trend.
+    machine = None if windows is None else machine_speed(windows.bounds, reference_x, reference_ms, cpu)
     corrected = None
-    if machine is not None and raw is not None:  # a machine reading is only taken for a raw trend
+    if machine is not None and windows is not None and raw is not None:
         medians = np.array(raw.window_medians_ms) / machine.window_slowness
         change = (1 + raw.change_first_to_last_fifth) / (1 + machine.change_first_to_last_fifth) - 1
-        slowness_per_point = np.repeat(machine.window_slowness, [index.size for index in _windows(x)])
+        slowness_per_point = machine.window_slowness[windows.fit_window]
         corrected = SeriesTrend(tuple(float(m) for m in medians), float(change), _kendall_tau(medians),
-                                theil_sen(x, latency_ms / slowness_per_point))
+                                theil_sen(windows.fit_x, windows.fit_y / slowness_per_point))
     return DriftAnalysis(raw, corrected, int(finite.size), reference_p50,
                          None if machine is None else machine.change_first_to_last_fifth)
 

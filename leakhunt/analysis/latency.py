@@ -1,7 +1,8 @@
 """Latency of the measured iterations: percentiles, throughput, and drift (ms per 1000 iterations).
 
 Whether the drift is a finding (`drift_significant`) is decided by analysis/drift.py: a sustained,
-monotone slowdown of the raw latency that the machine-speed reference does not explain.
+monotone slowdown of the raw latency that the machine-speed reference does not explain. A run with latency
+blocks (long runs, analysis/latency_history.py) gets the same figures from merged bucket counts.
 """
 
 from __future__ import annotations
@@ -9,12 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
-from leakhunt.analysis.drift import CpuReadings, DriftAnalysis, analyse_drift
+from leakhunt.analysis.drift import CpuReadings, DriftAnalysis, analyse_drift, analyse_windows
+from leakhunt.analysis.latency_bins import binned_windows
+from leakhunt.analysis.latency_history import PERCENTILES, LatencyHistory, measured_latency, span_counts
 from leakhunt.analysis.robust import SlopeFit, clean_xy, theil_sen
+from leakhunt.latency_histogram import quantiles_from_counts
 
-PERCENTILES = (50, 90, 99)
+__all__ = ["LatencyStats", "latency_stats", "history_latency_stats", "measured_latency", "PERCENTILES"]
 ITERATIONS_PER_DRIFT_UNIT = 1000  # drift is reported per 1000 iterations
 
 
@@ -37,23 +40,6 @@ class LatencyStats:
     @property
     def faster_over_run(self) -> bool:
         return self.drift is not None and self.drift.faster
-
-
-def measured_latency(iterations: pd.DataFrame, warmup_steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(measured iteration, latency_ms, start_monotonic_s) for the measured steps, in step order."""
-    if iterations.empty or "step" not in iterations.columns or "latency_ms" not in iterations.columns:
-        return np.empty(0), np.empty(0), np.empty(0)
-    steps = pd.to_numeric(iterations["step"], errors="coerce").to_numpy(dtype=float)
-    latency = pd.to_numeric(iterations["latency_ms"], errors="coerce").to_numpy(dtype=float)
-    starts = pd.to_numeric(iterations.get("start_monotonic_s", pd.Series(np.nan, index=iterations.index)),
-                           errors="coerce").to_numpy(dtype=float)
-    if "phase" in iterations.columns:
-        measured = (iterations["phase"].astype(str) == "measure").to_numpy()
-    else:
-        measured = steps >= warmup_steps
-    keep = measured & np.isfinite(steps) & np.isfinite(latency)
-    order = np.argsort(steps[keep], kind="stable")
-    return (steps[keep] - warmup_steps)[order], latency[keep][order], starts[keep][order]
 
 
 def latency_stats(iteration: np.ndarray, latency_ms: np.ndarray, start_s: np.ndarray,
@@ -90,4 +76,50 @@ def latency_stats(iteration: np.ndarray, latency_ms: np.ndarray, start_s: np.nda
         images_per_s=images_per_s, seconds_per_iteration=seconds_per_iteration,
         drift_ms_per_1k_iter=drift, drift_ci95_ms_per_1k_iter=drift_ci, drift_over_run_ms=drift_over_run,
         drift_significant=significant, drift=drift_analysis,
+    )
+
+
+def _wall_s_per_iteration(history: LatencyHistory, paused_s: float = 0.0) -> float | None:
+    """Wall time from the first measured step's start to the last one's end, less the forced collections'
+    pauses, per measured step."""
+    blocks = history.blocks
+    starts = np.concatenate([history.start_s, blocks.start_s])
+    ends = np.concatenate([history.start_s + history.latency_ms / 1000.0, blocks.end_s])
+    starts, ends = starts[np.isfinite(starts)], ends[np.isfinite(ends)]
+    if not starts.size or not ends.size or ends.max() <= starts.min():
+        return None
+    return max(float(ends.max() - starts.min()) - paused_s, 0.0) / history.count
+
+
+def history_latency_stats(history: LatencyHistory, images_per_step: float = 1.0,
+                          reference_iteration: np.ndarray | None = None, reference_ms: np.ndarray | None = None,
+                          cpu: CpuReadings | None = None, paused_s: float = 0.0) -> LatencyStats:
+    """latency_stats of a strategy's measured latency: from every step when it has no blocks (as before), else
+    percentiles and drift from merged bucket counts, mean and max from the blocks' sums and maxima. `paused_s`:
+    as in latency_stats."""
+    if history.exact:
+        return latency_stats(history.iteration, history.latency_ms, history.start_s, images_per_step,
+                             reference_iteration, reference_ms, cpu, paused_s)
+    blocks = history.blocks
+    count = history.count
+    buckets, counts = span_counts(history, -np.inf, np.inf)
+    p50, p90, p99 = (float(v) for v in quantiles_from_counts(buckets, counts, np.array(PERCENTILES) / 100.0))
+    mean_ms = float(history.latency_ms.sum() + blocks.sum_ms.sum()) / count
+    max_ms = float(max(history.latency_ms.max(initial=-np.inf), blocks.max_ms.max(initial=-np.inf)))
+    seconds_per_iteration = _wall_s_per_iteration(history, paused_s) or mean_ms / 1000.0
+    empty = np.empty(0)
+    windows = binned_windows(history)
+    drift_analysis = analyse_windows(windows, empty if reference_iteration is None else reference_iteration,
+                                     empty if reference_ms is None else reference_ms, cpu)
+    fit = None if drift_analysis.raw is None else drift_analysis.raw.fit
+    drift = drift_ci = drift_over_run = None
+    if fit is not None and windows is not None:
+        drift = fit.slope * ITERATIONS_PER_DRIFT_UNIT
+        drift_ci = (fit.ci_low * ITERATIONS_PER_DRIFT_UNIT, fit.ci_high * ITERATIONS_PER_DRIFT_UNIT)
+        drift_over_run = fit.slope * (windows.bounds[-1][1] - windows.bounds[0][0])
+    return LatencyStats(
+        count=count, p50_ms=p50, p90_ms=p90, p99_ms=p99, max_ms=max_ms, mean_ms=mean_ms,
+        images_per_s=images_per_step / seconds_per_iteration if seconds_per_iteration > 0 else None,
+        seconds_per_iteration=seconds_per_iteration, drift_ms_per_1k_iter=drift, drift_ci95_ms_per_1k_iter=drift_ci,
+        drift_over_run_ms=drift_over_run, drift_significant=drift_analysis.slowing, drift=drift_analysis,
     )

@@ -13,12 +13,14 @@ import pandas as pd
 from leakhunt.analysis.attribution import AttributionContext, attribution_entry
 from leakhunt.analysis.garbage import with_retained_garbage, with_stopped_warmup
 from leakhunt.analysis.hints import CounterGrowth, Hint, counter_growth, find_hints
-from leakhunt.analysis.latency import LatencyStats, latency_stats, measured_latency
+from leakhunt.analysis.latency import LatencyStats, history_latency_stats
+from leakhunt.analysis.latency_history import LatencyHistory, latency_history
 from leakhunt.analysis.leak import GrowthEstimate, estimate_growth, iteration_series, memory_series
 from leakhunt.analysis.post_collection import FullCollections, full_collections, post_collection_points
 from leakhunt.analysis.projection import Exhaustion, project_exhaustion
 from leakhunt.analysis.settle import SETTLE_SERIES
 from leakhunt.analysis.strategy_data import (
+    blocks_within_settled_span,
     child_info_of,
     column_last,
     column_max,
@@ -71,7 +73,7 @@ class StrategyAnalysis:
     judgements: dict[str, MemoryJudgement]
     verdict: Verdict
     latency: LatencyStats
-    latency_iteration: np.ndarray
+    latency_iteration: np.ndarray  # the steps with a row of their own (every step, unless the run has blocks)
     latency_ms: np.ndarray
     counters: dict[str, CounterGrowth | None]
     projections: tuple[Exhaustion, ...]
@@ -86,6 +88,7 @@ class StrategyAnalysis:
     full_collections: FullCollections | None = None  # the child's forced and automatic full collections
     settled_at_iteration: int | None = None  # --until-decided: the iterations the settling look judged
     attribution: dict[str, Any] = dataclasses.field(default_factory=dict)  # summary.json's `attribution`
+    latency_history: LatencyHistory | None = None  # every measured step's latency: rows and blocks
 
 
 def _with_sampler_pace(judgement: MemoryJudgement, run: RunRecord, latency: LatencyStats,
@@ -157,6 +160,7 @@ def analyze_strategy(strategy, run: RunRecord) -> StrategyAnalysis:
     iterations = within_settled_span(iterations, "step", status, warmup_steps)
     samples = within_settled_span(samples, "steps_done", status, warmup_steps)
     collections = within_settled_span(getattr(strategy, "collections", pd.DataFrame()), "step", status, warmup_steps)
+    blocks = blocks_within_settled_span(getattr(strategy, "latency_blocks", None), status, warmup_steps)
 
     estimates, rss_source = _growth_estimates(iterations, samples, warmup_steps, collections)
     attribution_unavailable = (status.gpu_process_attribution or "available").startswith("unavailable")
@@ -170,13 +174,13 @@ def analyze_strategy(strategy, run: RunRecord) -> StrategyAnalysis:
         judgements["rss"] = judge_growth(None)
 
     images_per_step = child_info.images_per_step
-    latency_iteration, latency_values, starts = measured_latency(iterations, warmup_steps)
+    history = latency_history(iterations, blocks, warmup_steps)
     reference_iteration, reference_ms = iteration_series(iterations, "reference_ms", warmup_steps)
-    latency = latency_stats(latency_iteration, latency_values, starts, images_per_step,
-                            reference_iteration, reference_ms, cpu_readings(iterations, warmup_steps),
-                            paused_s=forced_collection_seconds(collections, warmup_steps))
+    latency = history_latency_stats(history, images_per_step, reference_iteration, reference_ms,
+                                    cpu_readings(iterations, warmup_steps),
+                                    paused_s=forced_collection_seconds(collections, warmup_steps))
     if rss_source == "parent":
-        judgements["rss"] = _with_sampler_pace(judgements["rss"], run, latency, len(latency_values))
+        judgements["rss"] = _with_sampler_pace(judgements["rss"], run, latency, history.count)
     judged_series = JUDGED_SERIES + (("gpu_used",) if attribution_unavailable else ())
     verdict = strategy_verdict(outcome, judgements, judged_series, names_python_leak(estimates))
     counters = {name: counter_growth(*iteration_series(iterations, name, warmup_steps)) for name in COUNTERS}
@@ -193,14 +197,14 @@ def analyze_strategy(strategy, run: RunRecord) -> StrategyAnalysis:
     return StrategyAnalysis(
         index=strategy.index, name=str(strategy.name), folder_name=strategy.folder.name, spec=spec,
         status=status, child_info=child_info, error=error_of(strategy),
-        warmup_steps=warmup_steps, iterations_completed=iterations_completed_of(status, iterations),
+        warmup_steps=warmup_steps, iterations_completed=iterations_completed_of(status, iterations, blocks),
         estimates=estimates, judgements=judgements, verdict=verdict, latency=latency,
-        latency_iteration=latency_iteration, latency_ms=latency_values, counters=counters,
+        latency_iteration=history.iteration, latency_ms=history.latency_ms, counters=counters,
         projections=tuple(projections), hints=tuple(hints), peak_rss_bytes=peak_rss,
         peak_uss_bytes=column_max(samples, "uss_bytes"), peak_gpu_bytes=peak_gpu,
         images_per_step=images_per_step, rss_source=rss_source, reference_iteration=reference_iteration,
         reference_ms=reference_ms, full_collections=full_collections(collections, iterations, warmup_steps),
-        settled_at_iteration=status.settled_at_iteration, attribution=attribution,
+        settled_at_iteration=status.settled_at_iteration, attribution=attribution, latency_history=history,
     )
 
 

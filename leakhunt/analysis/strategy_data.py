@@ -3,9 +3,11 @@ the iterations done, the child's CPU readings, and a column's peak or last value
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from leakhunt.analysis.drift import CpuReadings
+from leakhunt.latency_blocks import LatencyBlocks
 from leakhunt.records import ChildInfo, ErrorRecord, RunRecord, StatusRecord
 
 
@@ -48,16 +50,18 @@ def error_of(strategy) -> ErrorRecord | None:
     return ErrorRecord.from_json(strategy.error) if isinstance(strategy.error, dict) else None
 
 
-def iterations_completed_of(status: StatusRecord, iterations: pd.DataFrame) -> int:
+def iterations_completed_of(status: StatusRecord, iterations: pd.DataFrame, blocks=None) -> int:
+    """status.json's count; else the measured rows plus the measured steps of the latency blocks."""
     if status.iterations_completed is not None:
         return status.iterations_completed
+    in_blocks = 0 if blocks is None or not len(blocks) else int(blocks.steps[blocks.measured].sum())
     if "phase" in iterations.columns:
-        return int((iterations["phase"].astype(str) == "measure").sum())
-    return int(len(iterations))
+        return int((iterations["phase"].astype(str) == "measure").sum()) + in_blocks
+    return int(len(iterations)) + in_blocks
 
 
 def samples_during_loop(samples: pd.DataFrame, iterations: pd.DataFrame,
-                        close_started_s: float | None = None) -> pd.DataFrame:
+                        close_started_s: float | None = None, blocks=None) -> pd.DataFrame:
     """Drop samples taken once the child began tearing down (close()), not while the loop's state stood.
 
     Parent and child read the same system-wide monotonic clock, so the child's step times bound the loop.
@@ -74,6 +78,8 @@ def samples_during_loop(samples: pd.DataFrame, iterations: pd.DataFrame,
     ends = (pd.to_numeric(iterations["start_monotonic_s"], errors="coerce")
             + pd.to_numeric(iterations["latency_ms"], errors="coerce") / 1000.0)
     loop_end_s = ends.max(skipna=True)
+    if blocks is not None and len(blocks):  # the last steps may be in a latency block
+        loop_end_s = max(float(np.nanmax(blocks.end_s)), -np.inf if pd.isna(loop_end_s) else float(loop_end_s))
     if pd.isna(loop_end_s):
         return samples
     times = pd.to_numeric(samples["t_monotonic_s"], errors="coerce")
@@ -102,7 +108,8 @@ def judged_samples(strategy) -> pd.DataFrame:
     if status_of(strategy).outcome != "completed":
         # Only a completed child wrote all its steps; after a crash the last second may be missing.
         return samples
-    return samples_during_loop(samples, strategy.iterations, child_info_of(strategy).close_started_monotonic_s)
+    return samples_during_loop(samples, strategy.iterations, child_info_of(strategy).close_started_monotonic_s,
+                               getattr(strategy, "latency_blocks", None))
 
 
 def within_settled_span(frame: pd.DataFrame, step_column: str, status: StatusRecord,
@@ -114,6 +121,14 @@ def within_settled_span(frame: pd.DataFrame, step_column: str, status: StatusRec
         return frame
     steps = pd.to_numeric(frame[step_column], errors="coerce")
     return frame[~(steps >= warmup_steps + status.settled_at_iteration)]
+
+
+def blocks_within_settled_span(blocks: LatencyBlocks | None, status: StatusRecord,
+                               warmup_steps: int) -> LatencyBlocks | None:
+    """The latency blocks that start inside the span the settling look judged (within_settled_span)."""
+    if blocks is None or status.settled_at_iteration is None or not len(blocks):
+        return blocks
+    return blocks.select(blocks.first_step < warmup_steps + status.settled_at_iteration)
 
 
 def forced_collection_seconds(collections: pd.DataFrame, warmup_steps: int) -> float:

@@ -73,9 +73,8 @@ def describe_ray_failure(error: BaseException, oom_kills_on_driver_host: int | N
 
 
 def _steps_on_disk(folder: Path, warmup_steps: int) -> tuple[int, int]:
-    """(steps, measured iterations) the child logged before it died, from iterations.csv."""
-    iterations = rundir.read_csv_tolerant(folder / rundir.ITERATIONS_FILE, rundir.ITERATION_COLUMNS)
-    steps = len(iterations)
+    """(steps, measured iterations) the child logged before it died, from iterations.csv and its latency blocks."""
+    steps = rundir.steps_on_disk(folder)
     return steps, max(steps - warmup_steps, 0)
 
 

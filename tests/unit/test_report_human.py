@@ -243,3 +243,13 @@ def test_comparison_outputs_read_in_human_units(tmp_path: Path):
     assert "KiB/iter" in markdown
     assert_human(markdown)
     assert_human(visible_text((tmp_path / "cmp" / "compare.html").read_text(encoding="utf-8")))
+
+
+@pytest.mark.parametrize(("value_ms", "text"), [
+    (0.000213, "213 ns"), (0.00004, "40.0 ns"), (0.042, "42.0 us"), (0.9994, "999 us"), (0.99996, "1.00 ms"),
+    (1.55, "1.55 ms"), (669.0, "669 ms"), (1281.0, "1,281 ms"), (0.0, "0 ms"),
+])
+def test_latency_is_shown_in_the_unit_its_size_needs_never_0_ms(value_ms, text):
+    from leakhunt.report.formatting import fmt_ms
+
+    assert fmt_ms(value_ms) == text

@@ -89,3 +89,29 @@ def raise_at_300():
         time.sleep(0.001)
 
     return step
+
+
+def noop():
+    """A step that does nothing: millions of steps a second, the most a run folder must hold per second."""
+
+    def step():
+        return None
+
+    return step
+
+
+def sigkill_after_2s():
+    """Does nothing for 2 s of loop (past the first steps' rows, a block or two written), then SIGKILLs itself."""
+    import os
+    import signal
+    import time
+
+    deadline = []
+
+    def step():
+        if not deadline:
+            deadline.append(time.monotonic() + 2.0)
+        elif time.monotonic() > deadline[0]:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return step
