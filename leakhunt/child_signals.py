@@ -69,5 +69,9 @@ class SignalReader:
             self._next_gc_s = finished_s + (finished_s - started_s) / EXPENSIVE_SIGNAL_BUDGET
         return f"{graph_ops},{tracing_count},{gc_objects}"
 
-    def reference_cell(self, now_s: float) -> str:
-        return f"{self.reference.measure_ms():.4f}" if self.reference.due(now_s) else ""
+    def reference_cells(self, now_s: float) -> tuple[str, str]:
+        """(reference_ms, reference_mem_ms) cells: both kernels' durations when the budget allows a reading."""
+        if not self.reference.due(now_s):
+            return "", ""
+        compute_ms, memory_ms = self.reference.measure_ms()
+        return f"{compute_ms:.4f}", f"{memory_ms:.4f}"
