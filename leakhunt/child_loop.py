@@ -40,10 +40,10 @@ class StepLoop:
         tf_cells, memory_cells = signals.memory_cells()
         self.reading_cost_s = time.monotonic() - finished_s
         expensive_cells = signals.expensive(finished_s)
-        reference, reference_memory = signals.reference_cells(finished_s)
+        reference, reference_memory, runqueue_wait = signals.reference_cells(finished_s)
         return (f"{step},{phase},{started_s:.6f},{(finished_s - started_s) * 1e3:.4f},"
                 f"{tf_cells},{expensive_cells},{memory_cells},{reference},{time.process_time():.6f},"
-                f"{reference_memory}\n")
+                f"{reference_memory},{runqueue_wait}\n")
 
     def run(self) -> None:
         """Run warm-up and measured steps; self.step is how many were done if the workload raises."""
@@ -91,7 +91,7 @@ class StepLoop:
             else:
                 write_line(
                     f"{step},{'warmup' if step < warmup_steps else 'measure'},{started_s:.6f},"
-                    f"{(finished_s - started_s) * 1e3:.4f},,,,,,,,,,,\n",
+                    f"{(finished_s - started_s) * 1e3:.4f},,,,,,,,,,,,\n",
                     finished_s,
                 )
         else:
@@ -101,5 +101,6 @@ class StepLoop:
     def close(self) -> None:
         self.writer.close()
         self.signals.memory.close()
+        self.signals.reference.close()
         if self.stop_flag is not None:
             self.stop_flag.close()

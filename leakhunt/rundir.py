@@ -64,9 +64,12 @@ ITERATION_COLUMNS = (
     # The process's CPU time (all threads, time.process_time()) at the reading: against the wall clock it
     # tells how much CPU the child got, i.e. whether a slower step was starved by a busier machine.
     "process_cpu_s",
-    # The memory-streaming reference kernel's duration, read with reference_ms (a column added at the end, so
-    # older run folders, which lack it, read as before).
+    # The memory-streaming reference kernel's duration, read with reference_ms (columns added at the end, so
+    # older run folders, which lack them, read as before).
     "reference_mem_ms",
+    # With the reference kernels: the step thread's cumulative run-queue wait in seconds (Linux schedstat
+    # run_delay), the time it was ready to run but a neighbour held the CPU.
+    "runqueue_wait_s",
 )
 # Column order of samples.csv. `steps_done` is how many steps (warm-up included) the child had finished
 # when the sample was taken; -1 while the workload was still being built.

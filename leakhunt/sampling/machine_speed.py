@@ -7,11 +7,14 @@ workload, and a workload slowdown that the reference shares is the machine's, no
 compute kernel stays in the core's registers and caches, so it misses a neighbour that takes memory
 bandwidth and the shared cache; the memory kernel reads a buffer larger than a core's private caches, one
 value per cache line, and slows down with them.
-Both are timed on one time budget (REFERENCE_TIME_BUDGET of the loop), between two steps.
+Both are timed on one time budget (REFERENCE_TIME_BUDGET of the loop), between two steps. With them the
+reading takes the step thread's cumulative run-queue wait (Linux schedstat `run_delay`): the time it was
+ready to run but waited for a CPU, which no short kernel sees (it slips between a neighbour's time slices).
 """
 
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -29,6 +32,16 @@ _MATMUL_REPEATS = 8
 # when the child builds its readers, so the readings' RSS includes it from the first one.
 _MEMORY_BUFFER_BYTES = 8 * 2**20
 _MEMORY_STRIDE_FLOATS = 16
+# The calling thread's scheduler statistics: "<ns on a CPU> <ns waiting on a run queue> <time slices>".
+_SCHEDSTAT_PATH = "/proc/thread-self/schedstat"
+
+
+def _open_schedstat() -> int | None:
+    """A descriptor on the calling thread's schedstat (bound to that thread), or None where there is none."""
+    try:
+        return os.open(_SCHEDSTAT_PATH, os.O_RDONLY)
+    except OSError:
+        return None  # not Linux, or a kernel without schedstats: the wait is simply not recorded
 
 
 class MachineSpeedReference:
@@ -39,6 +52,8 @@ class MachineSpeedReference:
         self._matrix = rng.standard_normal((_MATRIX_SIZE, _MATRIX_SIZE)).astype(np.float32)
         self._memory = np.ones(_MEMORY_BUFFER_BYTES // 4, dtype=np.float32)
         self._next_due_s = 0.0
+        # Opened by the thread that runs the steps (the child builds its readers there).
+        self._schedstat = _open_schedstat()
 
     def _kernel(self) -> float:
         total = 0
@@ -53,12 +68,26 @@ class MachineSpeedReference:
     def _memory_kernel(self) -> float:
         return float(self._memory[::_MEMORY_STRIDE_FLOATS].sum())
 
+    def runqueue_wait_s(self) -> float | None:
+        """Seconds the step thread has waited for a CPU so far (None where the kernel does not say)."""
+        if self._schedstat is None:
+            return None
+        try:
+            return int(os.pread(self._schedstat, 128, 0).split()[1]) / 1e9
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def close(self) -> None:
+        if self._schedstat is not None:
+            os.close(self._schedstat)
+            self._schedstat = None
+
     def due(self, now_s: float) -> bool:
         return now_s >= self._next_due_s
 
     def measure_ms(self) -> tuple[float, float]:
         """Run both kernels once; returns (compute ms, memory ms) and schedules the next reading on the budget
-        (both kernels' time counts against it)."""
+        (both kernels' time counts against it). Read runqueue_wait_s() with it."""
         started_s = time.perf_counter()
         self._kernel()
         compute_done_s = time.perf_counter()
