@@ -6,6 +6,7 @@ iterations and compare must match their spans):
 
 - `base`: quiet; `base2`: quiet again; `cpu`: with `cpu_hogs(os.cpu_count())` busy-looping alongside;
   `mem`: with `memory_hogs(os.cpu_count())` streaming memory alongside (cores + memory bandwidth + cache);
+  each hog in a session of its own (independent neighbours: see hog.py on CFS autogroup);
 - `slower`: quiet, every step +20% slower (planted busy work worth 20% of each call, compare_steps.planted);
 - `leak`: quiet, every step keeps LEAK_BYTES_PER_STEP (touched);
 - `fixed` (the leaking TF1 loop only): quiet, the same inference with its post-processing built once.
@@ -144,8 +145,10 @@ def soak_one(case: Case, soak: str, out_dir: Path, hogs: int, quick: bool) -> di
                        iterations=case.quick_iterations if quick else case.iterations,
                        duration_s=case.quick_duration_s if quick else case.duration_s, until_decided=True,
                        command_line=("compare_noise", case.name, soak))
-    hog_context = {"quiet": contextlib.nullcontext, "cpu": lambda: cpu_hogs(hogs),
-                   "mem": lambda: memory_hogs(hogs)}[load]
+    # Each hog in a session of its own, like independent neighbour jobs: hogs in this benchmark's session
+    # would share one CPU-fairness group and leave the child (in its own session) a whole core (hog.py).
+    hog_context = {"quiet": contextlib.nullcontext, "cpu": lambda: cpu_hogs(hogs, own_session=True),
+                   "mem": lambda: memory_hogs(hogs, own_session=True)}[load]
     facts: dict[str, Any] = {"load_average_1m_before": _load_average_1m()}
     started = time.monotonic()
     with hog_context():
@@ -208,13 +211,41 @@ def judge_pair(folder_a: Path, folder_b: Path, pair: tuple, out_dir: Path) -> di
     if kind == "planted":
         found = ((want_latency is None or want_latency == "any" or latency == want_latency)
                  and (want_memory is None or memory == want_memory))
+    views = row.get("latency_views") or []
+    deciding = [view for view in views if view.get("decides")]
+    conditions_a, conditions_b = row.get("conditions_a") or {}, row.get("conditions_b") or {}
     return {
         "pair": f"{name_a} -> {name_b}", "kind": kind, "what": what, "latency": latency, "memory": memory,
+        "latency_net_change": row.get("latency_net_change"),
+        "latency_raw_change": row.get("latency_p50_relative_change"),
+        "latency_tolerance": deciding[0]["tolerance"] if deciding else None,
+        "wait_share_a": conditions_a.get("runqueue_wait_share"),
+        "wait_share_b": conditions_b.get("runqueue_wait_share"),
+        "reference_ratio": _ratio(conditions_a.get("reference_ms"), conditions_b.get("reference_ms")),
+        "rss_slope_a": row.get("rss_slope_a_bytes_per_iter"), "rss_slope_b": row.get("rss_slope_b_bytes_per_iter"),
+        "span": (row.get("span") or {}).get("last_iteration"),
         "latency_words": row.get("latency_in_words"), "memory_words": row.get("memory_in_words"),
-        "span": comparison.get("common_span_words") or row.get("common_span_words"),
-        "conditions": row.get("conditions_in_words"),
+        "span_words": row.get("span_words"),
         "false_differs": false_differs, "found": found, "compare_md": str(out_dir / "compare.md"),
     }
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return b / a if a and b else None
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _bytes(value: float | None) -> str:
+    from leakhunt.units import human_rate
+
+    return "-" if value is None else human_rate(value)
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:+.0%}"
 
 
 def compare_all(runs_dir: Path, cases: list[str], repeats: int) -> list[dict[str, Any]]:
@@ -237,14 +268,20 @@ def compare_all(runs_dir: Path, cases: list[str], repeats: int) -> list[dict[str
 
 
 def print_table(records: list[dict[str, Any]]) -> dict[str, Any]:
-    print("| case | pair | B is | latency | memory | target met | compare said (latency; memory) |")
-    print("|---|---|---|---|---|---|---|")
+    print("| case | pair | B is | span (iterations) | latency | median step raw | net of the machine (tolerance) "
+          "| reference B/A | run-queue wait A / B | memory | RSS slope A → B | target met |")
+    print("|---|---|---|---:|---|---:|---:|---:|---:|---|---|---|")
     for record in records:
         met = ("error" if record.get("error") else
                "**no**" if record["false_differs"] or record["found"] is False else "yes")
-        said = "; ".join(str(part) for part in (record.get("latency_words"), record.get("memory_words")) if part)
-        print(f"| {record['case']} | {record['pair']} | {record['what']} | {record.get('latency', '-')} "
-              f"| {record.get('memory', '-')} | {met} | {said or record.get('error', '')} |")
+        waits = (f"{record['wait_share_a']:.0%} / {record['wait_share_b']:.0%}"
+                 if record.get("wait_share_a") is not None and record.get("wait_share_b") is not None else "-")
+        slopes = (f"{_bytes(record.get('rss_slope_a'))} → {_bytes(record.get('rss_slope_b'))}"
+                  if record.get("rss_slope_a") is not None else "-")
+        print(f"| {record['case']} | {record['pair']} | {record['what']} | {record.get('span', '-')} "
+              f"| {record.get('latency', '-')} | {_pct(record.get('latency_raw_change'))} "
+              f"| {_pct(record.get('latency_net_change'))} (±{_pct(record.get('latency_tolerance'))[1:]}) "
+              f"| {_num(record.get('reference_ratio'))} | {waits} | {record.get('memory', '-')} | {slopes} | {met} |")
     same = [record for record in records if record["kind"] == "same"]
     planted = [record for record in records if record["kind"] == "planted"]
     false_same = sum(bool(record["false_differs"]) for record in same)
@@ -256,9 +293,10 @@ def print_table(records: list[dict[str, Any]]) -> dict[str, Any]:
               "planted_extra_false_differs": false_planted,
               "errors": sum(bool(record.get("error")) for record in records)}
     print()
+    errors = f"; errors: {totals['errors']}" if totals["errors"] else ""
     print(f"same code: {false_same} false \"differs\" in {len(same)} pairs (target 0; latency \"not comparable\" "
           f"in {not_comparable}); planted changes found: {totals['planted_found']} of {len(planted)} (target all; "
-          f"{false_planted} with a false \"differs\" besides){'; errors: ' + str(totals['errors']) if totals['errors'] else ''}")
+          f"{false_planted} with a false \"differs\" besides){errors}")
     return totals
 
 

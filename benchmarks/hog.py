@@ -27,6 +27,12 @@ Work (what a hog does while busy):
   every copy goes to DRAM and evicts the shared last-level cache): takes cores AND memory bandwidth, like a
   neighbour's data loader or training job. `memory_hogs(...)` is `cpu_hogs(..., work="stream")`.
 
+Sessions: Linux groups processes by session for CPU fairness (CFS autogroup, on by default on desktops and
+many servers): hogs started in the benchmark's session share one group's CPU time, and a soak child, which
+runs in a session of its own, keeps a whole core against any number of them. `own_session=True` starts each
+hog in a session of its own, like independent neighbour jobs, so N hogs and the child share the cores N+1
+ways.
+
 `count=0` starts nothing, so a caller can write `cpu_hogs(n if loaded else 0)` for its quiet control.
 The schedule's clock starts once every hog is running (spawning takes ~0.1 s per process), and all hogs
 share that start, so `started_monotonic` is the moment the load pattern begins. A hog also exits by itself
@@ -121,10 +127,12 @@ class _Streamer:
 
 
 def _hog_main(mode: str, duration_s: float | None, period_s: float, parent_pid: int, ready, go,
-              start_value, work: str = "spin") -> None:
+              start_value, work: str = "spin", own_session: bool = False) -> None:
     # Ctrl-C reaches the whole process group; the parent decides when hogs stop (it terminates them), and a
     # KeyboardInterrupt traceback from every hog would bury the benchmark's own message.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if own_session:
+        os.setsid()  # a CPU-fairness group of its own (see "Sessions" in the module docstring)
     streamer = _Streamer() if work == "stream" else None  # its arrays are allocated before "ready"
     ready.set()
     if not go.wait(READY_TIMEOUT_S):
@@ -173,7 +181,8 @@ def _stop(processes: list) -> None:
 
 @contextlib.contextmanager
 def cpu_hogs(count: int | None = None, mode: str = "constant", duration_s: float | None = None,
-             period_s: float = DEFAULT_PERIOD_S, start_method: str = "spawn", work: str = "spin") -> Iterator[Hogs]:
+             period_s: float = DEFAULT_PERIOD_S, start_method: str = "spawn", work: str = "spin",
+             own_session: bool = False) -> Iterator[Hogs]:
     """Run `count` (default: os.cpu_count()) busy processes for the `with` block; see the module docstring.
 
     `spawn` by default: the hogs then share nothing with a parent that may hold threads (samplers) or a
@@ -196,7 +205,7 @@ def cpu_hogs(count: int | None = None, mode: str = "constant", duration_s: float
             ready = context.Event()
             process = context.Process(
                 target=_hog_main, name=f"{work}-hog-{index}", daemon=True,
-                args=(mode, duration_s, period_s, os.getpid(), ready, go, start_value, work))
+                args=(mode, duration_s, period_s, os.getpid(), ready, go, start_value, work, own_session))
             process.start()
             processes.append(process)
             readies.append(ready)
@@ -218,9 +227,9 @@ def cpu_hogs(count: int | None = None, mode: str = "constant", duration_s: float
 
 
 def memory_hogs(count: int | None = None, mode: str = "constant", duration_s: float | None = None,
-                period_s: float = DEFAULT_PERIOD_S, start_method: str = "spawn"):
+                period_s: float = DEFAULT_PERIOD_S, start_method: str = "spawn", own_session: bool = False):
     """`cpu_hogs` whose hogs stream memory (work="stream"): they take cores and memory bandwidth."""
-    return cpu_hogs(count, mode, duration_s, period_s, start_method, work="stream")
+    return cpu_hogs(count, mode, duration_s, period_s, start_method, work="stream", own_session=own_session)
 
 
 def _running(pids) -> list[int]:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from leakhunt.analysis.latency_change import LatencyChange, RunLevel, judge_latency
+from leakhunt.analysis.latency_change import LatencyChange, LevelSeries, judge_latency
 from leakhunt.analysis.latency_local import local_levels
 from leakhunt.analysis.latency_span import latency_in_span
 from leakhunt.analysis.memory_change import MemoryChange, compare_series, compared_series, series_in_span
@@ -29,7 +29,7 @@ from leakhunt.records import RunRecord
 
 # Percentiles of the span's latency shown side by side.
 SPAN_QUANTILES = (0.5, 0.99)
-EMPTY_LEVELS = (RunLevel(0.0, 0.0, 0.0, 0), RunLevel(0.0, 0.0, 0.0, 0))
+EMPTY_LEVELS = (LevelSeries(np.empty(0), np.empty(0)), LevelSeries(np.empty(0), np.empty(0)))
 
 
 @dataclass(frozen=True)
@@ -141,11 +141,9 @@ def compare_latency(a: StrategyAnalysis, b: StrategyAnalysis, strategy_a, strate
     p50_b = latency_in_span(b, first, last).at(0.5)
     if p50_a is None or p50_b is None:
         return judge_latency(p50_a, p50_b, *conditions, EMPTY_LEVELS, None), conditions
-    wall_a, cpu_a = local_levels(strategy_a.iterations, a.warmup_steps, first, last, conditions[0].wall_ms_per_iteration
-                                 or p50_a, conditions[0].cpu_ms_per_iteration)
-    wall_b, cpu_b = local_levels(strategy_b.iterations, b.warmup_steps, first, last, conditions[1].wall_ms_per_iteration
-                                 or p50_b, conditions[1].cpu_ms_per_iteration)
-    cpu_levels = (cpu_a, cpu_b) if cpu_a is not None and cpu_b is not None else None
+    wall_a, cpu_a = local_levels(strategy_a.iterations, a.warmup_steps, first, last)
+    wall_b, cpu_b = local_levels(strategy_b.iterations, b.warmup_steps, first, last)
+    cpu_levels = (cpu_a, cpu_b)
     return judge_latency(p50_a, p50_b, *conditions, (wall_a, wall_b), cpu_levels), conditions
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from leakhunt.analysis.latency_change import RunLevel, run_level
+from leakhunt.analysis.latency_change import LevelSeries
 
 
 @dataclass(frozen=True)
@@ -51,31 +51,44 @@ def reference_rows(iterations: pd.DataFrame, warmup_steps: int) -> ReferenceRows
                          _column(frame, "runqueue_wait_s")[order], reference[keep][order])
 
 
-def interval_levels(rows: ReferenceRows, first: int, last: int) -> tuple[list[float], list[float]]:
+# The reference is smoothed over this many neighbouring readings: one reading a neighbour's burst spoiled
+# does not speak for its interval, a machine that changes over seconds is still followed.
+REFERENCE_SMOOTHING_READINGS = 5
+
+
+def running_median(values: np.ndarray, width: int = REFERENCE_SMOOTHING_READINGS) -> np.ndarray:
+    half = min(width, values.size) // 2
+    return np.array([np.median(values[max(0, k - half):k + half + 1]) for k in range(values.size)])
+
+
+def interval_levels(rows: ReferenceRows, first: int, last: int) -> tuple[LevelSeries, LevelSeries]:
     """(wall levels, CPU levels) of the intervals between consecutive readings inside first..last."""
     inside = (rows.iteration >= first) & (rows.iteration <= last)
     x, wall, cpu = rows.iteration[inside], rows.wall_s[inside], rows.cpu_s[inside]
-    wait, reference = rows.wait_s[inside], rows.reference_ms[inside]
-    wall_levels: list[float] = []
-    cpu_levels: list[float] = []
+    wait, reference = rows.wait_s[inside], running_median(rows.reference_ms[inside])
+    wall_points: list[tuple[float, float]] = []
+    cpu_points: list[tuple[float, float]] = []
     for k in range(x.size - 1):
         steps, elapsed_s = x[k + 1] - x[k], wall[k + 1] - wall[k]
         if steps <= 0 or not elapsed_s > 0:
             continue
+        middle = float(x[k] + x[k + 1]) / 2
         waited_s = wait[k + 1] - wait[k]
         running_s = elapsed_s - (waited_s if np.isfinite(waited_s) and 0 <= waited_s <= elapsed_s else 0.0)
-        scale = float(np.sqrt(reference[k] * reference[k + 1]))  # the machine at both ends
-        wall_levels.append(running_s / steps * 1e3 / scale)
+        scale = float(np.sqrt(reference[k] * reference[k + 1]))  # the machine at both ends of the interval
+        wall_points.append((middle, running_s / steps * 1e3 / scale))
         used_s = cpu[k + 1] - cpu[k]
-        if np.isfinite(used_s) and used_s >= 0:
-            cpu_levels.append(used_s / steps * 1e3 / scale)
-    return wall_levels, cpu_levels
+        if np.isfinite(used_s) and used_s > 0:
+            cpu_points.append((middle, used_s / steps * 1e3 / scale))
+    return _series(wall_points), _series(cpu_points)
 
 
-def local_levels(iterations: pd.DataFrame, warmup_steps: int, first: int, last: int, raw_wall_ms: float,
-                 raw_cpu_ms: float | None) -> tuple[RunLevel, RunLevel | None]:
-    """(wall level, CPU level) of one run over first..last; the raw values stand in (readings = 0) when too
-    few intervals exist to normalise."""
-    wall_levels, cpu_levels = interval_levels(reference_rows(iterations, warmup_steps), first, last)
-    wall = run_level(wall_levels, raw_wall_ms)
-    return wall, None if raw_cpu_ms is None else run_level(cpu_levels, raw_cpu_ms)
+def _series(points: list[tuple[float, float]]) -> LevelSeries:
+    kept = [(x, level) for x, level in points if np.isfinite(level) and level > 0]
+    return LevelSeries(np.array([x for x, _ in kept]), np.array([level for _, level in kept]))
+
+
+def local_levels(iterations: pd.DataFrame, warmup_steps: int, first: int,
+                 last: int) -> tuple[LevelSeries, LevelSeries]:
+    """(wall levels, CPU levels) of one run over first..last."""
+    return interval_levels(reference_rows(iterations, warmup_steps), first, last)

@@ -47,13 +47,18 @@ def run_differences(run_a: RunRecord, run_b: RunRecord) -> list[str]:
     return [line for line in found if line]
 
 
+def _kwargs(spec: dict[str, Any]) -> dict[str, Any]:
+    value = spec.get("factory_kwargs")
+    return value if isinstance(value, dict) else {}
+
+
 def strategy_differences(spec_a: dict[str, Any], spec_b: dict[str, Any], tf_version_a: str | None = None,
                          tf_version_b: str | None = None) -> list[str]:
     """How one matched strategy was built differently: its factory, each argument (preset, batch, ...), and
     the TensorFlow its child loaded."""
     found = [_difference("factory", spec_a.get("factory"), spec_b.get("factory"))]
-    kwargs_a = spec_a.get("factory_kwargs") if isinstance(spec_a.get("factory_kwargs"), dict) else {}
-    kwargs_b = spec_b.get("factory_kwargs") if isinstance(spec_b.get("factory_kwargs"), dict) else {}
+    kwargs_a = _kwargs(spec_a)
+    kwargs_b = _kwargs(spec_b)
     for key in sorted(set(kwargs_a) | set(kwargs_b), key=str):
         value_a, value_b = kwargs_a.get(key), kwargs_b.get(key)
         if value_a != value_b:

@@ -59,7 +59,8 @@ def detail_lines(row: dict[str, Any]) -> list[tuple[str, str]]:
     lines = [("Compared over", row.get("span_words") or "–"),
              ("Memory", row.get("memory_in_words") or "–"),
              ("Latency", row.get("latency_in_words") or "–"),
-             ("Machine", f"A: {_conditions_text(row.get('conditions_a'))}; B: {_conditions_text(row.get('conditions_b'))}")]
+             ("Machine", f"A: {_conditions_text(row.get('conditions_a'))}; "
+                         f"B: {_conditions_text(row.get('conditions_b'))}")]
     if row.get("differences"):
         lines.append(("Built differently", "; ".join(row["differences"])))
     return lines
@@ -129,7 +130,7 @@ def compare_runs(run_a: pathlib.Path, run_b: pathlib.Path, out_dir: pathlib.Path
     _, analyses_a = analyze_run(data_a)
     _, analyses_b = analyze_run(data_b)
     record_a, record_b = RunRecord.from_json(data_a.meta), RunRecord.from_json(data_b.meta)
-    by_name_a = {a.name: (a, strategy) for a, strategy in zip(analyses_a, data_a.strategies)}
+    by_name_a = {a.name: (a, strategy) for a, strategy in zip(analyses_a, data_a.strategies, strict=True)}
     names_b = {b.name for b in analyses_b}
     comparison = to_jsonable({
         "run_a": _run_info(data_a),
@@ -137,7 +138,7 @@ def compare_runs(run_a: pathlib.Path, run_b: pathlib.Path, out_dir: pathlib.Path
         "run_differences": run_differences(record_a, record_b),
         "strategies": [compare_strategy(by_name_a[b.name][0], b, by_name_a[b.name][1], strategy_b, record_a,
                                         record_b)
-                       for b, strategy_b in zip(analyses_b, data_b.strategies) if b.name in by_name_a],
+                       for b, strategy_b in zip(analyses_b, data_b.strategies, strict=True) if b.name in by_name_a],
         "only_in_a": [a.name for a in analyses_a if a.name not in names_b],
         "only_in_b": [b.name for b in analyses_b if b.name not in by_name_a],
     })
