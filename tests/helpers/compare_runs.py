@@ -55,8 +55,10 @@ def _reading_cells(rng, step: int, rss: float, cpu_s: float, wait_s: float, slow
 def write_strategy(root: Path, name: str = "serve", done: int = 1000,
                    work_ms: Callable[[np.ndarray], np.ndarray] = lambda x: np.full(x.shape, 2.0),
                    leak_bytes_per_iter: float = 0.0, cycle_slowness: float = 1.0, cpu_share: float = 1.0,
-                   seed: int = 0, index: int = 0) -> Path:
-    """One strategy that ran `done` measured iterations (plus the warm-up) on the machine described."""
+                   seed: int = 0, index: int = 0,
+                   growth_bytes: Callable[[np.ndarray], np.ndarray] | None = None) -> Path:
+    """One strategy that ran `done` measured iterations (plus the warm-up) on the machine described; RSS grows
+    by `leak_bytes_per_iter` per iteration, or by `growth_bytes(iteration)` in all."""
     rng = np.random.default_rng(seed)
     folder = root / "strategies" / rundir.strategy_dir_name(index, name)
     folder.mkdir(parents=True)
@@ -70,7 +72,8 @@ def write_strategy(root: Path, name: str = "serve", done: int = 1000,
     starts = 100.0 + np.cumsum(np.r_[0.0, latency_ms[:-1]]) / 1000
     cpu_s = 0.5 + np.cumsum(cpu_ms) / 1000
     wait_s = np.cumsum(latency_ms - cpu_ms) / 1000
-    rss = RSS_START_BYTES + leak_bytes_per_iter * measured + rng.normal(0, 32 * 1024, total)
+    grown = growth_bytes(measured.astype(float)) if growth_bytes is not None else leak_bytes_per_iter * measured
+    rss = RSS_START_BYTES + grown + rng.normal(0, 32 * 1024, total)
     with open(folder / "iterations.csv", "w", encoding="utf-8") as handle:
         handle.write(",".join(rundir.ITERATION_COLUMNS) + "\n")
         for step in range(total):

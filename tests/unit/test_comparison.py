@@ -43,6 +43,19 @@ def test_runs_that_stopped_at_different_iterations_are_compared_over_the_shorter
     assert "iterations 0–299" in markdown
 
 
+def test_memory_that_grows_then_stops_is_compared_over_the_same_iterations(tmp_path):
+    # GIVEN the same code whose RSS grows 64 KiB/iter for 400 iterations, then stays; A ran 350, B 1200
+    def climb(x):
+        return 64 * 1024 * np.minimum(x, 400)
+
+    comparison = compare(tmp_path, dict(done=350, growth_bytes=climb, seed=1),
+                         dict(done=1200, growth_bytes=climb, seed=2))
+    (row,) = comparison["strategies"]
+    # THEN over iterations 0-349 both climb alike (over its whole run B's slope is a third of A's)
+    assert row["memory_outcome"] == "same", row["memory_in_words"]
+    assert row["rss_slope_b_bytes_per_iter"] == pytest.approx(64 * 1024, rel=0.05)
+
+
 def test_a_machine_that_slows_every_cycle_is_not_a_regression(tmp_path):
     # GIVEN the same code, B on a machine whose every cycle is 30% slower (its reference kernels say so)
     comparison = compare(tmp_path, dict(done=800, seed=1), dict(done=800, seed=2, cycle_slowness=1.3))
