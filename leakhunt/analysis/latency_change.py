@@ -211,9 +211,9 @@ def _percent(ratio: float) -> str:
 
 
 def view_words(view: View) -> str:
-    label = "median step" if view.name == "wall" else "CPU time per iteration"
+    label = "step time" if view.name == "wall" else "CPU time per iteration"
     if not view.normalised:
-        return f"{label} {_percent(view.ratio)} (too few machine-speed readings to correct)"
+        return f"{label} {_percent(view.ratio)} raw"
     return (f"{label} {_percent(view.ratio)} net of the machine [{_percent(view.low_ratio)}, "
             f"{_percent(view.high_ratio)}] ({_percent(view.raw_ratio)} raw)"
             + ("" if view.decides else ", not deciding: the CPU share differed"))
@@ -223,11 +223,15 @@ def _words(outcome: LatencyOutcome, views: tuple[View, ...], p50_a: float, p50_b
            reason: str | None) -> str:
     from leakhunt.units import human_ms
 
-    text = f"median step {human_ms(p50_a)} → {human_ms(p50_b)}; " + "; ".join(view_words(view) for view in views)
+    text = "; ".join(view_words(view) for view in views) + f"; median step {human_ms(p50_a)} → {human_ms(p50_b)}"
     if outcome in ("slower", "faster"):
-        return f"B is {outcome}: {text}"
+        deciding = [view for view in views if view.decides]
+        low = min(abs(view.ratio - 1) for view in deciding)
+        high = max(abs(view.ratio - 1) for view in deciding)
+        size = f"{low:.0%}" if round(low, 2) == round(high, 2) else f"{low:.0%}-{high:.0%}"
+        return f"B is {outcome} by {size} net of the machine: {text}"
     if outcome == "same":
-        return f"no change of {views[0].tolerance:.0%} or more: {text}"
+        return f"no change of {views[0].tolerance:.0%} or more net of the machine: {text}"
     return f"{outcome}: {reason}; {text}"
 
 

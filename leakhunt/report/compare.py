@@ -26,13 +26,14 @@ LATENCY_LABELS = {"slower": "B slower", "faster": "B faster", "same": "no change
 METHOD_TEXT = (
     "Each strategy is compared over the iterations both runs measured: from the later of the two warm-up ends "
     "to the end of the shorter run. Memory: each run's growth re-estimated on its readings inside that span; "
-    "the slopes differ when their 95% intervals do not overlap, the difference is above both noise floors and "
-    f"at least {MIN_RELATIVE_SLOPE_CHANGE:.0%} of the faster one. Latency: the span's median step, and for a "
-    "CPU-bound child its CPU time per iteration, each as a range from the raw ratio to the ratio net of every "
-    "machine signal the children recorded (their reference kernels, the share of a CPU they got); a change is "
-    f"called only when the whole range lies beyond {LATENCY_MIN_CHANGE:.0%} plus the ratio's own wobble along "
-    "the span, and \"not comparable\" when the machines differ beyond correction. Verdicts A → B are each run's "
-    "own, over its whole run.")
+    "B grows faster or slower when the two 95% slope intervals do not overlap, the difference is above both "
+    f"noise floors and at least {MIN_RELATIVE_SLOPE_CHANGE:.0%} of the faster slope. Latency, net of the "
+    "machine: between consecutive machine-speed readings, the step time (wall clock minus the time the step "
+    "thread waited for a CPU) and, for a CPU-bound child, the CPU time per iteration, each in units of the "
+    "reference kernel there, paired with the other run at the same iterations; a change is called when every "
+    f"view passes the tolerance ({LATENCY_MIN_CHANGE:.0%}, more when the two machines were crowded or fast "
+    "differently) and its 95% interval excludes no change; \"not comparable\" when the machines differ beyond "
+    "what the correction carries. Verdicts A → B are each run's own, over its whole run.")
 
 
 def _is_moved(row: dict[str, Any]) -> tuple[bool, bool]:
@@ -45,6 +46,8 @@ def _conditions_text(conditions: dict[str, Any] | None) -> str:
     parts = []
     if conditions.get("cpu_share") is not None:
         parts.append(f"{conditions['cpu_share']:.0%} of a CPU")
+    if conditions.get("runqueue_wait_share") is not None:
+        parts.append(f"waited for a CPU {conditions['runqueue_wait_share']:.0%} of the time")
     if conditions.get("cpu_ms_per_iteration") is not None:
         parts.append(f"{fmt_ms(conditions['cpu_ms_per_iteration'])} CPU per iteration")
     if conditions.get("reference_ms") is not None:
