@@ -88,6 +88,17 @@ def test_different_cpus_are_not_comparable(tmp_path):
     assert "CPU: Test CPU → Other CPU" in comparison["run_differences"]
 
 
+def test_what_differs_between_the_runs_heads_the_report(tmp_path):
+    compare(tmp_path, dict(seed=1), dict(seed=2), run_a=dict(iterations=500, tensorflow="2.15.0"),
+            run_b=dict(iterations=2000, tensorflow="2.16.1", until_decided=False, host_id="host-b"))
+    markdown = (tmp_path / "out" / "compare.md").read_text()
+    head = markdown.split("| Strategy")[0]
+    for text in ("iterations: 500 → 2000", "stopping: until decided → exact", "TensorFlow: 2.15.0 → 2.16.1",
+                 "host: host-a → host-b"):
+        assert text in head
+    assert "The runs differ in:" in (tmp_path / "out" / "compare.html").read_text()
+
+
 @pytest.mark.parametrize("cycle_slowness", [1.0, 1.2])
 def test_a_20_percent_slower_step_is_found(tmp_path, cycle_slowness):
     # GIVEN B's step needs 20% more work (on the same machine, or on one 20% slower per cycle)
