@@ -76,5 +76,11 @@ class SignalReader:
             self._next_gc_s = finished_s + (finished_s - started_s) / EXPENSIVE_SIGNAL_BUDGET
         return f"{graph_ops},{tracing_count},{gc_objects}"
 
-    def reference_cell(self, now_s: float) -> str:
-        return f"{self.reference.measure_ms():.4f}" if self.reference.due(now_s) else ""
+    def reference_cells(self, now_s: float) -> tuple[str, str, str]:
+        """(reference_ms, reference_mem_ms, runqueue_wait_s) cells: both kernels' durations and the step
+        thread's run-queue wait so far, when the budget allows a reading."""
+        if not self.reference.due(now_s):
+            return "", "", ""
+        compute_ms, memory_ms = self.reference.measure_ms()
+        wait_s = self.reference.runqueue_wait_s()
+        return f"{compute_ms:.4f}", f"{memory_ms:.4f}", "" if wait_s is None else f"{wait_s:.6f}"

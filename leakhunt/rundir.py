@@ -86,6 +86,12 @@ ITERATION_COLUMNS = (
     # Automatic full (generation 2) collections Python ran since the loop started, forced ones not counted: where
     # it steps, garbage in reference cycles was freed (sampling/full_collection.py).
     "gc_auto_full_collections",
+    # The memory-streaming reference kernel's duration, read with reference_ms (columns added at the end, so
+    # older run folders, which lack them, read as before).
+    "reference_mem_ms",
+    # With the reference kernels: the step thread's cumulative run-queue wait in seconds (Linux schedstat
+    # run_delay), the time it was ready to run but a neighbour held the CPU.
+    "runqueue_wait_s",
 )
 # Column order of collections.csv: one row per forced full collection the child ran (sampling/full_collection.py),
 # with its memory read right before and right after. `reason`: baseline (the first measured iteration), milestone,

@@ -1,130 +1,174 @@
-"""Two runs of the same strategies side by side: which slope and latency differences are real.
+"""Two runs of the same strategies side by side, over the iterations both ran: which changes are real.
 
-Pure statistics (the renderers in report/compare.py only format). Latency is compared net of each run's
-machine-speed reference: two runs of one command minutes apart differ by 15% when the machine was busier
-during one of them, and the reference, timed inside each child, says by how much the machine itself moved.
+Pure: run folders in (already read), plain dicts out (the renderers in report/compare.py only format).
+Per strategy matched by name:
+- the *common span*: from the later of the two runs' warm-up ends (RSS's detected warm-up) to the last
+  iteration of the shorter run. --until-decided stops every run once its verdict is settled, so two runs of
+  one command end at different iterations; a workload whose memory or latency changes along the run would
+  otherwise be compared over different parts of it;
+- memory: each compared series' growth re-estimated inside the span (analysis/memory_change.py);
+- latency: the span's median step and CPU time per iteration, net of the machine each child had
+  (analysis/latency_change.py); "not comparable" when the machines differ beyond correction.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
-from leakhunt.analysis.latency_history import latency_sample
-from leakhunt.analysis.summarize import StrategyAnalysis
+from leakhunt.analysis.latency_change import LatencyChange, LevelSeries, judge_latency
+from leakhunt.analysis.latency_local import local_levels
+from leakhunt.analysis.latency_span import latency_in_span
+from leakhunt.analysis.memory_change import MemoryChange, compare_series, compared_series, series_in_span
+from leakhunt.analysis.run_differences import strategy_differences
+from leakhunt.analysis.span_conditions import SpanConditions, span_conditions
+from leakhunt.analysis.strategy_analysis import StrategyAnalysis
 from leakhunt.records import RunRecord
 
-# Latency distributions differ "significantly" when Mann-Whitney rejects equality at this level...
-LATENCY_P_VALUE = 0.01
-# ...and the medians moved by at least this share: with thousands of iterations any shift is "significant",
-# but run-to-run variation on one host is a couple of percent (more once the reference's own jitter is
-# divided in: LATENCY_MIN_CORRECTED_CHANGE).
-LATENCY_MIN_RELATIVE_CHANGE = 0.02
-LATENCY_MIN_CORRECTED_CHANGE = 0.05
-# When the two runs' reference kernels differ by more than this factor, the machines (or their load)
-# differed too much for latencies to be compared at all.
-MAX_MACHINE_SPEED_RATIO = 1.25
-# Mann-Whitney on more points adds time, not information: evenly spaced subsample above this many.
-LATENCY_MAX_POINTS = 20000
+# Percentiles of the span's latency shown side by side.
+SPAN_QUANTILES = (0.5, 0.99)
+EMPTY_LEVELS = (LevelSeries(np.empty(0), np.empty(0)), LevelSeries(np.empty(0), np.empty(0)))
 
 
-def _even_subsample(analysis: StrategyAnalysis, limit: int) -> np.ndarray:
-    """Up to `limit` latencies standing for the strategy's distribution: an even subsample of the steps, or, for
-    a run with latency blocks, evenly spaced quantiles of its merged counts."""
-    history = getattr(analysis, "latency_history", None)
-    if history is not None:
-        return latency_sample(history, limit)
-    values = analysis.latency_ms
-    if len(values) <= limit:
-        return values
-    return values[np.linspace(0, len(values) - 1, limit).astype(int)]
+@dataclass(frozen=True)
+class CommonSpan:
+    """Measured iterations first..last (inclusive) that both runs judged, and how they were chosen."""
+
+    first_iteration: int
+    last_iteration: int
+    words: str
 
 
-def _slope_of(analysis: StrategyAnalysis) -> tuple[float | None, list[float] | None]:
+def last_measured_iteration(analysis: StrategyAnalysis) -> int | None:
+    if analysis.latency_iteration.size:
+        return int(np.max(analysis.latency_iteration))
+    return analysis.iterations_completed - 1 if analysis.iterations_completed > 0 else None
+
+
+def _warmup_end(analysis: StrategyAnalysis) -> int:
     estimate = analysis.estimates.get("rss")
-    if estimate is None or estimate.fit is None:
-        return None, None
-    return estimate.fit.slope, [estimate.fit.ci_low, estimate.fit.ci_high]
+    return 0 if estimate is None else int(estimate.warmup_end_iteration)
 
 
-def _reference_p50(analysis: StrategyAnalysis) -> float | None:
-    drift = analysis.latency.drift
-    return None if drift is None else drift.reference_p50_ms
-
-
-def machines_comparable(run_a: RunRecord, run_b: RunRecord, reference_a: float | None,
-                        reference_b: float | None) -> tuple[bool, str]:
-    """Whether two runs' latencies can be compared, and why not."""
-    cpu_a, cpu_b = run_a.cpu, run_b.cpu
-    if cpu_a and cpu_b and cpu_a != cpu_b:
-        return False, f"different CPUs ({cpu_a} vs {cpu_b})"
-    if reference_a and reference_b:
-        ratio = reference_b / reference_a
-        if not 1 / MAX_MACHINE_SPEED_RATIO <= ratio <= MAX_MACHINE_SPEED_RATIO:
-            return False, (f"the machine ran at very different speeds (reference kernel {reference_a:.3g} ms vs "
-                           f"{reference_b:.3g} ms, {ratio - 1:+.0%})")
-    return True, ""
-
-
-def compare_latency(a: StrategyAnalysis, b: StrategyAnalysis, comparable: bool) -> dict[str, Any]:
-    p50_a, p50_b = a.latency.p50_ms, b.latency.p50_ms
-    reference_a, reference_b = _reference_p50(a), _reference_p50(b)
-    # With both references, latencies in units of each run's own reference kernel: the machine cancels out.
-    if reference_a and reference_b:
-        corrected, scale_a, scale_b = True, 1 / reference_a, 1 / reference_b
+def common_span(a: StrategyAnalysis, b: StrategyAnalysis) -> CommonSpan | None:
+    """From the later warm-up end to the end of the shorter run (None when either run measured nothing)."""
+    last_a, last_b = last_measured_iteration(a), last_measured_iteration(b)
+    if last_a is None or last_b is None:
+        return None
+    last = min(last_a, last_b)
+    warmup_a, warmup_b = _warmup_end(a), _warmup_end(b)
+    first = max(warmup_a, warmup_b)
+    if first >= last:
+        first = 0  # a warm-up that ate the whole shorter run: compare everything rather than nothing
+    start = ("from the first measured iteration" if first == 0 else
+             f"from the later warm-up end ({'A' if warmup_a >= warmup_b else 'B'}'s)")
+    if last_a == last_b:
+        end = "to the end of both runs"
     else:
-        corrected, scale_a, scale_b = False, 1.0, 1.0
-    p_value = relative = corrected_relative = None
-    significant = False
-    if p50_a:
-        relative = (p50_b - p50_a) / p50_a if p50_b is not None else None
-        if corrected and p50_b is not None:
-            corrected_relative = (p50_b * scale_b) / (p50_a * scale_a) - 1
-    sample_a, sample_b = _even_subsample(a, LATENCY_MAX_POINTS), _even_subsample(b, LATENCY_MAX_POINTS)
-    if len(sample_a) >= 2 and len(sample_b) >= 2:
-        result = stats.mannwhitneyu(sample_a * scale_a, sample_b * scale_b, alternative="two-sided")
-        p_value = float(result.pvalue)
-        change = corrected_relative if corrected else relative
-        minimum = LATENCY_MIN_CORRECTED_CHANGE if corrected else LATENCY_MIN_RELATIVE_CHANGE
-        significant = bool(comparable and p_value < LATENCY_P_VALUE and change is not None
-                           and abs(change) >= minimum)
+        shorter, longer_last = ("A", last_b) if last_a < last_b else ("B", last_a)
+        end = f"to the end of the shorter run ({shorter}; the other ran to iteration {longer_last})"
+    return CommonSpan(first, last, f"iterations {first}–{last}: {start} {end}")
+
+
+def memory_outcome(changes: list[MemoryChange]) -> str:
+    outcomes = {change.outcome for change in changes}
+    if not changes or changes[0].outcome == "unknown":
+        return "unknown"
+    moved = outcomes & {"more", "less"}
+    if len(moved) == 2:
+        return "mixed"
+    return moved.pop() if moved else "same"
+
+
+def _memory_fields(changes: list[MemoryChange]) -> dict[str, Any]:
+    rss = changes[0]
+    shown = [change for change in changes if change is rss or change.outcome in ("more", "less")]
     return {
-        "latency_p50_a_ms": p50_a,
-        "latency_p50_b_ms": p50_b,
+        "memory_outcome": memory_outcome(changes),
+        "memory_in_words": "; ".join(change.words for change in shown),
+        "memory_series": [{
+            "series": change.series, "outcome": change.outcome,
+            "slope_a_per_iter": change.a.slope, "slope_ci95_a_per_iter": change.a.interval,
+            "slope_b_per_iter": change.b.slope, "slope_ci95_b_per_iter": change.b.interval,
+            "verdict_a_in_span": change.a.judgement.verdict, "verdict_b_in_span": change.b.judgement.verdict,
+        } for change in changes],
+        "rss_slope_a_bytes_per_iter": rss.a.slope, "rss_slope_ci95_a_bytes_per_iter": rss.a.interval,
+        "rss_slope_b_bytes_per_iter": rss.b.slope, "rss_slope_ci95_b_bytes_per_iter": rss.b.interval,
+        "rss_slope_delta_bytes_per_iter": (None if rss.a.slope is None or rss.b.slope is None
+                                           else rss.b.slope - rss.a.slope),
+        "rss_slope_significant": rss.outcome in ("more", "less"),
+    }
+
+
+def _conditions_dict(conditions: SpanConditions) -> dict[str, Any]:
+    return {key: value for key, value in asdict(conditions).items()}
+
+
+def _latency_fields(change: LatencyChange, a: StrategyAnalysis, b: StrategyAnalysis, span: CommonSpan,
+                    conditions: tuple[SpanConditions, SpanConditions]) -> dict[str, Any]:
+    span_a = latency_in_span(a, span.first_iteration, span.last_iteration, SPAN_QUANTILES)
+    span_b = latency_in_span(b, span.first_iteration, span.last_iteration, SPAN_QUANTILES)
+    p50_a, p50_b = span_a.at(0.5), span_b.at(0.5)
+    wall = change.views[0] if change.views else None
+    decided = [view for view in change.views if view.decides]
+    return {
+        "latency_outcome": change.outcome, "latency_in_words": change.words, "cpu_bound": change.cpu_bound,
+        "latency_views": [{**asdict(view), "says": view.says} for view in change.views],
+        "latency_p50_a_ms": p50_a, "latency_p50_b_ms": p50_b,
+        "latency_p99_a_ms": span_a.at(0.99), "latency_p99_b_ms": span_b.at(0.99),
         "latency_p50_delta_ms": None if p50_a is None or p50_b is None else p50_b - p50_a,
-        "latency_p50_relative_change": relative,
-        "latency_p50_corrected_relative_change": corrected_relative,
-        "reference_p50_a_ms": reference_a,
-        "reference_p50_b_ms": reference_b,
-        "latency_p99_a_ms": a.latency.p99_ms,
-        "latency_p99_b_ms": b.latency.p99_ms,
-        "latency_mannwhitney_p_value": p_value,
-        "latency_significant": significant,
+        "latency_p50_relative_change": None if wall is None else wall.raw_ratio - 1,
+        "latency_net_change": None if not decided else decided[-1].ratio - 1,
+        "latency_significant": change.outcome in ("slower", "faster"),
+        "latency_comparable": change.outcome != "not comparable",
+        "latency_not_comparable_reason": change.not_comparable_reason,
+        "reference_p50_a_ms": conditions[0].reference_ms, "reference_p50_b_ms": conditions[1].reference_ms,
+        "conditions_a": _conditions_dict(conditions[0]), "conditions_b": _conditions_dict(conditions[1]),
     }
 
 
-def compare_strategy(a: StrategyAnalysis, b: StrategyAnalysis, run_a: RunRecord | None = None,
-                     run_b: RunRecord | None = None) -> dict[str, Any]:
-    slope_a, ci_a = _slope_of(a)
-    slope_b, ci_b = _slope_of(b)
-    comparable, why_not = machines_comparable(run_a or RunRecord(), run_b or RunRecord(), _reference_p50(a),
-                                              _reference_p50(b))
-    return {
-        "name": b.name,
-        "verdict_a": a.verdict.verdict,
-        "verdict_b": b.verdict.verdict,
+def compare_latency(a: StrategyAnalysis, b: StrategyAnalysis, strategy_a, strategy_b, span: CommonSpan,
+                    run_a: RunRecord, run_b: RunRecord) -> tuple[LatencyChange, tuple[SpanConditions, SpanConditions]]:
+    first, last = span.first_iteration, span.last_iteration
+    conditions = (span_conditions(strategy_a.iterations, a.warmup_steps, first, last),
+                  span_conditions(strategy_b.iterations, b.warmup_steps, first, last))
+    if run_a.cpu and run_b.cpu and run_a.cpu != run_b.cpu:
+        reason = f"different CPUs ({run_a.cpu} vs {run_b.cpu})"
+        return LatencyChange("not comparable", (), f"not comparable: {reason}", False, reason), conditions
+    p50_a = latency_in_span(a, first, last).at(0.5)
+    p50_b = latency_in_span(b, first, last).at(0.5)
+    if p50_a is None or p50_b is None:
+        return judge_latency(p50_a, p50_b, *conditions, EMPTY_LEVELS, None), conditions
+    wall_a, cpu_a = local_levels(strategy_a.iterations, a.warmup_steps, first, last)
+    wall_b, cpu_b = local_levels(strategy_b.iterations, b.warmup_steps, first, last)
+    cpu_levels = (cpu_a, cpu_b)
+    return judge_latency(p50_a, p50_b, *conditions, (wall_a, wall_b), cpu_levels), conditions
+
+
+def compare_strategy(a: StrategyAnalysis, b: StrategyAnalysis, strategy_a, strategy_b,
+                     run_a: RunRecord | None = None, run_b: RunRecord | None = None) -> dict[str, Any]:
+    """One matched strategy: A's and B's analyses with their rundir.StrategyData (for the readings)."""
+    run_a, run_b = run_a or RunRecord(), run_b or RunRecord()
+    row: dict[str, Any] = {
+        "name": b.name, "verdict_a": a.verdict.verdict, "verdict_b": b.verdict.verdict,
         "verdict_changed": a.verdict.verdict != b.verdict.verdict,
-        "rss_slope_a_bytes_per_iter": slope_a,
-        "rss_slope_ci95_a_bytes_per_iter": ci_a,
-        "rss_slope_b_bytes_per_iter": slope_b,
-        "rss_slope_ci95_b_bytes_per_iter": ci_b,
-        "rss_slope_delta_bytes_per_iter": None if slope_a is None or slope_b is None else slope_b - slope_a,
-        "rss_slope_significant": bool(ci_a and ci_b and (ci_b[0] > ci_a[1] or ci_b[1] < ci_a[0])),
-        **compare_latency(a, b, comparable),
-        "latency_comparable": comparable,
-        "latency_not_comparable_reason": why_not or None,
-        "images_per_s_a": a.latency.images_per_s,
-        "images_per_s_b": b.latency.images_per_s,
+        "iterations_a": a.iterations_completed, "iterations_b": b.iterations_completed,
+        "differences": strategy_differences(a.spec, b.spec, a.child_info.tf_version, b.child_info.tf_version),
+        "images_per_s_a": a.latency.images_per_s, "images_per_s_b": b.latency.images_per_s,
     }
+    span = common_span(a, b)
+    if span is None:
+        return {**row, "span": None, "span_words": "no measured iterations in one of the runs",
+                "memory_outcome": "unknown", "latency_outcome": "unknown", "rss_slope_significant": False,
+                "latency_significant": False, "latency_comparable": True}
+    row.update(span={"first_iteration": span.first_iteration, "last_iteration": span.last_iteration},
+               span_words=span.words)
+    changes = [compare_series(series, series_in_span(strategy_a, a, series, span.first_iteration, span.last_iteration),
+                              series_in_span(strategy_b, b, series, span.first_iteration, span.last_iteration))
+               for series in compared_series(a, b)]
+    row.update(_memory_fields(changes))
+    change, conditions = compare_latency(a, b, strategy_a, strategy_b, span, run_a, run_b)
+    row.update(_latency_fields(change, a, b, span, conditions))
+    return row

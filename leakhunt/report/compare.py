@@ -6,79 +6,117 @@ import pathlib
 from typing import Any
 
 from leakhunt import rundir
-from leakhunt.analysis.comparison import (
-    LATENCY_MIN_CORRECTED_CHANGE,
-    LATENCY_MIN_RELATIVE_CHANGE,
-    LATENCY_P_VALUE,
-    compare_strategy,
-)
+from leakhunt.analysis.comparison import compare_strategy
+from leakhunt.analysis.latency_change import LATENCY_MIN_CHANGE
+from leakhunt.analysis.memory_change import MIN_RELATIVE_SLOPE_CHANGE
+from leakhunt.analysis.run_differences import run_differences
 from leakhunt.analysis.summarize import analyze_run
 from leakhunt.records import RunRecord
 from leakhunt.report.build import write_text_atomic
-from leakhunt.report.formatting import fmt_ms, fmt_p_value, fmt_slope_with_ci
+from leakhunt.report.formatting import fmt_ms
 from leakhunt.report.json_out import render_json, to_jsonable
 from leakhunt.report.markdown import md_escape
 
 COMPARE_FILES = {"md": "compare.md", "html": "compare.html", "json": "compare.json"}
+# The table's one-word outcomes, as a reader of a ticket scans them.
+MEMORY_LABELS = {"more": "grows faster in B", "less": "grows slower in B", "same": "alike", "mixed": "mixed",
+                 "unknown": "too few readings"}
+LATENCY_LABELS = {"slower": "B slower", "faster": "B faster", "same": "no change", "unclear": "unclear",
+                  "not comparable": "not comparable", "unknown": "no latencies"}
+METHOD_TEXT = (
+    "Each strategy is compared over the iterations both runs measured: from the later of the two warm-up ends "
+    "to the end of the shorter run. Memory: each run's growth re-estimated on its readings inside that span; "
+    "B grows faster or slower when the two 95% slope intervals do not overlap, the difference is above both "
+    f"noise floors and at least {MIN_RELATIVE_SLOPE_CHANGE:.0%} of the faster slope. Latency, net of the "
+    "machine: between consecutive machine-speed readings, the step time (wall clock minus the time the step "
+    "thread waited for a CPU) and, for a CPU-bound child, the CPU time per iteration, each in units of the "
+    "reference kernel there, paired with the other run at the same iterations; a change is called when every "
+    f"view passes the tolerance ({LATENCY_MIN_CHANGE:.0%}, more when the two machines were crowded or fast "
+    "differently) and its 95% interval excludes no change; \"not comparable\" when the machines differ beyond "
+    "what the correction carries. Verdicts A → B are each run's own, over its whole run.")
 
 
-def _latency_cell(row: dict[str, Any]) -> str:
-    text = f"{fmt_ms(row['latency_p50_a_ms'])} → {fmt_ms(row['latency_p50_b_ms'])}"
-    if row.get("latency_p50_corrected_relative_change") is not None:
-        text += f" ({row['latency_p50_corrected_relative_change']:+.0%} net of machine speed)"
-    return text
+def _is_moved(row: dict[str, Any]) -> tuple[bool, bool]:
+    return row.get("memory_outcome") in ("more", "less", "mixed"), row.get("latency_outcome") in ("slower", "faster")
 
 
-def _latency_verdict(row: dict[str, Any]) -> str:
-    if not row.get("latency_comparable", True):
-        return f"not comparable: {row.get('latency_not_comparable_reason')}"
-    return "**yes**" if row["latency_significant"] else "no"
+def _conditions_text(conditions: dict[str, Any] | None) -> str:
+    if not conditions:
+        return "–"
+    parts = []
+    if conditions.get("cpu_share") is not None:
+        parts.append(f"{conditions['cpu_share']:.0%} of a CPU")
+    if conditions.get("runqueue_wait_share") is not None:
+        parts.append(f"waited for a CPU {conditions['runqueue_wait_share']:.0%} of the time")
+    if conditions.get("cpu_ms_per_iteration") is not None:
+        parts.append(f"{fmt_ms(conditions['cpu_ms_per_iteration'])} CPU per iteration")
+    if conditions.get("reference_ms") is not None:
+        parts.append(f"reference kernel {fmt_ms(conditions['reference_ms'])}")
+    if conditions.get("reference_mem_ms") is not None:
+        parts.append(f"memory kernel {fmt_ms(conditions['reference_mem_ms'])}")
+    return ", ".join(parts) or "no machine readings"
+
+
+def detail_lines(row: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, text) lines under a strategy's table row."""
+    lines = [("Compared over", row.get("span_words") or "–"),
+             ("Memory", row.get("memory_in_words") or "–"),
+             ("Latency", row.get("latency_in_words") or "–"),
+             ("Machine", f"A: {_conditions_text(row.get('conditions_a'))}; "
+                         f"B: {_conditions_text(row.get('conditions_b'))}")]
+    if row.get("differences"):
+        lines.append(("Built differently", "; ".join(row["differences"])))
+    return lines
 
 
 def render_compare_markdown(comparison: dict[str, Any]) -> str:
     lines = ["## leakhunt comparison", "",
-             f"A: {md_escape(comparison['run_a']['label'])}, B: {md_escape(comparison['run_b']['label'])}", "",
-             "| Strategy | Verdict A → B | RSS slope A | RSS slope B | Slope differs | p50 A → B | Latency differs |",
-             "|---|---|---|---|---|---|---|"]
+             f"A: {md_escape(comparison['run_a']['label'])}, B: {md_escape(comparison['run_b']['label'])}", ""]
+    if comparison["run_differences"]:
+        lines += ["**The runs differ in:** " + md_escape("; ".join(comparison["run_differences"])), ""]
+    else:
+        lines += ["The runs were made alike (iterations, stopping, warm-up, software, CPU and host).", ""]
+    lines += ["| Strategy | Compared over | Verdict A → B | Memory | Latency |", "|---|---|---|---|---|"]
     for row in comparison["strategies"]:
+        memory_moved, latency_moved = _is_moved(row)
+        span = row.get("span")
+        memory = MEMORY_LABELS.get(row.get("memory_outcome", ""), "–")
+        latency = LATENCY_LABELS.get(row.get("latency_outcome", ""), "–")
         lines.append("| " + " | ".join([
             md_escape(row["name"]),
+            f"iterations {span['first_iteration']}–{span['last_iteration']}" if span else "–",
             md_escape(f"{row['verdict_a']} → {row['verdict_b']}"),
-            md_escape(fmt_slope_with_ci(row["rss_slope_a_bytes_per_iter"], row["rss_slope_ci95_a_bytes_per_iter"])),
-            md_escape(fmt_slope_with_ci(row["rss_slope_b_bytes_per_iter"], row["rss_slope_ci95_b_bytes_per_iter"])),
-            "**yes**" if row["rss_slope_significant"] else "no",
-            md_escape(_latency_cell(row)),
-            md_escape(_latency_verdict(row)) if not row.get("latency_comparable", True) else _latency_verdict(row),
+            f"**{memory}**" if memory_moved else memory,
+            f"**{latency}**" if latency_moved else latency,
         ]) + " |")
+    for row in comparison["strategies"]:
+        lines += ["", f"### {md_escape(row['name'])}", ""]
+        lines += [f"- {label}: {md_escape(text)}" for label, text in detail_lines(row)]
     for key, label in (("only_in_a", "Only in A"), ("only_in_b", "Only in B")):
         if comparison[key]:
             lines += ["", f"{label}: " + ", ".join(md_escape(name) for name in comparison[key])]
-    lines += ["", "Slopes differ when their 95% intervals do not overlap; latency differs when Mann-Whitney "
-              f"p < {LATENCY_P_VALUE} on latencies divided by each run's machine-speed reference and the median "
-              f"moved by at least {LATENCY_MIN_CORRECTED_CHANGE:.0%} net of machine speed "
-              f"({LATENCY_MIN_RELATIVE_CHANGE:.0%} for runs without a reference).", ""]
+    lines += ["", METHOD_TEXT, ""]
     return "\n".join(lines)
 
 
 def render_compare_html(comparison: dict[str, Any]) -> str:
     from leakhunt.report.html import _environment
 
-    rows = [{
-        "name": row["name"],
-        "verdicts": f"{row['verdict_a']} → {row['verdict_b']}",
-        "slope_a": fmt_slope_with_ci(row["rss_slope_a_bytes_per_iter"], row["rss_slope_ci95_a_bytes_per_iter"]),
-        "slope_b": fmt_slope_with_ci(row["rss_slope_b_bytes_per_iter"], row["rss_slope_ci95_b_bytes_per_iter"]),
-        "slope_significant": row["rss_slope_significant"],
-        "p50": _latency_cell(row),
-        "p_value": fmt_p_value(row["latency_mannwhitney_p_value"]),
-        "latency_significant": row["latency_significant"],
-        "latency_comparable": row.get("latency_comparable", True),
-        "latency_not_comparable_reason": row.get("latency_not_comparable_reason"),
-    } for row in comparison["strategies"]]
+    rows = []
+    for row in comparison["strategies"]:
+        memory_moved, latency_moved = _is_moved(row)
+        span = row.get("span")
+        rows.append({
+            "name": row["name"], "verdicts": f"{row['verdict_a']} → {row['verdict_b']}",
+            "span": f"{span['first_iteration']}–{span['last_iteration']}" if span else "–",
+            "memory": MEMORY_LABELS.get(row.get("memory_outcome", ""), "–"), "memory_moved": memory_moved,
+            "latency": LATENCY_LABELS.get(row.get("latency_outcome", ""), "–"), "latency_moved": latency_moved,
+            "details": detail_lines(row),
+        })
     return _environment().get_template("compare.html.j2").render(
         rows=rows, run_a=comparison["run_a"], run_b=comparison["run_b"],
-        only_in_a=comparison["only_in_a"], only_in_b=comparison["only_in_b"],
-        p_limit=LATENCY_P_VALUE, min_change=f"{LATENCY_MIN_CORRECTED_CHANGE:.0%}")
+        run_differences=comparison["run_differences"], only_in_a=comparison["only_in_a"],
+        only_in_b=comparison["only_in_b"], method=METHOD_TEXT)
 
 
 def _run_info(run: rundir.RunData) -> dict[str, Any]:
@@ -88,19 +126,22 @@ def _run_info(run: rundir.RunData) -> dict[str, Any]:
 
 def compare_runs(run_a: pathlib.Path, run_b: pathlib.Path, out_dir: pathlib.Path | None = None,
                  formats=("md", "html")) -> dict:
-    """Match strategies by name, compare slopes and latency, write compare.md/.html to out_dir (default run_b)."""
+    """Match strategies by name, compare them over their common span, write compare.md/.html to out_dir
+    (default run_b)."""
     data_a = rundir.read_run(pathlib.Path(run_a))
     data_b = rundir.read_run(pathlib.Path(run_b))
     _, analyses_a = analyze_run(data_a)
     _, analyses_b = analyze_run(data_b)
-    by_name_a = {a.name: a for a in analyses_a}
+    record_a, record_b = RunRecord.from_json(data_a.meta), RunRecord.from_json(data_b.meta)
+    by_name_a = {a.name: (a, strategy) for a, strategy in zip(analyses_a, data_a.strategies, strict=True)}
     names_b = {b.name for b in analyses_b}
     comparison = to_jsonable({
         "run_a": _run_info(data_a),
         "run_b": _run_info(data_b),
-        "strategies": [compare_strategy(by_name_a[b.name], b, RunRecord.from_json(data_a.meta),
-                                       RunRecord.from_json(data_b.meta))
-                       for b in analyses_b if b.name in by_name_a],
+        "run_differences": run_differences(record_a, record_b),
+        "strategies": [compare_strategy(by_name_a[b.name][0], b, by_name_a[b.name][1], strategy_b, record_a,
+                                        record_b)
+                       for b, strategy_b in zip(analyses_b, data_b.strategies, strict=True) if b.name in by_name_a],
         "only_in_a": [a.name for a in analyses_a if a.name not in names_b],
         "only_in_b": [b.name for b in analyses_b if b.name not in by_name_a],
     })

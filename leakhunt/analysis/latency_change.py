@@ -1,0 +1,293 @@
+"""Did the latency of B change against A over their common span, net of what the machine did?
+
+The machine's speed moves during a run on a shared host (a neighbour on the other hyperthread slows every
+cycle by up to ~40%, the host's clock moves with its other tenants), so each child's steps are read in units
+of its own machine-speed reference *at the same time* (analysis/latency_local.py: the steps between two
+reference readings against those readings). Two views of the same steps:
+- *wall*: wall time per iteration minus the time the step thread waited for a CPU (its run-queue wait);
+- *CPU* (only for a CPU-bound child: at least CPU_BOUND_MIN_SHARE of the wall clock on a CPU or waiting for
+  one): process CPU time per iteration. A multi-threaded step whose workers lost time slices shows it on
+  the wall clock of the step thread, not in CPU time.
+The change B/A of a view pairs each interval of one run with the other run at the same iterations (a
+latency that grows along the run grows alike in both), and takes the median with a 95% interval from order
+statistics. A view calls B slower (faster) when the change passes the tolerance and its interval excludes
+no change. The tolerance is LATENCY_MIN_CHANGE, widened by what the corrections leave uncertain: how
+differently the two children were crowded off their CPUs, and how far apart their reference kernels ran.
+Past MAX_TOLERANCE, or with machines beyond correction, the answer is "not comparable" with the condition
+that differs; views that disagree, or too few reference readings to correct at all, give "unclear".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from leakhunt.analysis.span_conditions import SpanConditions
+
+LatencyOutcome = Literal["slower", "faster", "same", "unclear", "not comparable", "unknown"]
+
+# The smallest change called a change. Two runs of one command on the shared 2-core host, each net of its
+# machine, still moved by up to ~13% (docs/benchmarks.md, "compare under noise": the host's other tenants
+# slow a Python loop, a matmul and TensorFlow's dispatch by different amounts, and the reference kernel is
+# only one of them); a 20% slower step must still show.
+LATENCY_MIN_CHANGE = 0.12
+# The child is CPU-bound when it used at least this much CPU per wall second in either run (as drift.py).
+CPU_BOUND_MIN_SHARE = 0.6
+# CPU shares within this factor of each other count as the same machine share (both views decide).
+SHARE_TOLERANCE = 1.15
+# A child that used more than this many CPUs' worth per wall second runs its step on several threads.
+MULTI_THREADED_MIN_SHARE = 1.1
+# A child crowded off its CPU is corrected (its run-queue wait taken out, its CPU time read instead of the
+# wall clock), but not exactly: a busy neighbour also pollutes its caches and TensorFlow's pools spin
+# longer. Measured without run-queue readings (docs/benchmarks.md), the corrected ratio of the same code
+# erred by up to ~0.7x the drop of its CPU share, so the tolerance grows by this much per unit of the
+# contention difference; a CPU hog on every core (a third of the wall clock waiting) is then past
+# MAX_TOLERANCE...
+TOLERANCE_PER_CONTENTION = 1.0
+# ...and by this much per unit of |ln(reference B / reference A)|: the farther apart the two machines' speeds,
+# the more the correction rests on the kernel speaking for the workload. (Measured, the same code's
+# corrected ratio erred by up to ~13% whether the references were 4% or 47% apart: a small term.)
+TOLERANCE_PER_REFERENCE_LOG = 0.1
+# Past this tolerance a 20% change could not be seen: "not comparable".
+MAX_TOLERANCE = 0.25
+# Without run-queue readings (older runs), a CPU-bound child that got less than this share of the CPU it
+# got in the other run is beyond correction.
+MIN_CPU_SHARE_RATIO = 0.5
+# Fewer intervals between reference readings than this in a run's span: no correction, "unclear".
+MIN_REFERENCE_READINGS = 3
+CONFIDENCE_Z = 1.96
+
+
+@dataclass(frozen=True)
+class LevelSeries:
+    """One run's latency (or CPU time per iteration) in units of its reference, interval by interval."""
+
+    iteration: np.ndarray  # each interval's middle (measured iteration), ascending
+    level: np.ndarray
+
+    @property
+    def usable(self) -> bool:
+        return self.level.size >= MIN_REFERENCE_READINGS
+
+
+@dataclass(frozen=True)
+class View:
+    """One way of reading the change B/A."""
+
+    name: str  # "wall" or "cpu"
+    raw_ratio: float  # plain B/A of the span's medians
+    ratio: float  # B/A net of the machine (the raw ratio when not normalised)
+    low_ratio: float
+    high_ratio: float
+    normalised: bool
+    tolerance: float = 0.0  # the smallest change this view calls a change (relative)
+    decides: bool = True
+
+    @property
+    def large(self) -> Literal["slower", "faster", "same"]:
+        """The direction of a change at least as large as the tolerance (ignoring its interval)."""
+        if self.ratio >= 1 + self.tolerance:
+            return "slower"
+        if self.ratio <= 1 / (1 + self.tolerance):
+            return "faster"
+        return "same"
+
+    @property
+    def certain(self) -> bool:
+        """Its 95% interval excludes no change."""
+        return self.low_ratio > 1 or self.high_ratio < 1
+
+    @property
+    def says(self) -> Literal["slower", "faster", "same"]:
+        return self.large if self.certain else "same"
+
+
+@dataclass(frozen=True)
+class LatencyChange:
+    outcome: LatencyOutcome
+    views: tuple[View, ...]
+    words: str
+    cpu_bound: bool
+    not_comparable_reason: str | None = None
+
+
+def median_interval(values: np.ndarray) -> tuple[float, float, float]:
+    """(median, low, high): the median and its ~95% interval from order statistics (distribution-free)."""
+    ordered = np.sort(values)
+    count = ordered.size
+    half = CONFIDENCE_Z * math.sqrt(count) / 2
+    low_index = max(0, int(math.floor(count / 2 - half)))
+    high_index = min(count - 1, int(math.ceil(count / 2 + half)) - 1)
+    return float(np.median(ordered)), float(ordered[low_index]), float(ordered[max(high_index, low_index)])
+
+
+def _log_ratios(of: LevelSeries, against: LevelSeries) -> np.ndarray:
+    """ln(level of `of` / level of `against` at the same iteration), for each interval of `of` (`against`
+    interpolated between its intervals: a spoiled one moves a few ratios, and their median holds)."""
+    return np.log(of.level) - np.interp(of.iteration, against.iteration, np.log(against.level))
+
+
+def paired_change(a: LevelSeries, b: LevelSeries) -> tuple[float, float, float]:
+    """B/A with its ~95% interval, each interval of one run against the other run at the same iterations
+    (a latency that grows along the run grows alike in both: pairing keeps that out of the interval)."""
+    b_over_a = median_interval(_log_ratios(b, a))
+    a_over_b = median_interval(_log_ratios(a, b))
+    ratio = (b_over_a[0] - a_over_b[0]) / 2
+    low = min(b_over_a[1], -a_over_b[2])
+    high = max(b_over_a[2], -a_over_b[1])
+    return math.exp(ratio), math.exp(low), math.exp(high)
+
+
+def make_view(name: str, raw_a: float, raw_b: float, a: LevelSeries, b: LevelSeries, tolerance: float) -> View:
+    raw = raw_b / raw_a
+    if not (a.usable and b.usable):
+        return View(name, raw, raw, raw, raw, False, tolerance)
+    ratio, low, high = paired_change(a, b)
+    return View(name, raw, ratio, low, high, True, tolerance)
+
+
+def contention_difference(a: SpanConditions, b: SpanConditions) -> float:
+    """How differently the two children were crowded off their CPUs: the difference of their step threads'
+    run-queue wait shares, or, for a multi-threaded child (more than one CPU's worth in either run; its
+    workers can be starved while the step thread only waits for them) and for older runs without run-queue
+    readings, the drop of its CPU share relative to the larger, whichever is larger."""
+    waits = 0.0
+    if a.runqueue_wait_share is not None and b.runqueue_wait_share is not None:
+        waits = abs(a.runqueue_wait_share - b.runqueue_wait_share)
+    shares = 0.0
+    if a.cpu_share and b.cpu_share:
+        multi_threaded = max(a.cpu_share, b.cpu_share) > MULTI_THREADED_MIN_SHARE
+        if multi_threaded or a.runqueue_wait_share is None or b.runqueue_wait_share is None:
+            shares = 1 - min(a.cpu_share, b.cpu_share) / max(a.cpu_share, b.cpu_share)
+    return max(waits, shares)
+
+
+def reference_log_ratio(a: SpanConditions, b: SpanConditions) -> float:
+    ratio = _ratio(a.reference_ms, b.reference_ms)
+    return 0.0 if ratio is None else abs(math.log(ratio))
+
+
+def tolerance_for(a: SpanConditions, b: SpanConditions) -> float:
+    """LATENCY_MIN_CHANGE, widened by what the corrections of a crowded CPU and a slower cycle leave
+    uncertain."""
+    return (LATENCY_MIN_CHANGE + TOLERANCE_PER_CONTENTION * contention_difference(a, b)
+            + TOLERANCE_PER_REFERENCE_LOG * reference_log_ratio(a, b))
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return b / a if a and b and a > 0 and b > 0 else None
+
+
+def is_cpu_bound(a: SpanConditions, b: SpanConditions) -> bool:
+    """At least CPU_BOUND_MIN_SHARE of the wall clock on a CPU or waiting for one, in either run."""
+    if a.cpu_share is None or b.cpu_share is None:
+        return False
+    return max(a.cpu_share + (a.runqueue_wait_share or 0.0),
+               b.cpu_share + (b.runqueue_wait_share or 0.0)) >= CPU_BOUND_MIN_SHARE
+
+
+def shares_differ(a: SpanConditions, b: SpanConditions) -> bool:
+    """Without run-queue readings the wall view cannot take the lost time slices out: the CPU shares tell."""
+    if a.runqueue_wait_share is not None and b.runqueue_wait_share is not None:
+        return False
+    ratio = _ratio(a.cpu_share, b.cpu_share)
+    return ratio is not None and not 1 / SHARE_TOLERANCE <= ratio <= SHARE_TOLERANCE
+
+
+def too_different(a: SpanConditions, b: SpanConditions, cpu_bound: bool, tolerance: float) -> str | None:
+    """Why the two machines are beyond correction (None when the corrections can carry the difference)."""
+    if a.runqueue_wait_share is None or b.runqueue_wait_share is None:
+        if cpu_bound and a.cpu_share and b.cpu_share and \
+                min(a.cpu_share, b.cpu_share) / max(a.cpu_share, b.cpu_share) < MIN_CPU_SHARE_RATIO:
+            return share_words(a, b)
+    if tolerance <= MAX_TOLERANCE:
+        return None
+    contention = TOLERANCE_PER_CONTENTION * contention_difference(a, b)
+    if contention >= TOLERANCE_PER_REFERENCE_LOG * reference_log_ratio(a, b):
+        return contention_words(a, b)
+    ratio = _ratio(a.reference_ms, b.reference_ms) or 1.0
+    return (f"the machine-speed reference kernel took {a.reference_ms:.3g} ms in A and {b.reference_ms:.3g} ms "
+            f"in B ({ratio - 1:+.0%}): each cycle ran at a very different speed")
+
+
+def contention_words(a: SpanConditions, b: SpanConditions) -> str:
+    text = share_words(a, b)
+    if a.runqueue_wait_share is not None and b.runqueue_wait_share is not None:
+        text += (f" (its step thread waited for a CPU {b.runqueue_wait_share:.0%} of the time vs "
+                 f"{a.runqueue_wait_share:.0%})")
+    return text
+
+
+def share_words(a: SpanConditions, b: SpanConditions) -> str:
+    if a.cpu_share is None or b.cpu_share is None:
+        return "the CPU each child got is unknown"
+    return f"run B's child got {b.cpu_share:.0%} of a CPU vs {a.cpu_share:.0%} in A"
+
+
+def _percent(ratio: float) -> str:
+    return f"{ratio - 1:+.0%}"
+
+
+def view_words(view: View) -> str:
+    label = "step time" if view.name == "wall" else "CPU time per iteration"
+    if not view.normalised:
+        return f"{label} {_percent(view.ratio)} raw"
+    return (f"{label} {_percent(view.ratio)} net of the machine [{_percent(view.low_ratio)}, "
+            f"{_percent(view.high_ratio)}] ({_percent(view.raw_ratio)} raw)"
+            + ("" if view.decides else ", not deciding: the CPU share differed"))
+
+
+def _words(outcome: LatencyOutcome, views: tuple[View, ...], p50_a: float, p50_b: float,
+           reason: str | None) -> str:
+    from leakhunt.units import human_ms
+
+    text = "; ".join(view_words(view) for view in views) + f"; median step {human_ms(p50_a)} → {human_ms(p50_b)}"
+    if outcome in ("slower", "faster"):
+        deciding = [view for view in views if view.decides]
+        low = min(abs(view.ratio - 1) for view in deciding)
+        high = max(abs(view.ratio - 1) for view in deciding)
+        size = f"{low:.0%}" if round(low, 2) == round(high, 2) else f"{low:.0%}-{high:.0%}"
+        return f"B is {outcome} by {size} net of the machine: {text}"
+    if outcome == "same":
+        return f"no change of {views[0].tolerance:.0%} or more net of the machine: {text}"
+    return f"{outcome}: {reason}; {text}"
+
+
+def _decide(views: list[View], reason: str | None) -> tuple[LatencyOutcome, str | None]:
+    """Every deciding view must see a change as large as the tolerance, in one direction, and at least one of
+    them must be sure of it (its interval excludes no change); all small is "same"; anything else "unclear"."""
+    if reason is not None:
+        return "not comparable", reason
+    deciding = [view for view in views if view.decides]
+    if not all(view.normalised for view in deciding):
+        return "unclear", "too few machine-speed readings in the span to correct for the machine"
+    large = {view.large for view in deciding}
+    if large == {"same"}:
+        return "same", None
+    if len(large) == 1 and any(view.certain for view in deciding):
+        return large.pop(), None
+    return "unclear", "the step time and the CPU time per iteration disagree"
+
+
+def judge_latency(p50_a: float | None, p50_b: float | None, conditions_a: SpanConditions,
+                  conditions_b: SpanConditions, wall_levels: tuple[LevelSeries, LevelSeries],
+                  cpu_levels: tuple[LevelSeries, LevelSeries] | None) -> LatencyChange:
+    """The latency verdict of B against A over one span (see the module docstring for the method)."""
+    cpu_bound = is_cpu_bound(conditions_a, conditions_b)
+    if p50_a is None or p50_b is None or p50_a <= 0 or p50_b <= 0:
+        return LatencyChange("unknown", (), "no latencies in the common span", cpu_bound)
+    tolerance = tolerance_for(conditions_a, conditions_b)
+    views = [make_view("wall", p50_a, p50_b, *wall_levels, tolerance)]
+    cpu_a, cpu_b = conditions_a.cpu_ms_per_iteration, conditions_b.cpu_ms_per_iteration
+    if cpu_bound and cpu_levels is not None and cpu_a and cpu_b:
+        views.append(make_view("cpu", cpu_a, cpu_b, *cpu_levels, tolerance))
+        if shares_differ(conditions_a, conditions_b):
+            # No run-queue readings: the wall clock carries the time slices B's child lost. CPU time decides.
+            views[0] = dataclasses.replace(views[0], decides=False)
+    outcome, reason = _decide(views, too_different(conditions_a, conditions_b, cpu_bound, tolerance))
+    return LatencyChange(outcome, tuple(views), _words(outcome, tuple(views), p50_a, p50_b, reason), cpu_bound,
+                         reason if outcome == "not comparable" else None)
