@@ -13,7 +13,7 @@ from typing import Annotated, Iterator, Optional
 import typer
 
 from leakhunt import cli_soak as opts
-from leakhunt.errors import BadInputError, LeakhuntError
+from leakhunt.errors import EXIT_INTERNAL_ERROR, BadInputError, LeakhuntError
 
 app = typer.Typer(
     help="leakhunt: find memory leaks and latency drift in TensorFlow inference, one strategy per child process.",
@@ -41,7 +41,7 @@ def cli_errors() -> Iterator[None]:
         with tempfile.NamedTemporaryFile("w", prefix="leakhunt-crash-", suffix=".txt", delete=False) as handle:
             handle.write(traceback.format_exc())
         _err(f"internal error {type(error).__name__}: {error} (traceback saved to {handle.name}; please report it)")
-        raise typer.Exit(3) from None
+        raise typer.Exit(EXIT_INTERNAL_ERROR) from None
 
 
 @app.command()

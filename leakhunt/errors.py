@@ -3,6 +3,7 @@
 EXIT_OK = 0
 EXIT_LEAK_FOUND = 1
 EXIT_BAD_INPUT = 2
+EXIT_INTERNAL_ERROR = 3  # a bug in leakhunt: one line, the traceback saved to a file
 EXIT_INTERRUPTED = 130
 
 
