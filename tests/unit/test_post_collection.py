@@ -223,3 +223,17 @@ def test_a_leak_under_a_sawtooth_of_garbage_is_found_from_the_level_after_each_c
                                              post_points=post_collection_points(_collections(rows), "heap", WARMUP)))
     assert (judgement.verdict, judgement.pattern) == ("leak", "persists"), judgement.reason
     assert "+1.00 KiB/iter" in judgement.reason
+
+
+def test_points_that_rise_by_chance_where_no_collection_freed_anything_are_not_a_leak():
+    # A persistent Session fed six images in turn: TF's allocator holds 163-209 MiB by image, so readings cycle;
+    # the forced collections free nothing in it (before == after), and the six taken happened to rise.
+    x = np.arange(330, dtype=float)
+    levels = np.array([171.0, 171.0, 184.0, 163.0, 209.0, 171.0]) * MIB
+    heap = levels[x.astype(int) % 6]
+    at = [0, 81, 155, 237, 302, 326]
+    chance = {0: 171.0, 81: 171.0, 155: 184.0, 237: 171.0, 302: 209.0, 326: 209.0}
+    rows = [(WARMUP + i, {"heap": (chance[i] * MIB, chance[i] * MIB)}) for i in at]
+    judgement = judge_growth(estimate_growth("heap", x, heap, kind=HEAP_KIND,
+                                             post_points=post_collection_points(_collections(rows), "heap", WARMUP)))
+    assert judgement.verdict != "leak", judgement.reason
