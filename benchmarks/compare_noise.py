@@ -74,7 +74,7 @@ class Case:
 
 
 def _maskrcnn_target() -> tuple[str, dict[str, Any]]:
-    from leakhunt.soak_setup import builtin_specs
+    from leakhunt.runner.soak_setup import builtin_specs
 
     (spec,) = builtin_specs(["persistent"], "tiny", None, [], [], [], None, None, 0, use_default_set=False)
     return spec.factory, dict(spec.factory_kwargs)
@@ -136,7 +136,7 @@ def soak_one(case: Case, soak: str, out_dir: Path, hogs: int, quick: bool) -> di
     from hog import cpu_hogs, memory_hogs
 
     from leakhunt import runner
-    from leakhunt.config import RunConfig, StrategySpec
+    from leakhunt.rundir.config import RunConfig, StrategySpec
 
     load, planted, extra = SOAKS[soak]
     kwargs = {"target": case.target, **planted, **case.kwargs, **extra}

@@ -66,7 +66,7 @@ def main() -> int:
     parser.add_argument("--iterations", type=int, default=60)
     parser.add_argument("--quick", action="store_true", help="tiny preset only, fewer iterations")
     args = parser.parse_args()
-    from leakhunt.doctor import render_table, run_doctor
+    from leakhunt.runner.doctor import render_table, run_doctor
 
     findings = run_doctor(check_gpu=True)
     print("## doctor\n")

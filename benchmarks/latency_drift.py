@@ -156,7 +156,7 @@ def make_plans(kinds: list[str], truths: dict[str, str], target_loop_s: float) -
         iterations, time_cut = UNBOUNDED_ITERATIONS, True
         duration_s = target_loop_s + WARMUP_ALLOWANCE_S.get(kind, DEFAULT_WARMUP_ALLOWANCE_S)
         if kind == BUILTIN_FLAT[0]:
-            from leakhunt.soak_setup import builtin_specs
+            from leakhunt.runner.soak_setup import builtin_specs
 
             (spec,) = builtin_specs([BUILTIN_FLAT[1]], BUILTIN_FLAT[2], None, [], [], [], None, None, 0,
                                     use_default_set=False)
@@ -193,7 +193,7 @@ class HogWatcher(threading.Thread):
         self.loop_start_s: float | None = None
 
     def _read_progress(self) -> tuple[int, float] | None:
-        from leakhunt.progress_file import PROGRESS_FILE, ProgressFile
+        from leakhunt.rundir.progress_file import PROGRESS_FILE, ProgressFile
 
         if self._progress is None:
             for path in sorted((self.out_dir / "strategies").glob(f"*/{PROGRESS_FILE}")):
@@ -259,7 +259,7 @@ class HogWatcher(threading.Thread):
 def soak_one(plan: Plan, load: str, out_dir: Path, hog_count: int) -> tuple[dict[str, Any], dict[str, Any]]:
     """One soak of one workload under one load; returns (summary entry, run facts)."""
     from leakhunt import runner
-    from leakhunt.config import RunConfig, StrategySpec
+    from leakhunt.rundir.config import RunConfig, StrategySpec
 
     spec = StrategySpec(plan.kind, plan.factory, dict(plan.kwargs),
                         description=f"latency drift benchmark: {plan.kind} ({plan.truth})")

@@ -66,8 +66,8 @@ def bare_run(target: str, kwargs: dict, warmup: int, iterations: int) -> tuple[f
 
 def soak_run(target: str, kwargs: dict, warmup: int, iterations: int) -> tuple[float, float, float]:
     from leakhunt import runner
-    from leakhunt.config import RunConfig, StrategySpec
-    from leakhunt.progress_ui import ProgressDisplay
+    from leakhunt.harness.progress_ui import ProgressDisplay
+    from leakhunt.rundir.config import RunConfig, StrategySpec
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run"
@@ -106,8 +106,8 @@ print((monotonic() - began) / steps)
 def noop_soak_period_s(target: str, steps: int) -> float:
     """Wall time per measured step of a no-op soak (rows and, in format 2, latency blocks)."""
     from leakhunt import runner
-    from leakhunt.config import RunConfig, StrategySpec
-    from leakhunt.progress_ui import ProgressDisplay
+    from leakhunt.harness.progress_ui import ProgressDisplay
+    from leakhunt.rundir.config import RunConfig, StrategySpec
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run"
@@ -182,8 +182,8 @@ def interference_run(target: str, kwargs: dict, warmup: int, iterations: int, bl
     Returns (median latency on / median latency off, steps compared).
     """
     from leakhunt import runner
-    from leakhunt.config import RunConfig, StrategySpec
-    from leakhunt.progress_ui import ProgressDisplay
+    from leakhunt.harness.progress_ui import ProgressDisplay
+    from leakhunt.rundir.config import RunConfig, StrategySpec
     from leakhunt.sampling import RssSampler
 
     class GatedRssSampler(RssSampler):

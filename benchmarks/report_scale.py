@@ -31,7 +31,7 @@ SAMPLE_INTERVAL_S = 0.1
 
 def write_synthetic_run(folder: Path) -> None:
     from leakhunt import rundir
-    from leakhunt.config import RunConfig, StrategySpec
+    from leakhunt.rundir.config import RunConfig, StrategySpec
 
     rng = np.random.default_rng(0)
     specs = [StrategySpec(f"strategy-{index}", "synthetic:none", description=f"synthetic strategy {index}")

@@ -64,7 +64,7 @@ def main() -> None:
         print(f"{label:<18} {sampler:<26} {micros:>17.1f} {maps:>9}")
     if not nvml_probe.available:
         print(f"NVML: {nvml_probe.describe()}")
-    from leakhunt.config import DEFAULT_SAMPLE_INTERVAL_S
+    from leakhunt.rundir.config import DEFAULT_SAMPLE_INTERVAL_S
     from leakhunt.sampling.rss import USS_TIME_BUDGET
 
     for label in CHILDREN:

@@ -70,7 +70,7 @@ UNTIL_DECIDED = False  # --until-decided: every soak stops each strategy once it
 
 def soak(out: Path, specs, iterations: int) -> dict:
     from leakhunt import runner
-    from leakhunt.config import RunConfig
+    from leakhunt.rundir.config import RunConfig
 
     result = runner.run(RunConfig(attribute="off", strategies=tuple(specs), out_dir=out, iterations=iterations,
                                   warmup_steps=WARMUP, show_progress=False, until_decided=UNTIL_DECIDED))
@@ -131,7 +131,7 @@ def leak_rows(summary: dict, length: int, repeat: int) -> list[dict]:
 
 
 def run_leaks(args, scratch: Path) -> list[dict]:
-    from leakhunt.config import StrategySpec
+    from leakhunt.rundir.config import StrategySpec
 
     pace_s = args.pace_ms / 1000
     longest = max(args.lengths)
@@ -161,7 +161,7 @@ def run_leaks(args, scratch: Path) -> list[dict]:
 
 
 def run_flats(args, scratch: Path) -> list[dict]:
-    from leakhunt.config import StrategySpec
+    from leakhunt.rundir.config import StrategySpec
 
     pace_s = args.pace_ms / 1000
     specs = []

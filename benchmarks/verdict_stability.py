@@ -77,7 +77,7 @@ class Case:
 
 
 def _builtin_case(strategy: str, truth: str, iterations: int, quick_iterations: int) -> Case:
-    from leakhunt.soak_setup import builtin_specs
+    from leakhunt.runner.soak_setup import builtin_specs
 
     (spec,) = builtin_specs([strategy], "tiny", None, [], [], [], None, None, 0, use_default_set=False)
     return Case(strategy, "builtin", truth, iterations, quick_iterations, spec.factory, dict(spec.factory_kwargs),
@@ -191,8 +191,8 @@ def soak(cases: list[Case], iterations: int, out_dir: Path, hog_count: int,
     from hog import cpu_hogs
 
     from leakhunt import runner
-    from leakhunt.config import RunConfig, StrategySpec
     from leakhunt.errors import LeakhuntError
+    from leakhunt.rundir.config import RunConfig, StrategySpec
 
     specs = tuple(StrategySpec(case.name, case.factory, dict(case.factory_kwargs), case.description,
                                case.code_pattern) for case in cases)

@@ -130,7 +130,7 @@ def soak(*workloads: Workload, strategies: Iterable[str] | str = (), iterations:
     ray_address, ray_cpus_per_strategy, attribute ("auto", the default: where each leak is; "off").
     """
     from leakhunt import runner
-    from leakhunt.soak_setup import build_run_config
+    from leakhunt.runner.soak_setup import build_run_config
 
     unknown = sorted(set(options) - set(_DEFAULTS))
     if unknown:

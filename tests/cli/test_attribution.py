@@ -13,7 +13,7 @@ from helpers import run_cli
 from leakhunt import rundir
 from leakhunt.attribution.run_pass import run_child
 from leakhunt.attribution.task import AttributionTask
-from leakhunt.config import RunConfig, StrategySpec
+from leakhunt.rundir.config import RunConfig, StrategySpec
 
 WORKLOADS = textwrap.dedent('''
     import ctypes

@@ -10,7 +10,7 @@ import pytest
 
 from helpers import FAST_STEPS
 from leakhunt import runner
-from leakhunt.config import RunConfig, StrategySpec
+from leakhunt.rundir.config import RunConfig, StrategySpec
 
 
 def soak(out: Path, functions: list[str], iterations: int) -> dict:

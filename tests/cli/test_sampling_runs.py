@@ -5,8 +5,8 @@ from __future__ import annotations
 from helpers import FAULTS
 from helpers.fake_nvml import FakeNvml
 from leakhunt import rundir
-from leakhunt.config import RunConfig, StrategySpec
-from leakhunt.progress_ui import ProgressDisplay
+from leakhunt.harness.progress_ui import ProgressDisplay
+from leakhunt.rundir.config import RunConfig, StrategySpec
 from leakhunt.runner import StrategyRun
 from leakhunt.sampling import NvmlSampler, RssSampler
 

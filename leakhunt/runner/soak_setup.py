@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from leakhunt import options
-from leakhunt.config import ATTRIBUTE_MODES, BACKENDS, RunConfig, StrategySpec
 from leakhunt.errors import BadInputError
+from leakhunt.rundir.config import ATTRIBUTE_MODES, BACKENDS, RunConfig, StrategySpec
+from leakhunt.runner import values
 from leakhunt.workloads.custom import check_target_statically, default_label
 
 
@@ -36,7 +36,7 @@ def builtin_specs(strategies: Sequence[str], preset: str | None, model: str | No
     from leakhunt.strategies import matrix
     from leakhunt.strategies.registry import DEFAULT_COMPARISON
 
-    names = matrix.parse_strategies(options.split_values(list(strategies))) if strategies else []
+    names = matrix.parse_strategies(values.split_values(list(strategies))) if strategies else []
     if not names:
         names = list(DEFAULT_COMPARISON)
     if device not in (None, "cpu", "gpu"):
@@ -54,9 +54,9 @@ def builtin_specs(strategies: Sequence[str], preset: str | None, model: str | No
         raise BadInputError(f"unknown --preset '{chosen_preset}'; choose one of {', '.join(PRESETS)}")
     return matrix.expand_matrix(
         names,
-        matrix.parse_batch(options.split_values(list(batches)) or ["1"]),
-        matrix.parse_resize(options.split_values(list(resizes)) or ["none"]),
-        matrix.parse_gpu_memory(options.split_values(list(gpu_memories)) or ["default"]),
+        matrix.parse_batch(values.split_values(list(batches)) or ["1"]),
+        matrix.parse_resize(values.split_values(list(resizes)) or ["none"]),
+        matrix.parse_gpu_memory(values.split_values(list(gpu_memories)) or ["default"]),
         device,
         chosen_preset,
         model,
@@ -76,7 +76,7 @@ def parse_backend(backend: str, ray_address: str | None,
         raise BadInputError(f"{given} only applies with --backend ray")
     if ray_address is not None and not ray_address.strip():
         raise BadInputError("--ray-address is empty; give host:port or auto")
-    cpus = None if ray_cpus_per_strategy is None else options.parse_positive_int(ray_cpus_per_strategy,
+    cpus = None if ray_cpus_per_strategy is None else values.parse_positive_int(ray_cpus_per_strategy,
                                                                                  "--ray-cpus-per-strategy")
     return name, cpus
 
@@ -114,19 +114,19 @@ def build_run_config(*, workloads, labels, strategies, preset, model, batches, r
                      attribute: str = "auto") -> RunConfig:
     from leakhunt.runner import default_out_dir
 
-    iterations_count = options.parse_positive_int(iterations, "--iterations")
-    warmup_steps = options.parse_non_negative_int(warmup, "--warmup")
-    duration_s = options.parse_duration_s(duration) if duration is not None else None
-    sample_interval_s = options.parse_positive_float(sample_interval, "--sample-interval")
+    iterations_count = values.parse_positive_int(iterations, "--iterations")
+    warmup_steps = values.parse_non_negative_int(warmup, "--warmup")
+    duration_s = values.parse_duration_s(duration) if duration is not None else None
+    sample_interval_s = values.parse_positive_float(sample_interval, "--sample-interval")
     signal_every_steps = (0 if str(signal_every).strip().lower() == "auto"
-                          else options.parse_positive_int(signal_every, "--signal-every"))
-    seed_value = options.parse_non_negative_int(seed, "--seed")
+                          else values.parse_positive_int(signal_every, "--signal-every"))
+    seed_value = values.parse_non_negative_int(seed, "--seed")
     try:
         leak_threshold_value = float(leak_threshold)
     except ValueError:
         raise BadInputError(f"--leak-threshold must be bytes per iteration, got '{leak_threshold}'") from None
-    timeout_s = options.parse_positive_float(iteration_timeout, "--iteration-timeout") if iteration_timeout else None
-    memory_limit_bytes = options.parse_size_bytes(memory_limit, "--memory-limit") if memory_limit else None
+    timeout_s = values.parse_positive_float(iteration_timeout, "--iteration-timeout") if iteration_timeout else None
+    memory_limit_bytes = values.parse_size_bytes(memory_limit, "--memory-limit") if memory_limit else None
     backend_name, ray_cpus = parse_backend(backend, ray_address, ray_cpus_per_strategy)
     attribute_mode = str(attribute).strip().lower()
     if attribute_mode not in ATTRIBUTE_MODES:

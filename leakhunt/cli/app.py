@@ -12,7 +12,7 @@ from typing import Annotated, Iterator, Optional
 
 import typer
 
-from leakhunt import cli_soak as opts
+from leakhunt.cli import soak as opts
 from leakhunt.errors import EXIT_INTERNAL_ERROR, BadInputError, LeakhuntError
 
 app = typer.Typer(
@@ -104,7 +104,7 @@ def report(
 
 
 def _parse_formats(values: Optional[list[str]]) -> tuple[str, ...]:
-    from leakhunt.options import split_values
+    from leakhunt.runner.values import split_values
 
     formats = split_values(values) or ["json", "md", "html"]
     for name in formats:
@@ -153,7 +153,7 @@ def doctor(
     """What this machine can measure before a long soak: versions, GPUs (TF vs NVML), per-process GPU
     attribution, allocator and heap counters, memory cgroups, sampler costs. Exits 0 unless leakhunt is broken."""
     with cli_errors():
-        from leakhunt.doctor import render_json, render_table, run_doctor
+        from leakhunt.runner.doctor import render_json, render_table, run_doctor
 
         findings = run_doctor(check_gpu=gpu_probe)
         typer.echo(render_json(findings) if json_output else render_table(findings))
@@ -161,7 +161,7 @@ def doctor(
 
 def _mount_model_commands() -> None:
     try:
-        from leakhunt.cli_model import model_app
+        from leakhunt.cli.model import model_app
     except ImportError:
         return  # the model sub-commands are optional until leakhunt.models is installed
     app.add_typer(model_app, name="model", help="Inspect or export the embedded Mask R-CNN model.")
