@@ -61,7 +61,10 @@ import threading
 import time
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from leakhunt.rundir.progress_file import ProgressFile
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # hog.py
@@ -188,7 +191,7 @@ class HogWatcher(threading.Thread):
         self.done = threading.Event()
         self.started_hogs = threading.Event()
         self.info: dict[str, Any] = {}
-        self._progress = None
+        self._progress: ProgressFile | None = None
         # Start of the earliest step seen: the loop's start, to a poll period (or a few fast warm-up steps).
         self.loop_start_s: float | None = None
 
@@ -354,7 +357,9 @@ def run_all(plans: dict[str, Plan], schedule: list[tuple[str, str, int]], hog_co
                   f"{f' ({hog_count} hogs)' if load != 'quiet' else ''}, repeat {repeat + 1}, "
                   + (f"{plan.iterations} iterations" if plan.iterations < UNBOUNDED_ITERATIONS
                      else f"{plan.duration_s:g} s of loop"))
-        entry, facts, error = None, {}, None
+        entry: dict[str, Any] | None = None
+        facts: dict[str, Any] = {}
+        error: str | None = None
         try:
             entry, facts = soak_one(plan, load, runs_dir / f"{index:03d}-{kind}-{load}-r{repeat}", hog_count)
         except KeyboardInterrupt:

@@ -4,8 +4,8 @@ Prints, per workload, the ratio soak/bare of (a) the median per-iteration latenc
 iteration (which also charges the child's own bookkeeping between steps), as the median of per-round paired
 ratios with their range (this shared machine's noise between two identical runs is easily +-10%), and
 (c) the loop's own bookkeeping per step (gap between one step's end and the next one's start), which is
-deterministic and shows the instrumentation cost directly. Runs alternate bare/soak. Targets: <= 1.02 on the tiny Mask R-CNN preset, <= 1.10 on a
-1 ms pure-Python step.
+deterministic and shows the instrumentation cost directly. Runs alternate bare/soak. Targets: <= 1.02 on the
+tiny Mask R-CNN preset, <= 1.10 on a 1 ms pure-Python step.
 
 --noop adds a no-op step (the most steps per second): its wall time per step bare (two clock reads around the
 call) and under the soak (from the first measured step's start to the last one's end, over iterations.csv
