@@ -2,4 +2,6 @@
 
 from leakhunt.child.entry import main
 
-main()
+# Guarded: importing this module (pkgutil.walk_packages, tools listing the package) must not start a child.
+if __name__ == "__main__":
+    main()
