@@ -73,7 +73,7 @@ def soak_run(target: str, kwargs: dict, warmup: int, iterations: int) -> tuple[f
         out = Path(tmp) / "run"
         spec = StrategySpec("bench", target, kwargs)
         config = RunConfig(attribute="off", strategies=(spec,), out_dir=out, iterations=iterations, warmup_steps=warmup,
-                           show_progress=False)
+                           show_progress=False, until_decided=False)
         # The soak's measuring path (child loop + parent samplers at the default rate), minus the report.
         rss, nvml, _, _ = runner.probe_samplers(config)
         folder = out / "strategies" / "00-bench"
@@ -112,7 +112,8 @@ def noop_soak_period_s(target: str, steps: int) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run"
         spec = StrategySpec("bench", target, {})
-        config = RunConfig(strategies=(spec,), out_dir=out, iterations=steps, warmup_steps=10, show_progress=False)
+        config = RunConfig(strategies=(spec,), out_dir=out, iterations=steps, warmup_steps=10, show_progress=False,
+                           until_decided=False)
         rss, nvml, _, _ = runner.probe_samplers(config)
         folder = out / "strategies" / "00-bench"
         runner.StrategyRun(0, 1, spec, config, folder, rss, nvml, ProgressDisplay(False)).run()
@@ -205,7 +206,7 @@ def interference_run(target: str, kwargs: dict, warmup: int, iterations: int, bl
         out = Path(tmp) / "run"
         spec = StrategySpec("bench", target, kwargs)
         config = RunConfig(attribute="off", strategies=(spec,), out_dir=out, iterations=iterations, warmup_steps=warmup,
-                           show_progress=False)
+                           show_progress=False, until_decided=False)
         folder = out / "strategies" / "00-bench"
         sampler = GatedRssSampler()
         runner.StrategyRun(0, 1, spec, config, folder, sampler, None, ProgressDisplay(False)).run()

@@ -36,7 +36,8 @@ def write_synthetic_run(folder: Path) -> None:
     rng = np.random.default_rng(0)
     specs = [StrategySpec(f"strategy-{index}", "synthetic:none", description=f"synthetic strategy {index}")
              for index in range(STRATEGY_COUNT)]
-    config = RunConfig(attribute="off", strategies=tuple(specs), out_dir=folder, iterations=ITERATIONS, warmup_steps=0)
+    config = RunConfig(attribute="off", strategies=tuple(specs), out_dir=folder, iterations=ITERATIONS, warmup_steps=0,
+                       until_decided=False)
     (folder / "strategies").mkdir(parents=True)
     rundir.write_json_atomic(folder / "run.json", {
         "config": config.to_json(), "command_line": ["leakhunt", "soak", "(synthetic)"],

@@ -2,7 +2,7 @@
 one line on stderr and its exit code. app.py (the typer app and its small commands), soak.py (`leakhunt soak`'s
 options and body, over leakhunt.api.soak), model.py (`leakhunt model ...`).
 
-May import: api, runner, report, rundir, strategies, models, errors, tf_import (heavy ones inside the commands,
+May import: api, soak_options, runner, report, rundir, strategies, models, errors (heavy ones inside the commands,
 so `leakhunt --help` stays fast and never imports TensorFlow).
 """
 

@@ -2,7 +2,7 @@
 
 Importing this package never imports TensorFlow; the functions import it when they run.
 
-May import: tf_import, errors, _version.
+May import: errors, _version. (tf_import.py: TensorFlow imported quietly, by the functions that need it.)
 """
 
 from leakhunt.models.export import export_model, get_frozen_graph_path, get_saved_model_path

@@ -7,7 +7,7 @@ options into a validated RunConfig (values.py parses what users type); env.py ca
 run.json; doctor.py is `leakhunt doctor` (what this machine can measure).
 
 May import: backends, harness, attribution, sampling, rundir, strategies, models, workloads, report (the
-outputs), errors, units. Never the child (it is a process this package starts, not a module it calls).
+outputs), soak_options, errors, units. Never the child (it is a process this package starts, not a module it calls).
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from leakhunt.rundir.config import RunConfig, StrategySpec
 def soak(out: Path, functions: list[str], iterations: int) -> dict:
     specs = tuple(StrategySpec(name, f"{FAST_STEPS}:{name}") for name in functions)
     runner.run(RunConfig(strategies=specs, out_dir=out, iterations=iterations, warmup_steps=10,
-                         show_progress=False))
+                         show_progress=False, until_decided=False))
     summary = json.loads((out / "summary.json").read_text())
     return {entry["name"]: entry for entry in summary["strategies"]}
 
