@@ -97,8 +97,10 @@ def judge(case: Case, entry: dict[str, Any]) -> dict[str, Any]:
     expected = true_line(case)
     correct = None
     if case.truth == "leak":
-        correct = bool(top and Path(top["file"]).resolve() == case.true_file.resolve() and top["line"] == expected)
-        if correct and case.via_code:
+        true_file = case.true_file
+        correct = bool(top and true_file is not None and Path(top["file"]).resolve() == true_file.resolve()
+                       and top["line"] == expected)
+        if correct and case.via_code and top is not None:
             correct = any(case.via_code in str(frame.get("code")) for frame in top.get("stack") or [])
     else:
         correct = not sites
@@ -106,7 +108,8 @@ def judge(case: Case, entry: dict[str, Any]) -> dict[str, Any]:
     return {
         "case": case.name, "truth": case.truth, "verdict": entry.get("verdict"), "status": attribution.get("status"),
         "top": None if top is None else f"{Path(top['file']).name}:{top['line']}",
-        "expected": None if expected is None else f"{case.true_file.name}:{expected}", "correct": correct,
+        "expected": None if expected is None or case.true_file is None else f"{case.true_file.name}:{expected}",
+        "correct": correct,
         "kind": None if top is None else top.get("kind"),
         "top_bytes_per_iter": None if top is None else top.get("bytes_per_iter"),
         "top_share": None if top is None else top.get("share"),

@@ -48,7 +48,7 @@ import tempfile
 import time
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # hog.py
@@ -74,7 +74,7 @@ class Case:
 
 
 def _maskrcnn_target() -> tuple[str, dict[str, Any]]:
-    from leakhunt.soak_setup import builtin_specs
+    from leakhunt.runner.soak_setup import builtin_specs
 
     (spec,) = builtin_specs(["persistent"], "tiny", None, [], [], [], None, None, 0, use_default_set=False)
     return spec.factory, dict(spec.factory_kwargs)
@@ -136,7 +136,7 @@ def soak_one(case: Case, soak: str, out_dir: Path, hogs: int, quick: bool) -> di
     from hog import cpu_hogs, memory_hogs
 
     from leakhunt import runner
-    from leakhunt.config import RunConfig, StrategySpec
+    from leakhunt.rundir.config import RunConfig, StrategySpec
 
     load, planted, extra = SOAKS[soak]
     kwargs = {"target": case.target, **planted, **case.kwargs, **extra}
@@ -147,8 +147,10 @@ def soak_one(case: Case, soak: str, out_dir: Path, hogs: int, quick: bool) -> di
                        command_line=("compare_noise", case.name, soak))
     # Each hog in a session of its own, like independent neighbour jobs: hogs in this benchmark's session
     # would share one CPU-fairness group and leave the child (in its own session) a whole core (hog.py).
-    hog_context = {"quiet": contextlib.nullcontext, "cpu": lambda: cpu_hogs(hogs, own_session=True),
-                   "mem": lambda: memory_hogs(hogs, own_session=True)}[load]
+    hog_contexts: dict[str, Callable[[], contextlib.AbstractContextManager[Any]]] = {
+        "quiet": contextlib.nullcontext, "cpu": lambda: cpu_hogs(hogs, own_session=True),
+        "mem": lambda: memory_hogs(hogs, own_session=True)}
+    hog_context = hog_contexts[load]
     facts: dict[str, Any] = {"load_average_1m_before": _load_average_1m()}
     started = time.monotonic()
     with hog_context():

@@ -66,7 +66,7 @@ def main() -> int:
     parser.add_argument("--iterations", type=int, default=60)
     parser.add_argument("--quick", action="store_true", help="tiny preset only, fewer iterations")
     args = parser.parse_args()
-    from leakhunt.doctor import render_table, run_doctor
+    from leakhunt.runner.doctor import render_table, run_doctor
 
     findings = run_doctor(check_gpu=True)
     print("## doctor\n")
@@ -90,7 +90,8 @@ def main() -> int:
         for name, entry in entries.items():
             p50 = (entry.get("latency_ms") or {}).get("p50")
             print(f"| {preset} | {name} | {entry['verdict']} | {entry.get('deciding_series')} | "
-                  f"{_slope(entry, 'rss_slope_bytes_per_iter')} | {_slope(entry, 'gpu_process_slope_bytes_per_iter')} | "
+                  f"{_slope(entry, 'rss_slope_bytes_per_iter')} | "
+                  f"{_slope(entry, 'gpu_process_slope_bytes_per_iter')} | "
                   f"{_slope(entry, 'tf_current_slope_bytes_per_iter')} | {_memory_peak(entry, 'gpu_used')} | "
                   f"{entry.get('gpu_process_attribution')} | {'-' if p50 is None else f'{p50:.1f} ms'} |")
         print(f"<!-- {preset}: {time.monotonic() - started:.0f} s -->")

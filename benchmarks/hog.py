@@ -50,6 +50,7 @@ import signal
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 MODES = ("constant", "start_midway", "stop_midway", "ramp")
 WORKS = ("spin", "stream")
@@ -195,7 +196,8 @@ def cpu_hogs(count: int | None = None, mode: str = "constant", duration_s: float
     if count == 0:
         yield Hogs(0, mode, duration_s, period_s, time.monotonic(), ())
         return
-    context = multiprocessing.get_context(start_method)
+    # typeshed types get_context(str) as BaseContext, which lacks the Process every real context has.
+    context: Any = multiprocessing.get_context(start_method)
     go = context.Event()
     start_value = context.Value("d", 0.0)
     processes: list = []
@@ -210,7 +212,7 @@ def cpu_hogs(count: int | None = None, mode: str = "constant", duration_s: float
             processes.append(process)
             readies.append(ready)
         deadline = time.monotonic() + READY_TIMEOUT_S
-        for index, (process, ready) in enumerate(zip(processes, readies)):
+        for index, (process, ready) in enumerate(zip(processes, readies, strict=True)):
             # Poll rather than wait: a hog that dies while starting (e.g. spawn cannot re-import __main__)
             # should fail the benchmark at once, not after the whole timeout.
             while not ready.wait(0.05):

@@ -61,7 +61,10 @@ import threading
 import time
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from leakhunt.rundir.progress_file import ProgressFile
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # hog.py
@@ -156,7 +159,7 @@ def make_plans(kinds: list[str], truths: dict[str, str], target_loop_s: float) -
         iterations, time_cut = UNBOUNDED_ITERATIONS, True
         duration_s = target_loop_s + WARMUP_ALLOWANCE_S.get(kind, DEFAULT_WARMUP_ALLOWANCE_S)
         if kind == BUILTIN_FLAT[0]:
-            from leakhunt.soak_setup import builtin_specs
+            from leakhunt.runner.soak_setup import builtin_specs
 
             (spec,) = builtin_specs([BUILTIN_FLAT[1]], BUILTIN_FLAT[2], None, [], [], [], None, None, 0,
                                     use_default_set=False)
@@ -188,12 +191,12 @@ class HogWatcher(threading.Thread):
         self.done = threading.Event()
         self.started_hogs = threading.Event()
         self.info: dict[str, Any] = {}
-        self._progress = None
+        self._progress: ProgressFile | None = None
         # Start of the earliest step seen: the loop's start, to a poll period (or a few fast warm-up steps).
         self.loop_start_s: float | None = None
 
     def _read_progress(self) -> tuple[int, float] | None:
-        from leakhunt.progress_file import PROGRESS_FILE, ProgressFile
+        from leakhunt.rundir.progress_file import PROGRESS_FILE, ProgressFile
 
         if self._progress is None:
             for path in sorted((self.out_dir / "strategies").glob(f"*/{PROGRESS_FILE}")):
@@ -259,7 +262,7 @@ class HogWatcher(threading.Thread):
 def soak_one(plan: Plan, load: str, out_dir: Path, hog_count: int) -> tuple[dict[str, Any], dict[str, Any]]:
     """One soak of one workload under one load; returns (summary entry, run facts)."""
     from leakhunt import runner
-    from leakhunt.config import RunConfig, StrategySpec
+    from leakhunt.rundir.config import RunConfig, StrategySpec
 
     spec = StrategySpec(plan.kind, plan.factory, dict(plan.kwargs),
                         description=f"latency drift benchmark: {plan.kind} ({plan.truth})")
@@ -354,7 +357,9 @@ def run_all(plans: dict[str, Plan], schedule: list[tuple[str, str, int]], hog_co
                   f"{f' ({hog_count} hogs)' if load != 'quiet' else ''}, repeat {repeat + 1}, "
                   + (f"{plan.iterations} iterations" if plan.iterations < UNBOUNDED_ITERATIONS
                      else f"{plan.duration_s:g} s of loop"))
-        entry, facts, error = None, {}, None
+        entry: dict[str, Any] | None = None
+        facts: dict[str, Any] = {}
+        error: str | None = None
         try:
             entry, facts = soak_one(plan, load, runs_dir / f"{index:03d}-{kind}-{load}-r{repeat}", hog_count)
         except KeyboardInterrupt:

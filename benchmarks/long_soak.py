@@ -40,7 +40,7 @@ import psutil
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH_STEPS = REPO / "benchmarks" / "workloads" / "bench_steps.py"
-RAW_FILE = "raw_latency.f32"  # leakhunt.child_latency.RAW_LATENCY_FILE
+RAW_FILE = "raw_latency.f32"  # leakhunt.child.latency.RAW_LATENCY_FILE
 UNBOUNDED_ITERATIONS = "1000000000000"
 SIZE_POLL_S = 5.0
 RSS_POLL_S = 0.1

@@ -4,8 +4,8 @@ Prints, per workload, the ratio soak/bare of (a) the median per-iteration latenc
 iteration (which also charges the child's own bookkeeping between steps), as the median of per-round paired
 ratios with their range (this shared machine's noise between two identical runs is easily +-10%), and
 (c) the loop's own bookkeeping per step (gap between one step's end and the next one's start), which is
-deterministic and shows the instrumentation cost directly. Runs alternate bare/soak. Targets: <= 1.02 on the tiny Mask R-CNN preset, <= 1.10 on a
-1 ms pure-Python step.
+deterministic and shows the instrumentation cost directly. Runs alternate bare/soak. Targets: <= 1.02 on the
+tiny Mask R-CNN preset, <= 1.10 on a 1 ms pure-Python step.
 
 --noop adds a no-op step (the most steps per second): its wall time per step bare (two clock reads around the
 call) and under the soak (from the first measured step's start to the last one's end, over iterations.csv
@@ -66,14 +66,14 @@ def bare_run(target: str, kwargs: dict, warmup: int, iterations: int) -> tuple[f
 
 def soak_run(target: str, kwargs: dict, warmup: int, iterations: int) -> tuple[float, float, float]:
     from leakhunt import runner
-    from leakhunt.config import RunConfig, StrategySpec
-    from leakhunt.progress_ui import ProgressDisplay
+    from leakhunt.harness.progress_ui import ProgressDisplay
+    from leakhunt.rundir.config import RunConfig, StrategySpec
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run"
         spec = StrategySpec("bench", target, kwargs)
         config = RunConfig(attribute="off", strategies=(spec,), out_dir=out, iterations=iterations, warmup_steps=warmup,
-                           show_progress=False)
+                           show_progress=False, until_decided=False)
         # The soak's measuring path (child loop + parent samplers at the default rate), minus the report.
         rss, nvml, _, _ = runner.probe_samplers(config)
         folder = out / "strategies" / "00-bench"
@@ -106,13 +106,14 @@ print((monotonic() - began) / steps)
 def noop_soak_period_s(target: str, steps: int) -> float:
     """Wall time per measured step of a no-op soak (rows and, in format 2, latency blocks)."""
     from leakhunt import runner
-    from leakhunt.config import RunConfig, StrategySpec
-    from leakhunt.progress_ui import ProgressDisplay
+    from leakhunt.harness.progress_ui import ProgressDisplay
+    from leakhunt.rundir.config import RunConfig, StrategySpec
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run"
         spec = StrategySpec("bench", target, {})
-        config = RunConfig(strategies=(spec,), out_dir=out, iterations=steps, warmup_steps=10, show_progress=False)
+        config = RunConfig(strategies=(spec,), out_dir=out, iterations=steps, warmup_steps=10, show_progress=False,
+                           until_decided=False)
         rss, nvml, _, _ = runner.probe_samplers(config)
         folder = out / "strategies" / "00-bench"
         runner.StrategyRun(0, 1, spec, config, folder, rss, nvml, ProgressDisplay(False)).run()
@@ -182,8 +183,8 @@ def interference_run(target: str, kwargs: dict, warmup: int, iterations: int, bl
     Returns (median latency on / median latency off, steps compared).
     """
     from leakhunt import runner
-    from leakhunt.config import RunConfig, StrategySpec
-    from leakhunt.progress_ui import ProgressDisplay
+    from leakhunt.harness.progress_ui import ProgressDisplay
+    from leakhunt.rundir.config import RunConfig, StrategySpec
     from leakhunt.sampling import RssSampler
 
     class GatedRssSampler(RssSampler):
@@ -205,7 +206,7 @@ def interference_run(target: str, kwargs: dict, warmup: int, iterations: int, bl
         out = Path(tmp) / "run"
         spec = StrategySpec("bench", target, kwargs)
         config = RunConfig(attribute="off", strategies=(spec,), out_dir=out, iterations=iterations, warmup_steps=warmup,
-                           show_progress=False)
+                           show_progress=False, until_decided=False)
         folder = out / "strategies" / "00-bench"
         sampler = GatedRssSampler()
         runner.StrategyRun(0, 1, spec, config, folder, sampler, None, ProgressDisplay(False)).run()

@@ -31,18 +31,21 @@ SAMPLE_INTERVAL_S = 0.1
 
 def write_synthetic_run(folder: Path) -> None:
     from leakhunt import rundir
-    from leakhunt.config import RunConfig, StrategySpec
+    from leakhunt.rundir.config import RunConfig, StrategySpec
 
     rng = np.random.default_rng(0)
     specs = [StrategySpec(f"strategy-{index}", "synthetic:none", description=f"synthetic strategy {index}")
              for index in range(STRATEGY_COUNT)]
-    config = RunConfig(attribute="off", strategies=tuple(specs), out_dir=folder, iterations=ITERATIONS, warmup_steps=0)
+    config = RunConfig(attribute="off", strategies=tuple(specs), out_dir=folder, iterations=ITERATIONS, warmup_steps=0,
+                       until_decided=False)
     (folder / "strategies").mkdir(parents=True)
     rundir.write_json_atomic(folder / "run.json", {
         "config": config.to_json(), "command_line": ["leakhunt", "soak", "(synthetic)"],
-        "environment": {"python": sys.version.split()[0]}, "samplers": {"rss": "available", "nvml": "unavailable: synthetic"},
+        "environment": {"python": sys.version.split()[0]},
+        "samplers": {"rss": "available", "nvml": "unavailable: synthetic"},
         "host": {"available_memory_bytes": 16 * 2**30, "gpu_total_bytes": None},
-        "started_utc": "2026-01-01T00:00:00Z", "finished_utc": "2026-01-01T01:00:00Z", "interrupted": False, "notes": [],
+        "started_utc": "2026-01-01T00:00:00Z", "finished_utc": "2026-01-01T01:00:00Z", "interrupted": False,
+        "notes": [],
     })
     for index, spec in enumerate(specs):
         strategy_dir = folder / "strategies" / rundir.strategy_dir_name(index, spec.name)
@@ -63,7 +66,7 @@ def write_synthetic_run(folder: Path) -> None:
         rss = (rss // 4096) * 4096
         with open(strategy_dir / "samples.csv", "w") as handle:
             handle.write(",".join(rundir.SAMPLE_COLUMNS) + "\n")
-            for t, step, value in zip(times, steps, rss):
+            for t, step, value in zip(times, steps, rss, strict=True):
                 handle.write(f"{t:.6f},{step},{int(value)},{int(value * 0.9)},,,,\n")
         rundir.write_json_atomic(strategy_dir / "status.json", {
             "outcome": "completed", "exit_code": 0, "signal": None, "signal_name": None, "description": "completed",
@@ -133,7 +136,8 @@ def main() -> None:
     print(f"{str(big['iterations']) + ' iterations soak: wall (s)':<44} {big['wall_s']:>14.1f}")
     print(f"{'  parent peak RSS (MiB)':<44} {big['parent_peak_rss_bytes'] / mib:>14.1f}")
     if big["parent_rss_when_child_ended_bytes"]:
-        print(f"{'  parent RSS when the child ended (MiB)':<44} {big['parent_rss_when_child_ended_bytes'] / mib:>14.1f}")
+        ended_mib = big["parent_rss_when_child_ended_bytes"] / mib
+        print(f"{'  parent RSS when the child ended (MiB)':<44} {ended_mib:>14.1f}")
     print(f"{'  iterations.csv (MiB)':<44} {big['iterations_csv_bytes'] / mib:>14.1f}")
     print(f"{'  report.html (MiB)':<44} {big['report_html_bytes'] / mib:>14.2f}")
 

@@ -9,6 +9,7 @@ NVML (process list + device memory) when a GPU is visible; otherwise NVML is rep
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import subprocess
 import sys
@@ -49,11 +50,14 @@ def main() -> None:
             rss.probe()
             process = psutil.Process(child.pid)
             maps = len(process.memory_maps(grouped=False))
-            rows.append((label, "USS (smaps_rollup) alone", time_calls(lambda: read_uss_bytes(child.pid), args.samples), maps))
-            rows.append((label, "RssSampler (default)", time_calls(lambda: rss.sample(child.pid), args.samples), maps))
-            rows.append((label, "RSS only (memory_info)", time_calls(lambda: process.memory_info(), args.samples), maps))
+            # Bound methods and partials, not lambdas: each call reads this child, whatever the loop does next.
+            pid = child.pid
+            calls = {"USS (smaps_rollup) alone": functools.partial(read_uss_bytes, pid),
+                     "RssSampler (default)": functools.partial(rss.sample, pid),
+                     "RSS only (memory_info)": process.memory_info}
             if nvml_probe.available:
-                rows.append((label, "NVML process + device", time_calls(lambda: nvml.sample(child.pid), args.samples), maps))
+                calls["NVML process + device"] = functools.partial(nvml.sample, pid)
+            rows += [(label, name, time_calls(call, args.samples), maps) for name, call in calls.items()]
         finally:
             child.kill()
             child.wait()
@@ -64,7 +68,7 @@ def main() -> None:
         print(f"{label:<18} {sampler:<26} {micros:>17.1f} {maps:>9}")
     if not nvml_probe.available:
         print(f"NVML: {nvml_probe.describe()}")
-    from leakhunt.config import DEFAULT_SAMPLE_INTERVAL_S
+    from leakhunt.rundir.config import DEFAULT_SAMPLE_INTERVAL_S
     from leakhunt.sampling.rss import USS_TIME_BUDGET
 
     for label in CHILDREN:
@@ -72,8 +76,9 @@ def main() -> None:
         uss_s = costs["USS (smaps_rollup) alone"] / 1e6
         uss_fraction = min(1.0, DEFAULT_SAMPLE_INTERVAL_S / (uss_s / USS_TIME_BUDGET))
         amortised_us = costs["RSS only (memory_info)"] + uss_s * 1e6 * uss_fraction
-        print(f"{label}: RssSampler at {1 / DEFAULT_SAMPLE_INTERVAL_S:.0f} Hz reads USS on {uss_fraction:.0%} of samples, "
-              f"amortised {amortised_us:.0f} us/sample = {amortised_us / 1e6 / DEFAULT_SAMPLE_INTERVAL_S:.2%} of a core")
+        core_share = amortised_us / 1e6 / DEFAULT_SAMPLE_INTERVAL_S
+        print(f"{label}: RssSampler at {1 / DEFAULT_SAMPLE_INTERVAL_S:.0f} Hz reads USS on {uss_fraction:.0%} of "
+              f"samples, amortised {amortised_us:.0f} us/sample = {core_share:.2%} of a core")
 
 
 if __name__ == "__main__":

@@ -70,7 +70,7 @@ UNTIL_DECIDED = False  # --until-decided: every soak stops each strategy once it
 
 def soak(out: Path, specs, iterations: int) -> dict:
     from leakhunt import runner
-    from leakhunt.config import RunConfig
+    from leakhunt.rundir.config import RunConfig
 
     result = runner.run(RunConfig(attribute="off", strategies=tuple(specs), out_dir=out, iterations=iterations,
                                   warmup_steps=WARMUP, show_progress=False, until_decided=UNTIL_DECIDED))
@@ -131,7 +131,7 @@ def leak_rows(summary: dict, length: int, repeat: int) -> list[dict]:
 
 
 def run_leaks(args, scratch: Path) -> list[dict]:
-    from leakhunt.config import StrategySpec
+    from leakhunt.rundir.config import StrategySpec
 
     pace_s = args.pace_ms / 1000
     longest = max(args.lengths)
@@ -161,7 +161,7 @@ def run_leaks(args, scratch: Path) -> list[dict]:
 
 
 def run_flats(args, scratch: Path) -> list[dict]:
-    from leakhunt.config import StrategySpec
+    from leakhunt.rundir.config import StrategySpec
 
     pace_s = args.pace_ms / 1000
     specs = []
@@ -225,7 +225,7 @@ def target_met(frame: pd.DataFrame, size: int, at_iterations: int) -> tuple[bool
     return bool((found & close).all()), "; ".join(parts)
 
 
-def main() -> None:
+def _parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=1, help="runs per planted leak")
@@ -248,12 +248,11 @@ def main() -> None:
     parser.add_argument("--keep-runs", type=Path, help="keep the run folders here (default: a deleted temp dir)")
     args = parser.parse_args()
     args.lengths = sorted({int(part) for part in args.lengths.split(",") if part.strip()})
-    if args.until_decided:
-        global UNTIL_DECIDED
-        UNTIL_DECIDED = True
-        args.separate_lengths = True
-    if args.flat_runs < FLAT_RUNS_MIN:
-        _progress(f"note: {args.flat_runs} flat runs, fewer than the {FLAT_RUNS_MIN} the false-leak target needs")
+    return args
+
+
+def _run_all(args: argparse.Namespace) -> tuple[list[dict], list[dict]]:
+    """(planted-leak records, flat records), the run folders in a scratch folder kept only with --keep-runs."""
     if args.keep_runs:
         args.keep_runs.mkdir(parents=True, exist_ok=True)
         scratch = Path(tempfile.mkdtemp(prefix="sensitivity-", dir=args.keep_runs))
@@ -266,9 +265,10 @@ def main() -> None:
     finally:
         if not args.keep_runs:
             shutil.rmtree(scratch, ignore_errors=True)
+    return leak_records, flat_records
 
-    frame = pd.DataFrame(leak_records)
-    longest = max(args.lengths)
+
+def _print_leaks(args: argparse.Namespace, frame: pd.DataFrame, longest: int) -> None:
     how = "one soak per length" if args.separate_lengths else f"the first N iterations of a {longest}-iteration run"
     print()
     print(f"planted leaks ({args.planting} planting, pace {args.pace_ms:g} ms, {args.repeats} run(s) per cell, "
@@ -291,34 +291,39 @@ def main() -> None:
             print(f"- {row.kind} {_size(row.bytes_per_iter)}: {row.verdict} ({row.pattern}, deciding "
                   f"{row.deciding_series}): {row.verdict_reason}")
 
-    false_leaks = 0
-    if flat_records:
-        flats = pd.DataFrame(flat_records)
-        false_leaks = int((flats.verdict == "leak").sum())
-        print()
-        print(f"flat runs: {len(flats)} ({args.flat_iterations} iterations each, pace {args.pace_ms:g} ms); "
-              f"called a leak: **{false_leaks}** (false-leak rate {false_leaks / len(flats):.0%})")
-        print()
-        print("| flat kind | runs | verdicts | median slope | median p50 step |")
-        print("|---|---:|---|---:|---:|")
-        for kind in FLAT_KINDS:
-            group = flats[flats.kind == kind]
-            if group.empty:
-                continue
-            verdicts = ", ".join(f"{name} {count}" for name, count in collections.Counter(group.verdict).most_common())
-            slopes = [value for value in group.slope if value is not None and not pd.isna(value)]
-            latencies = [value for value in group.latency_p50_ms if value is not None and not pd.isna(value)]
-            slope = f"{statistics.median(slopes):+.1f} B/iter" if slopes else "-"
-            latency = f"{statistics.median(latencies):.3f} ms" if latencies else "-"
-            print(f"| `{kind}` | {len(group)} | {verdicts} | {slope} | {latency} |")
-        odd = flats[flats.verdict != "flat"]
-        if not odd.empty:
-            print()
-            print("flat runs not called flat:")
-            for row in odd.itertuples():
-                print(f"- {row.name}: {row.verdict} ({row.pattern}, deciding {row.deciding_series}): "
-                      f"{row.verdict_reason}")
 
+def _print_flats(args: argparse.Namespace, flat_records: list[dict]) -> int:
+    """The flat runs' table; returns how many were called a leak."""
+    flats = pd.DataFrame(flat_records)
+    false_leaks = int((flats.verdict == "leak").sum())
+    print()
+    print(f"flat runs: {len(flats)} ({args.flat_iterations} iterations each, pace {args.pace_ms:g} ms); "
+          f"called a leak: **{false_leaks}** (false-leak rate {false_leaks / len(flats):.0%})")
+    print()
+    print("| flat kind | runs | verdicts | median slope | median p50 step |")
+    print("|---|---:|---|---:|---:|")
+    for kind in FLAT_KINDS:
+        group = flats[flats.kind == kind]
+        if group.empty:
+            continue
+        verdicts = ", ".join(f"{name} {count}" for name, count in collections.Counter(group.verdict).most_common())
+        slopes = [value for value in group.slope if value is not None and not pd.isna(value)]
+        latencies = [value for value in group.latency_p50_ms if value is not None and not pd.isna(value)]
+        slope = f"{statistics.median(slopes):+.1f} B/iter" if slopes else "-"
+        latency = f"{statistics.median(latencies):.3f} ms" if latencies else "-"
+        print(f"| `{kind}` | {len(group)} | {verdicts} | {slope} | {latency} |")
+    odd = flats[flats.verdict != "flat"]
+    if not odd.empty:
+        print()
+        print("flat runs not called flat:")
+        for row in odd.itertuples():
+            print(f"- {row.name}: {row.verdict} ({row.pattern}, deciding {row.deciding_series}): "
+                  f"{row.verdict_reason}")
+    return false_leaks
+
+
+def _print_targets(args: argparse.Namespace, frame: pd.DataFrame, flat_records: list[dict], false_leaks: int,
+                   longest: int) -> None:
     print()
     judged_at = TARGET_ITERATIONS if TARGET_ITERATIONS in args.lengths else longest
     note = "" if judged_at == TARGET_ITERATIONS else f" (judged at {judged_at}: {TARGET_ITERATIONS} not run)"
@@ -333,13 +338,28 @@ def main() -> None:
     if flat_records:
         print(f"no flat run called a leak ({len(flat_records)} runs): {'met' if false_leaks == 0 else 'MISSED'}"
               f"{'' if len(flat_records) >= FLAT_RUNS_MIN else f' (fewer than {FLAT_RUNS_MIN} runs)'}")
+
+
+def main() -> None:
+    args = _parse_args()
+    if args.until_decided:
+        global UNTIL_DECIDED
+        UNTIL_DECIDED = True
+        args.separate_lengths = True
+    if args.flat_runs < FLAT_RUNS_MIN:
+        _progress(f"note: {args.flat_runs} flat runs, fewer than the {FLAT_RUNS_MIN} the false-leak target needs")
+    leak_records, flat_records = _run_all(args)
+    frame = pd.DataFrame(leak_records)
+    longest = max(args.lengths)
+    _print_leaks(args, frame, longest)
+    false_leaks = _print_flats(args, flat_records) if flat_records else 0
+    _print_targets(args, frame, flat_records, false_leaks, longest)
     if args.json:
         args.json.write_text(json.dumps({"args": {key: (str(value) if isinstance(value, Path) else value)
                                                   for key, value in vars(args).items()},
                                          "leaks": leak_records, "flats": flat_records}, indent=1, default=str))
         print(f"raw results: {args.json}")
     sys.stdout.flush()
-
 
 if __name__ == "__main__":
     main()

@@ -132,7 +132,7 @@ def extrapolate(exact: dict[str, Any], iterations: int, decided: dict[str, Any])
     A strategy whose latency rose in either soak (the until-decided one often ran longer) gets a lower bound.
     """
     decided_by_name = {facts["name"]: facts for facts in decided["strategies"]}
-    per_strategy = {}
+    per_strategy: dict[str, dict[str, Any]] = {}
     for facts in exact["strategies"]:
         if facts["per_iteration_s"] is None or facts["setup_s"] is None:
             per_strategy[facts["name"]] = {"wall_s": None, "lower_bound": False}

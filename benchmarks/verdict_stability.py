@@ -77,7 +77,7 @@ class Case:
 
 
 def _builtin_case(strategy: str, truth: str, iterations: int, quick_iterations: int) -> Case:
-    from leakhunt.soak_setup import builtin_specs
+    from leakhunt.runner.soak_setup import builtin_specs
 
     (spec,) = builtin_specs([strategy], "tiny", None, [], [], [], None, None, 0, use_default_set=False)
     return Case(strategy, "builtin", truth, iterations, quick_iterations, spec.factory, dict(spec.factory_kwargs),
@@ -94,7 +94,8 @@ def _fast_cases() -> list[Case]:
             ("lru_fills_then_stops", "lru_fills_then_stops", 6000, 4000), ("linear_1k", "linear_1k", 5000, 2000),
             ("tf_flat_loop", "tf_flat_loop", 2000, 500),
             # Wide teeth read at ~13 readings a tooth (20000 iterations) and at one a step (3000): one verdict.
-            ("sawtooth_640_20k", "sawtooth_640_fast", 20000, 20000), ("sawtooth_640_3k", "sawtooth_640_fast", 3000, 3000),
+            ("sawtooth_640_20k", "sawtooth_640_fast", 20000, 20000),
+            ("sawtooth_640_3k", "sawtooth_640_fast", 3000, 3000),
             ("python_256b", "python_256b", 5000, 5000), ("python_64b", "python_64b", 5000, 5000),
             ("cycle_garbage_fast", "cycle_garbage_fast", 5000, 3000)]
     return [Case(name, "fast", truth[factory], iterations, quick, f"{STABILITY_STEPS}:{factory}",
@@ -106,12 +107,16 @@ def _module_constants(path: Path) -> dict[str, Any]:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     constants: dict[str, Any] = {}
     for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else (
-            [node.target] if isinstance(node, ast.AnnAssign) and node.value is not None else [])
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        else:
+            continue
         for target in targets:
             if isinstance(target, ast.Name):
                 try:
-                    constants[target.id] = ast.literal_eval(node.value)
+                    constants[target.id] = ast.literal_eval(value)
                 except (ValueError, TypeError, SyntaxError):
                     pass  # computed at import time: not a constant we can use
     constants["__functions__"] = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
@@ -120,7 +125,8 @@ def _module_constants(path: Path) -> dict[str, Any]:
 
 def discover_patterns(folder: Path = PATTERNS_DIR) -> tuple[list[Case], list[str]]:
     """Every examples/tf_patterns module with make() and a valid TRUTH, and why the others were skipped."""
-    cases, skipped = [], []
+    cases: list[Case] = []
+    skipped: list[str] = []
     if not folder.is_dir():
         return cases, [f"{folder}: no such folder"]
     for path in sorted(folder.glob("*.py")):
@@ -191,13 +197,13 @@ def soak(cases: list[Case], iterations: int, out_dir: Path, hog_count: int,
     from hog import cpu_hogs
 
     from leakhunt import runner
-    from leakhunt.config import RunConfig, StrategySpec
     from leakhunt.errors import LeakhuntError
+    from leakhunt.rundir.config import RunConfig, StrategySpec
 
     specs = tuple(StrategySpec(case.name, case.factory, dict(case.factory_kwargs), case.description,
                                case.code_pattern) for case in cases)
-    config = RunConfig(attribute="off", strategies=specs, out_dir=out_dir, iterations=iterations, warmup_steps=WARMUP_STEPS,
-                       show_progress=False, until_decided=until_decided)
+    config = RunConfig(attribute="off", strategies=specs, out_dir=out_dir, iterations=iterations,
+                       warmup_steps=WARMUP_STEPS, show_progress=False, until_decided=until_decided)
     started = time.monotonic()
     try:
         with cpu_hogs(hog_count, "constant"):
@@ -317,7 +323,8 @@ def case_rows(cases: list[Case], records: list[dict]) -> list[dict[str, Any]]:
                 "case": case.name, "mode": mode, "group": case.group, "truth": case.truth,
                 "iterations": mine[0]["iterations"], "runs": len(mine),
                 "verdicts": dict(collections.Counter(record["verdict"] for record in mine).most_common()),
-                "deciding_series": dict(collections.Counter(record["deciding_series"] for record in mine).most_common()),
+                "deciding_series": dict(collections.Counter(record["deciding_series"]
+                                                            for record in mine).most_common()),
                 "agreement": sum(record["agrees"] for record in mine) / len(mine),
                 "agreement_text": _share(mine),
                 "quiet_agreement_text": _share([record for record in mine if record["condition"] == "quiet"]),
@@ -390,7 +397,7 @@ def markdown_table(rows: list[dict]) -> list[str]:
     return lines
 
 
-def main() -> int:
+def _parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", help="comma-separated case names or groups (builtin, fast, patterns)")
@@ -404,18 +411,11 @@ def main() -> int:
     parser.add_argument("--keep-runs", type=Path, help="keep the run folders here (default: a deleted temp dir)")
     parser.add_argument("--patterns-dir", type=Path, default=PATTERNS_DIR, help="where to find the TF patterns")
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
-    args = parser.parse_args()
-    repeats = args.repeats or (QUICK_REPEATS if args.quick else DEFAULT_REPEATS)
+    return parser.parse_args()
 
-    cases, skipped = all_cases(args.patterns_dir)
-    for reason in skipped:
-        _progress(f"skipping pattern {reason}")
-    if args.list:
-        for case in cases:
-            print(f"{case.name:<28} {case.group:<9} truth {case.truth:<8} {case.iterations} iterations "
-                  f"(quick {case.quick_iterations})")
-        return 0
-    chosen = select(cases, args.cases)
+
+def _run_chosen(args: argparse.Namespace, chosen: list[Case], repeats: int) -> tuple[list[dict], bool]:
+    """(every run's record, interrupted): the soaks of the chosen cases, run folders kept only with --keep-runs."""
     if args.keep_runs:
         args.keep_runs.mkdir(parents=True, exist_ok=True)
         runs_dir = Path(tempfile.mkdtemp(prefix="stability-", dir=args.keep_runs))
@@ -436,7 +436,27 @@ def main() -> int:
     finally:
         if not args.keep_runs:
             shutil.rmtree(runs_dir, ignore_errors=True)
+    return records, interrupted
 
+
+def _print_disagreements(records: list[dict]) -> None:
+    disagreeing = [record for record in records if not record["agrees"]]
+    if not disagreeing:
+        return
+    print()
+    print("runs that disagreed with the truth:")
+    for record in disagreeing:
+        deciding = record["deciding_series"] or "-"
+        print(f"- `{record['case']}` repeat {record['repeat'] + 1} ({record['condition']}, {record['mode']}): "
+              f"{record['verdict']} "
+              f"(truth {record['truth']}; pattern {record['pattern']}, deciding {deciding}, "
+              f"{_rate(record['deciding_slope_bytes_per_iter'])}): {record['verdict_reason']}"
+              f"{_error_suffix(record)}")
+
+
+def _print_results(args: argparse.Namespace, chosen: list[Case], records: list[dict], repeats: int,
+                   interrupted: bool) -> tuple[list[dict], list[dict], list[str]]:
+    """The tables; returns (per-case rows, per-mode rows, the cases below 100%)."""
     rows = case_rows(chosen, records)
     print()
     if interrupted:
@@ -453,22 +473,30 @@ def main() -> int:
         print()
         for line in mode_table(modes_table):
             print(line)
-    disagreeing = [record for record in records if not record["agrees"]]
-    if disagreeing:
-        print()
-        print("runs that disagreed with the truth:")
-        for record in disagreeing:
-            deciding = record["deciding_series"] or "-"
-            print(f"- `{record['case']}` repeat {record['repeat'] + 1} ({record['condition']}, {record['mode']}): "
-                  f"{record['verdict']} "
-                  f"(truth {record['truth']}; pattern {record['pattern']}, deciding {deciding}, "
-                  f"{_rate(record['deciding_slope_bytes_per_iter'])}): {record['verdict_reason']}"
-                  f"{_error_suffix(record)}")
+    _print_disagreements(records)
     missed = [row["case"] for row in rows if row["agreement"] < 1]
     print()
     below = f" (below 100%: {', '.join(missed)})" if missed else ""
     partial = " (partial: interrupted)" if interrupted else ""
     print(f"100% on every case: {'met' if rows and not missed else 'MISSED'}{below}{partial}")
+    return rows, modes_table, missed
+
+
+def main() -> int:
+    args = _parse_args()
+    repeats = args.repeats or (QUICK_REPEATS if args.quick else DEFAULT_REPEATS)
+
+    cases, skipped = all_cases(args.patterns_dir)
+    for reason in skipped:
+        _progress(f"skipping pattern {reason}")
+    if args.list:
+        for case in cases:
+            print(f"{case.name:<28} {case.group:<9} truth {case.truth:<8} {case.iterations} iterations "
+                  f"(quick {case.quick_iterations})")
+        return 0
+    chosen = select(cases, args.cases)
+    records, interrupted = _run_chosen(args, chosen, repeats)
+    rows, modes_table, missed = _print_results(args, chosen, records, repeats, interrupted)
     if args.json:
         args.json.write_text(json.dumps({"repeats": repeats, "quick": args.quick, "hogs": args.hogs,
                                          "interrupted": interrupted,
@@ -477,7 +505,6 @@ def main() -> int:
                                          "skipped_patterns": skipped}, indent=1))
         print(f"raw results: {args.json}")
     return 130 if interrupted else (0 if rows and not missed else 1)
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,19 +1,14 @@
 """leakhunt: a memory-leak and latency diagnostic profiler for TensorFlow inference.
 
-`leakhunt.soak(...)` is the Python API (leakhunt/api.py); it is imported lazily so `import leakhunt` stays
-cheap (the pytest plugin imports this package in every test session).
+`leakhunt.soak(...)` is the Python API (leakhunt/api.py; its options and their defaults are SoakOptions',
+leakhunt/soak_options.py). Both import nothing heavy, so `import leakhunt` stays cheap (the pytest plugin
+imports this package in every test session); the runner is imported when a soak starts.
 """
 
-from typing import Any
-
 from leakhunt._version import __version__
+from leakhunt.api import SoakResult, StrategyResult, run_soak, soak
 from leakhunt.errors import BadInputError, LeakhuntError
+from leakhunt.soak_options import SoakOptions
 
-__all__ = ["soak", "LeakhuntError", "BadInputError", "__version__"]
-
-
-def soak(*workloads: Any, **kwargs: Any):
-    """See leakhunt.api.soak."""
-    from leakhunt.api import soak as run_soak
-
-    return run_soak(*workloads, **kwargs)
+__all__ = ["soak", "run_soak", "SoakOptions", "SoakResult", "StrategyResult", "LeakhuntError", "BadInputError",
+           "__version__"]

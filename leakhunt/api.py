@@ -1,7 +1,7 @@
 """The Python API: `leakhunt.soak(...)` runs what `leakhunt soak` runs and returns a typed result.
 
-The CLI calls this same function (one code path). Workloads are "FILE.py:FUNC" / "module:FUNC" strings or
-module-level functions, which become an importable reference for the child. Bad input raises
+The CLI runs the same code path (run_soak, with the SoakOptions it built). Workloads are "FILE.py:FUNC" /
+"module:FUNC" strings or module-level functions, which become an importable reference for the child. Bad input raises
 `leakhunt.LeakhuntError` (BadInputError) with the same one-line message the CLI prints.
 
     import leakhunt
@@ -18,18 +18,12 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Union
 
 from leakhunt.errors import BadInputError
+from leakhunt.soak_options import DEFAULT_SOAK_OPTIONS, SoakOptions
 
 Workload = Union[str, Callable[..., Any]]
-# Soak options that take several values (the CLI repeats them); a single string is accepted too.
-_LIST_OPTIONS = ("labels", "batches", "resizes", "gpu_memories")
-_DEFAULTS: dict[str, Any] = {
-    "labels": (), "preset": None, "model": None, "batches": (), "resizes": (), "gpu_memories": (),
-    "device": None, "images": None, "seed": 0, "duration": None, "warmup": 10, "force": False,
-    "sample_interval": 0.1, "signal_every": "auto", "fail_on_leak": False, "leak_threshold": 0,
-    "iteration_timeout": None, "memory_limit": None, "redact_paths": False, "show_progress": False,
-    "until_decided": True, "command_line": None, "backend": "local", "ray_address": None,
-    "ray_cpus_per_strategy": None, "attribute": "auto",
-}
+# An option that takes several values (the CLI repeats it): a list, or a single string.
+Values = Union[str, Iterable[str]]
+_D = DEFAULT_SOAK_OPTIONS  # every default is SoakOptions' (leakhunt/soak_options.py), stated there once
 
 
 @dataclass(frozen=True)
@@ -111,56 +105,58 @@ def workload_reference(workload: Workload) -> str:
     return f"{workload.__module__}:{name}"
 
 
-def _as_list(value: Any) -> list[str]:
+def _as_tuple(value: Values | None) -> tuple[str, ...]:
     if value is None:
-        return []
+        return ()
     if isinstance(value, (str, int, float)):
-        return [str(value)]
-    return [str(item) for item in value]
+        return (str(value),)
+    return tuple(str(item) for item in value)
 
 
-def soak(*workloads: Workload, strategies: Iterable[str] | str = (), iterations: int | str = 500,
-         out: str | Path | None = None, **options: Any) -> SoakResult:
+def soak(*workloads: Workload, strategies: Values = _D.strategies, iterations: int | str = _D.iterations,
+         out: str | Path | None = _D.out, labels: Values = _D.labels, preset: str | None = _D.preset,
+         model: str | Path | None = _D.model, batches: Values = _D.batches, resizes: Values = _D.resizes,
+         gpu_memories: Values = _D.gpu_memories, device: str | None = _D.device,
+         images: str | Path | None = _D.images, seed: int | str = _D.seed, duration: float | str | None = _D.duration,
+         warmup: int | str = _D.warmup, until_decided: bool = _D.until_decided, force: bool = _D.force,
+         sample_interval: float | str = _D.sample_interval, signal_every: int | str = _D.signal_every,
+         fail_on_leak: bool = _D.fail_on_leak, leak_threshold: float | str = _D.leak_threshold,
+         iteration_timeout: float | str | None = _D.iteration_timeout, memory_limit: int | str | None = _D.memory_limit,
+         redact_paths: bool = _D.redact_paths, show_progress: bool = _D.show_progress, backend: str = _D.backend,
+         ray_address: str | None = _D.ray_address, ray_cpus_per_strategy: int | str | None = _D.ray_cpus_per_strategy,
+         attribute: str = _D.attribute, command_line: Iterable[str] | None = None) -> SoakResult:
     """Run workloads and/or built-in strategies, each in its own child, and judge them.
 
-    Options are those of `leakhunt soak` with Python names: preset, model, batches, resizes, gpu_memories,
-    device, images, seed, duration ("30m" or seconds), warmup, force, sample_interval, signal_every,
-    fail_on_leak, leak_threshold, iteration_timeout, memory_limit ("4GiB" or bytes), redact_paths,
-    show_progress, until_decided (default True; False = --exact), labels, backend ("local" or "ray"),
-    ray_address, ray_cpus_per_strategy, attribute ("auto", the default: where each leak is; "off").
+    The options are those of `leakhunt soak` with Python names (SoakOptions documents each): preset, model,
+    batches, resizes, gpu_memories, device, images, seed, duration ("30m" or seconds), warmup, until_decided
+    (False = --exact), force, sample_interval, signal_every, fail_on_leak, leak_threshold, iteration_timeout,
+    memory_limit ("4GiB" or bytes), redact_paths, show_progress, labels, backend ("local" or "ray"),
+    ray_address, ray_cpus_per_strategy, attribute ("auto": where each leak is; "off").
     """
-    from leakhunt import runner
-    from leakhunt.soak_setup import build_run_config
+    return run_soak(SoakOptions(
+        workloads=tuple(workload_reference(w) for w in workloads), labels=_as_tuple(labels),
+        strategies=_as_tuple(strategies), preset=preset, model=None if model is None else str(model),
+        batches=_as_tuple(batches), resizes=_as_tuple(resizes), gpu_memories=_as_tuple(gpu_memories),
+        device=device, images=None if images is None else str(images), seed=seed, iterations=iterations,
+        duration=duration, warmup=warmup, until_decided=until_decided, out=None if out is None else Path(out),
+        force=force, sample_interval=sample_interval, signal_every=signal_every, fail_on_leak=fail_on_leak,
+        leak_threshold=leak_threshold, iteration_timeout=iteration_timeout, memory_limit=memory_limit,
+        redact_paths=redact_paths, show_progress=show_progress, backend=backend, ray_address=ray_address,
+        ray_cpus_per_strategy=ray_cpus_per_strategy, attribute=attribute,
+        command_line=_D.command_line if not command_line else tuple(command_line)))
 
-    unknown = sorted(set(options) - set(_DEFAULTS))
-    if unknown:
-        raise BadInputError(f"unknown soak option {unknown[0]!r}; known: {', '.join(sorted(_DEFAULTS))}")
-    values = {**_DEFAULTS, **options}
-    for name in _LIST_OPTIONS:
-        values[name] = _as_list(values[name])
-    duration = values["duration"]
-    if isinstance(duration, (int, float)) and not isinstance(duration, bool):
-        duration = f"{duration}s"
-    command_line = values["command_line"] or ("leakhunt.soak()",)
-    config = build_run_config(
-        workloads=[workload_reference(w) for w in workloads], labels=values["labels"],
-        strategies=_as_list(strategies), preset=values["preset"],
-        model=None if values["model"] is None else str(values["model"]), batches=values["batches"],
-        resizes=values["resizes"], gpu_memories=values["gpu_memories"], device=values["device"],
-        images=None if values["images"] is None else str(values["images"]), seed=str(values["seed"]),
-        iterations=str(iterations), duration=None if duration is None else str(duration),
-        warmup=str(values["warmup"]), out=None if out is None else Path(out), force=bool(values["force"]),
-        sample_interval=str(values["sample_interval"]), signal_every=str(values["signal_every"]),
-        fail_on_leak=bool(values["fail_on_leak"]), leak_threshold=str(values["leak_threshold"]),
-        iteration_timeout=None if values["iteration_timeout"] is None else str(values["iteration_timeout"]),
-        memory_limit=None if values["memory_limit"] is None else str(values["memory_limit"]),
-        redact_paths=bool(values["redact_paths"]), show_progress=bool(values["show_progress"]),
-        command_line=tuple(command_line), until_decided=bool(values["until_decided"]),
-        backend=str(values["backend"]), ray_address=values["ray_address"],
-        ray_cpus_per_strategy=None if values["ray_cpus_per_strategy"] is None
-        else str(values["ray_cpus_per_strategy"]), attribute=str(values["attribute"]),
-    )
-    result = runner.run(config)
+
+# soak()'s options by name: the pytest fixture passes its extra keyword arguments on and checks them first.
+SOAK_KEYWORDS = tuple(name for name, parameter in inspect.signature(soak).parameters.items()
+                      if parameter.kind is inspect.Parameter.KEYWORD_ONLY)
+
+
+def run_soak(options: SoakOptions) -> SoakResult:
+    """The one code path of `leakhunt soak` and `leakhunt.soak()`: options checked into a RunConfig, run, judged."""
+    from leakhunt import runner
+    from leakhunt.runner.soak_setup import build_run_config
+
+    result = runner.run(build_run_config(options))
     return SoakResult(
         run_dir=result.run_dir, exit_code=result.exit_code,
         leak_found=bool(result.summary.get("leak_found")), interrupted=result.interrupted,

@@ -121,9 +121,13 @@ class LeakCheck:
     def __call__(self, workload: Callable[..., Any] | str, iterations: int = DEFAULT_ITERATIONS,
                  max_bytes_per_iter: float | None = DEFAULT_MAX_BYTES_PER_ITER,
                  max_latency_drift: float | None = None, strict: bool = False, **soak_options: Any):
-        from leakhunt.api import soak
+        from leakhunt.api import SOAK_KEYWORDS, soak
         from leakhunt.errors import LeakhuntError
 
+        unknown = sorted(set(soak_options) - set(SOAK_KEYWORDS))
+        if unknown:
+            pytest.fail(f"leakhunt: unknown soak option {unknown[0]!r}; known: {', '.join(sorted(SOAK_KEYWORDS))}",
+                        pytrace=False)
         self.calls += 1
         out = self.reports_dir / f"{_slug(self.node_name)}-{self.calls}"
         soak_options.setdefault("force", True)

@@ -181,11 +181,11 @@ def cycle_garbage_fast(alive: int = 300, payload_bytes: int = 2048):
 
     recent: collections.deque = collections.deque(maxlen=alive)
 
-    def step():
+    def step() -> None:
         node: dict = {"payload": bytearray(payload_bytes)}
         node["self"] = node
         recent.append(node)
         for _ in range(50):  # allocations, so young collections run while the node is alive
-            [None] * 4
+            _ = [None] * 4
 
     return step

@@ -25,7 +25,7 @@ from leakhunt.analysis.memory_change import MemoryChange, compare_series, compar
 from leakhunt.analysis.run_differences import strategy_differences
 from leakhunt.analysis.span_conditions import SpanConditions, span_conditions
 from leakhunt.analysis.strategy_analysis import StrategyAnalysis
-from leakhunt.records import RunRecord
+from leakhunt.rundir.records import RunRecord
 
 # Percentiles of the span's latency shown side by side.
 SPAN_QUANTILES = (0.5, 0.99)

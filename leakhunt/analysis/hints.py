@@ -10,7 +10,7 @@ from leakhunt.analysis.drift import DriftAnalysis, SeriesTrend
 from leakhunt.analysis.latency import LatencyStats
 from leakhunt.analysis.robust import theil_sen
 from leakhunt.analysis.verdict import JUDGED_SERIES, MemoryJudgement
-from leakhunt.records import Outcome
+from leakhunt.rundir.records import Outcome
 from leakhunt.units import human_amount, human_ms
 
 # Counts that only grow when something is built per call. One op or one trace after the warm-up can be

@@ -15,7 +15,7 @@ from leakhunt.analysis.drift import CpuReadings, DriftAnalysis, analyse_drift, a
 from leakhunt.analysis.latency_bins import binned_windows
 from leakhunt.analysis.latency_history import PERCENTILES, LatencyHistory, measured_latency, span_counts
 from leakhunt.analysis.robust import SlopeFit, clean_xy, theil_sen
-from leakhunt.latency_histogram import quantiles_from_counts
+from leakhunt.rundir.latency_histogram import quantiles_from_counts
 
 __all__ = ["LatencyStats", "latency_stats", "history_latency_stats", "measured_latency", "PERCENTILES"]
 ITERATIONS_PER_DRIFT_UNIT = 1000  # drift is reported per 1000 iterations

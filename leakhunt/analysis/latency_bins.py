@@ -11,7 +11,7 @@ import numpy as np
 from leakhunt.analysis.drift import DRIFT_MIN_ITERATIONS, DRIFT_WINDOWS, LatencyWindows
 from leakhunt.analysis.latency_history import LatencyHistory, span_counts
 from leakhunt.analysis.robust import SLOPE_MAX_POINTS
-from leakhunt.latency_histogram import bucket_value_ms, quantiles_from_counts
+from leakhunt.rundir.latency_histogram import bucket_value_ms, quantiles_from_counts
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The measured latency of one strategy as the run folder holds it: steps with a row of their own (the first
 steps and every reading step, exact) and blocks of steps summarised as log-linear bucket counts
-(leakhunt/latency_blocks.py). Quantiles over any span of iterations, and equal-count bins in iteration order
+(leakhunt/rundir/latency_blocks.py). Quantiles over any span of iterations, and equal-count bins in iteration order
 (drift windows, plot bands), come from merged counts, within latency_histogram.RELATIVE_ERROR (0.39%).
 
 A run without blocks (up to ~10k steps, and every run folder of format 1) is read exactly, as before.
@@ -15,8 +15,8 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from leakhunt.latency_blocks import LatencyBlocks, empty_blocks
-from leakhunt.latency_histogram import bucket_index, quantiles_from_counts
+from leakhunt.rundir.latency_blocks import LatencyBlocks, empty_blocks
+from leakhunt.rundir.latency_histogram import bucket_index, quantiles_from_counts
 
 PERCENTILES = (50, 90, 99)
 

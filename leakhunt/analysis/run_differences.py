@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from leakhunt.records import RunRecord
+from leakhunt.rundir.records import RunRecord
 
 # (label, where in run.json: section and key); compared as written, missing on either side is not a difference.
 _CONFIG_FIELDS = (("iterations", "iterations"), ("time limit (s)", "duration_s"), ("warm-up steps", "warmup_steps"),

@@ -44,8 +44,8 @@ from leakhunt.analysis.verdict import (
     round_up_roughly,
     strategy_verdict,
 )
-from leakhunt.config import DEFAULT_SAMPLE_INTERVAL_S
-from leakhunt.records import ChildInfo, ErrorRecord, RunRecord, StatusRecord
+from leakhunt.rundir.config import DEFAULT_SAMPLE_INTERVAL_S
+from leakhunt.rundir.records import ChildInfo, ErrorRecord, RunRecord, StatusRecord
 
 # Parent-sampled series (samples.csv column) and child-read ones (iterations.csv column, iteration-aligned).
 # "rss" is the child's own RSS read at the end of a step; run folders written before the child read itself

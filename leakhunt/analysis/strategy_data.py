@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 
 from leakhunt.analysis.drift import CpuReadings
-from leakhunt.latency_blocks import LatencyBlocks
-from leakhunt.records import ChildInfo, ErrorRecord, RunRecord, StatusRecord
+from leakhunt.rundir.latency_blocks import LatencyBlocks
+from leakhunt.rundir.records import ChildInfo, ErrorRecord, RunRecord, StatusRecord
 
 
 def column_max(frame: pd.DataFrame, column: str) -> float | None:

@@ -25,7 +25,7 @@ from leakhunt.analysis.strategy_data import (
     warmup_steps_of,
 )
 from leakhunt.analysis.summary_entry import strategy_summary
-from leakhunt.records import RunRecord
+from leakhunt.rundir.records import RunRecord
 
 # Names other modules and tests import from here.
 __all__ = ["CHILD_SERIES", "COUNTERS", "RUN_CONFIG_FIELDS", "SAMPLED_SERIES", "SUMMARY_FORMAT_VERSION",

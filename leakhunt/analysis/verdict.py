@@ -37,7 +37,7 @@ from leakhunt.analysis.facts import (
 from leakhunt.analysis.leak import GrowthEstimate
 from leakhunt.analysis.rules import RULES, MemoryJudgement, Rule, judge_growth
 from leakhunt.analysis.verdict_types import MEMORY_VERDICTS, VERDICTS, MemoryVerdict, Pattern, StrategyVerdict
-from leakhunt.records import Outcome, outcome_of
+from leakhunt.rundir.records import Outcome, outcome_of
 
 # Names other modules import from here (the verdict constants lived here before facts.py).
 __all__ = ["CI_SHRINK_EXPONENT", "FINER_SERIES_OVERRIDES", "Facts", "JUDGED_SERIES", "LEVEL_FLAT_SHARE",

@@ -10,6 +10,8 @@ Parent side: run_pass.py (decide, launch, watch, write attribution-status.json).
 (`python -m leakhunt.attribution.child_pass TASK.json`) with its trackers (memray_capture.py,
 python_capture.py, heap_witness.py, tf_evidence.py) writing attribution.json. Pure: frames.py (which frame
 of a stack is "the user's line"). Per-site slopes, caches and shares are judged by leakhunt.analysis.attribution
-from the files, so `leakhunt report` rebuilds them. May import: config, rundir, records, errors, progress_ui,
-harness (launching), sampling, analysis (parent side only), workloads (child side only).
+from the files, so `leakhunt report` rebuilds them.
+
+May import: rundir, harness (launching, the progress display), sampling, analysis (parent side only), child
+(the child side's start-up), workloads (child side only), errors.
 """

@@ -185,9 +185,9 @@ def _stop_on_sigterm(signum: int, frame: Any) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
-    from leakhunt.child import _die_with_parent
+    from leakhunt.child.entry import die_with_parent
 
-    _die_with_parent()
+    die_with_parent()
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     task = AttributionTask.from_json(json.loads(Path(argv[0]).read_text(encoding="utf-8")))
     out = task.strategy_dir / rundir.ATTRIBUTION_FILE

@@ -16,9 +16,9 @@ import psutil
 
 from leakhunt import rundir
 from leakhunt.attribution.task import AttributionTask
-from leakhunt.config import RunConfig, StrategySpec
-from leakhunt.progress_ui import ProgressDisplay
-from leakhunt.records import RunRecord
+from leakhunt.harness.progress_ui import ProgressDisplay
+from leakhunt.rundir.config import RunConfig, StrategySpec
+from leakhunt.rundir.records import RunRecord
 
 # The tracked steps' time budget. Long enough for a dozen checkpoints over tens of steps of a slow model,
 # short against a verdict pass that ran minutes; the child stops at its next checkpoint past TIME_LIMIT_FACTOR x.

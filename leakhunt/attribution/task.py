@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from leakhunt.config import StrategySpec
+from leakhunt.rundir.config import StrategySpec
 
 TRACKERS = ("auto", "tracemalloc")  # auto: memray where it runs, else tracemalloc
 

@@ -3,12 +3,14 @@
 only runs the strategies and leaves each one's folder under <run>/strategies/.
 
 Nothing here imports Ray: ray_backend.py imports it lazily, only when `--backend ray` was asked for.
+
+May import: harness, attribution, sampling, rundir, errors.
 """
 
 from __future__ import annotations
 
 from leakhunt.backends.base import Backend, Statuses
-from leakhunt.config import RunConfig
+from leakhunt.rundir.config import RunConfig
 from leakhunt.sampling import NvmlSampler, RssSampler
 
 __all__ = ["Backend", "Statuses", "make_backend"]

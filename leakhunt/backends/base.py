@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from leakhunt.config import RunConfig
-from leakhunt.progress_ui import ProgressDisplay
+from leakhunt.harness.progress_ui import ProgressDisplay
+from leakhunt.rundir.config import RunConfig
 
 # One status.json dict per strategy that ran, keyed by its index in config.strategies (Ray finishes them out
 # of order; a Ctrl-C leaves the ones that finished).

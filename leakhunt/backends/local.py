@@ -8,10 +8,10 @@ from typing import Any
 
 from leakhunt import rundir
 from leakhunt.backends.base import Statuses
-from leakhunt.config import RunConfig
+from leakhunt.harness.progress_ui import ProgressDisplay
 from leakhunt.harness.strategy import StrategyRun
-from leakhunt.progress_ui import ProgressDisplay
-from leakhunt.records import RunRecord
+from leakhunt.rundir.config import RunConfig
+from leakhunt.rundir.records import RunRecord
 from leakhunt.sampling import NvmlSampler, RssSampler
 
 

@@ -31,9 +31,9 @@ from leakhunt.backends.ray_task import (
     run_strategy_on_worker,
     unpack_folder,
 )
-from leakhunt.config import RunConfig
 from leakhunt.errors import BadInputError
-from leakhunt.progress_ui import ProgressDisplay
+from leakhunt.harness.progress_ui import ProgressDisplay
+from leakhunt.rundir.config import RunConfig
 from leakhunt.sampling.oom import oom_kill_count
 
 # ray.init() retries an address where nothing listens for ever, printing a warning every few seconds: the

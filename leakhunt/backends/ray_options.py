@@ -7,8 +7,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from leakhunt.config import StrategySpec
 from leakhunt.errors import BadInputError
+from leakhunt.rundir.config import StrategySpec
 
 # Ray re-runs a task whose worker died up to 3 times by default: a profiler would then report a silent rerun
 # instead of the `crashed` finding. Never retry, not even on an exception.

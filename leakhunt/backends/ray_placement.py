@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from leakhunt.config import StrategySpec
+from leakhunt.rundir.config import StrategySpec
 
 
 def hosts_note(strategies: Sequence[StrategySpec], placements: dict[int, dict[str, Any]]) -> str | None:

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from leakhunt import rundir
-from leakhunt.config import RunConfig
+from leakhunt.harness.progress_ui import ProgressDisplay
 from leakhunt.harness.strategy import StrategyRun
-from leakhunt.progress_ui import ProgressDisplay
-from leakhunt.records import RunRecord
+from leakhunt.rundir.config import RunConfig
+from leakhunt.rundir.records import RunRecord
 from leakhunt.sampling import NvmlSampler, RssSampler
 
 # Next to a strategy's folder on the worker, written before its child starts: if the worker dies, whoever

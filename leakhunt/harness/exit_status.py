@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from leakhunt import rundir
-from leakhunt.child import CHILD_EXIT_BAD_WORKLOAD, CHILD_EXIT_COMPLETED, CHILD_EXIT_WORKLOAD_RAISED, FAULT_FILE
-from leakhunt.records import Outcome
-from leakhunt.report.formatting import fmt_bytes
+from leakhunt.rundir import CHILD_EXIT_BAD_WORKLOAD, CHILD_EXIT_COMPLETED, CHILD_EXIT_WORKLOAD_RAISED, FAULT_FILE
+from leakhunt.rundir.records import Outcome
+from leakhunt.units import human_bytes
 
 # The last part of faulthandler's output kept in status.json (the report shows it for crashed children).
 FAULT_TRACEBACK_MAX_CHARS = 4000
@@ -121,7 +121,7 @@ def _oom_description(observed: Observed, iterations: int) -> tuple[bool, str] | 
         return None
     if observed.in_own_cgroup:
         return True, (f"out of memory: the kernel OOM-killed it at the --memory-limit "
-                      f"{fmt_bytes(observed.memory_limit_bytes)} cgroup cap at iteration {iterations}")
+                      f"{human_bytes(observed.memory_limit_bytes or 0)} cgroup cap at iteration {iterations}")
     return False, (f"killed by the kernel's OOM killer (the cgroup's oom_kill count rose by {observed.oom_kills} "
                    "while it ran): out of memory")
 

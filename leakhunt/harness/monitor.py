@@ -10,9 +10,9 @@ from typing import Any, Callable, Protocol
 import psutil
 
 from leakhunt import rundir
-from leakhunt.config import RunConfig
-from leakhunt.progress_file import ProgressFile
-from leakhunt.report.formatting import fmt_bytes
+from leakhunt.rundir.config import RunConfig
+from leakhunt.rundir.progress_file import ProgressFile
+from leakhunt.units import human_bytes
 
 RATE_WINDOW_S = 5.0  # the progress rate is measured over the last few seconds
 
@@ -86,8 +86,8 @@ class Monitor:
         if config.memory_limit_bytes and rss_bytes is not None and rss_bytes > config.memory_limit_bytes:
             self.result.memory_limit_hit = True
             self.result.killed_reason = (
-                f"out of memory: RSS {fmt_bytes(rss_bytes)} exceeded --memory-limit "
-                f"{fmt_bytes(config.memory_limit_bytes)} at iteration {max(steps_done - config.warmup_steps, 0)}")
+                f"out of memory: RSS {human_bytes(rss_bytes)} exceeded --memory-limit "
+                f"{human_bytes(config.memory_limit_bytes)} at iteration {max(steps_done - config.warmup_steps, 0)}")
         elif (config.iteration_timeout_s and steps_done >= 0 and step_start_s > 0
               and now_s - step_start_s > config.iteration_timeout_s):
             self.result.hung = True

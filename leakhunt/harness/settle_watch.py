@@ -7,8 +7,8 @@ from pathlib import Path
 
 from leakhunt import rundir
 from leakhunt.analysis.settle import SettleTracker, take_look
-from leakhunt.config import RunConfig
-from leakhunt.progress_file import STOP_FILE, StopFlag
+from leakhunt.rundir.config import RunConfig
+from leakhunt.rundir.progress_file import STOP_FILE, StopFlag
 
 # A look reads the whole iterations.csv: the next one waits this many times as long as the last one took,
 # so looks never take more than ~10% of the parent's time (one core's tenth, while the child runs on another).

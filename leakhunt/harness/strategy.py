@@ -8,15 +8,15 @@ from pathlib import Path
 from typing import Any
 
 from leakhunt import rundir
-from leakhunt.config import ChildTask, RunConfig, StrategySpec
 from leakhunt.harness.exit_status import Observed, StrategyStatus, classify
 from leakhunt.harness.launch import LaunchedChild
 from leakhunt.harness.monitor import Monitor, MonitorResult
+from leakhunt.harness.progress_ui import ProgressDisplay
 from leakhunt.harness.settle_watch import SettleWatcher
-from leakhunt.progress_file import PROGRESS_FILE, ProgressFile
-from leakhunt.progress_ui import ProgressDisplay
-from leakhunt.report.formatting import fmt_duration
+from leakhunt.rundir.config import ChildTask, RunConfig, StrategySpec
+from leakhunt.rundir.progress_file import PROGRESS_FILE, ProgressFile
 from leakhunt.sampling import NvmlSampler, RssSampler
+from leakhunt.units import human_duration
 
 # After its last step the child stays alive this many sample intervals (at most LINGER_MAX_S) so the parent
 # samples its final memory before close() frees it.
@@ -64,7 +64,7 @@ class StrategyRun:
         if config.duration_s is not None:
             longest_s = min(longest_s, config.duration_s)
         early = "; stops earlier once its verdict is settled" if config.until_decided else ""
-        self.display.message(f"leakhunt: {self.spec.name}: at most {fmt_duration(longest_s)} more "
+        self.display.message(f"leakhunt: {self.spec.name}: at most {human_duration(longest_s)} more "
                              f"({config.iterations} iterations at {rate:.3g}/s){early}")
 
     def _progress(self, steps_done: int, rate: float | None, rss_bytes: float | None,

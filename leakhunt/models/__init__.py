@@ -1,6 +1,8 @@
 """The embedded Mask R-CNN Inception v2 model (seeded weights, built and cached) and user model loading.
 
 Importing this package never imports TensorFlow; the functions import it when they run.
+
+May import: errors, _version. (tf_import.py: TensorFlow imported quietly, by the functions that need it.)
 """
 
 from leakhunt.models.export import export_model, get_frozen_graph_path, get_saved_model_path

@@ -66,7 +66,7 @@ def load_graph_def(path: Any) -> Any:
     """Parse and validate a frozen OD API GraphDef; ModelFileError on anything unusable."""
     path = Path(path)
     data = _read_model_bytes(path)  # before importing TensorFlow: a missing file is answered at once
-    from leakhunt.tf_import import import_tensorflow_quietly
+    from leakhunt.models.tf_import import import_tensorflow_quietly
 
     import_tensorflow_quietly()
     from google.protobuf.message import DecodeError
@@ -109,7 +109,7 @@ def load_graph_def(path: Any) -> Any:
 
 
 def _read_saved_model_proto(folder: Path) -> Any:
-    from leakhunt.tf_import import import_tensorflow_quietly
+    from leakhunt.models.tf_import import import_tensorflow_quietly
 
     import_tensorflow_quietly()
     from google.protobuf import text_format

@@ -11,11 +11,11 @@ from leakhunt.analysis.latency_change import LATENCY_MIN_CHANGE
 from leakhunt.analysis.memory_change import MIN_RELATIVE_SLOPE_CHANGE
 from leakhunt.analysis.run_differences import run_differences
 from leakhunt.analysis.summarize import analyze_run
-from leakhunt.records import RunRecord
 from leakhunt.report.build import write_text_atomic
 from leakhunt.report.formatting import fmt_ms
 from leakhunt.report.json_out import render_json, to_jsonable
 from leakhunt.report.markdown import md_escape
+from leakhunt.rundir.records import RunRecord
 
 COMPARE_FILES = {"md": "compare.md", "html": "compare.html", "json": "compare.json"}
 # The table's one-word outcomes, as a reader of a ticket scans them.

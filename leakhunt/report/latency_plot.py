@@ -10,9 +10,9 @@ import pandas as pd
 
 from leakhunt.analysis.latency_bins import latency_bins
 from leakhunt.analysis.latency_history import span_counts
-from leakhunt.latency_histogram import bucket_value_ms, quantiles_from_counts
 from leakhunt.report.plot_series import MAX_LINE_POINTS, binned_band, envelope
 from leakhunt.report.plot_style import NEUTRAL, legend_below, style_axis
+from leakhunt.rundir.latency_histogram import bucket_value_ms, quantiles_from_counts
 
 LATENCY_BAND_BINS = 120
 HISTOGRAM_BINS = 40

@@ -2,4 +2,6 @@
 
 Importing this package (and registry, matrix, options) never imports TensorFlow; factory.build does,
 in the child process.
+
+May import: models, workloads, rundir (StrategySpec), errors.
 """

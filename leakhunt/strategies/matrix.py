@@ -5,8 +5,8 @@ from __future__ import annotations
 import itertools
 from typing import Any, Iterable
 
-from leakhunt.config import StrategySpec
 from leakhunt.errors import BadInputError
+from leakhunt.rundir.config import StrategySpec
 from leakhunt.strategies import options
 from leakhunt.strategies.registry import STRATEGIES
 from leakhunt.workloads.images import load_images, validate_images_dir

@@ -1,1 +1,4 @@
-"""Workloads: what a child repeats (custom FILE.py:FUNC factories, images and resizing)."""
+"""Workloads: what a child repeats (custom FILE.py:FUNC factories, images and resizing).
+
+May import: errors.
+"""

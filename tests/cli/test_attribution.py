@@ -13,7 +13,7 @@ from helpers import run_cli
 from leakhunt import rundir
 from leakhunt.attribution.run_pass import run_child
 from leakhunt.attribution.task import AttributionTask
-from leakhunt.config import RunConfig, StrategySpec
+from leakhunt.rundir.config import RunConfig, StrategySpec
 
 WORKLOADS = textwrap.dedent('''
     import ctypes
@@ -104,7 +104,8 @@ def test_a_hanging_attribution_child_is_killed_at_its_time_limit(tmp_path, monke
     monkeypatch.setenv("HANG", "1")
     spec = StrategySpec("hangs", f"{workloads}:fails_in_attribution")
     task = AttributionTask(spec, tmp_path, warmup_steps=1, iterations=10, checkpoints=3, tracked_time_limit_s=1.0)
-    config = RunConfig(strategies=(spec,), out_dir=tmp_path, iterations=10)
+    config = RunConfig(strategies=(spec,), out_dir=tmp_path, iterations=10, warmup_steps=0,
+                       until_decided=False)
     outcome, reason, _, _ = run_child(task, tmp_path, config, limit_s=3.0)
     assert (outcome, reason) == ("failed", "timed out after 3 s (the child was killed)")
 
@@ -124,7 +125,8 @@ def test_where_memray_cannot_run_tracemalloc_and_the_witness_still_find_both_lin
     workloads = attribution_run[0]
     task = AttributionTask(StrategySpec("leaky", f"{workloads}:leaky"), tmp_path, warmup_steps=5, iterations=200,
                            checkpoints=11, tracked_time_limit_s=60, tracker="tracemalloc")
-    config = RunConfig(strategies=(task.spec,), out_dir=tmp_path, iterations=200)
+    config = RunConfig(strategies=(task.spec,), out_dir=tmp_path, iterations=200, warmup_steps=0,
+                       until_decided=False)
     assert run_child(task, tmp_path, config, limit_s=120)[0] == "done"
     raw = json.loads((tmp_path / rundir.ATTRIBUTION_FILE).read_text())
     assert raw["tracker"] == "tracemalloc" and raw["tracker_note"] == "tracemalloc was asked for"

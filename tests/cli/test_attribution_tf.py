@@ -14,7 +14,7 @@ from helpers import REPO_ROOT
 from leakhunt import rundir
 from leakhunt.analysis.attribution import AttributionContext, attribution_entry
 from leakhunt.attribution.task import AttributionTask
-from leakhunt.config import StrategySpec
+from leakhunt.rundir.config import StrategySpec
 
 WORKLOAD = REPO_ROOT / "tests" / "workloads" / "tf_attribution.py"
 

@@ -10,13 +10,13 @@ import pytest
 
 from helpers import FAST_STEPS
 from leakhunt import runner
-from leakhunt.config import RunConfig, StrategySpec
+from leakhunt.rundir.config import RunConfig, StrategySpec
 
 
 def soak(out: Path, functions: list[str], iterations: int) -> dict:
     specs = tuple(StrategySpec(name, f"{FAST_STEPS}:{name}") for name in functions)
     runner.run(RunConfig(strategies=specs, out_dir=out, iterations=iterations, warmup_steps=10,
-                         show_progress=False))
+                         show_progress=False, until_decided=False))
     summary = json.loads((out / "summary.json").read_text())
     return {entry["name"]: entry for entry in summary["strategies"]}
 

@@ -11,8 +11,8 @@ import pytest
 
 from helpers import FAST_STEPS, run_cli
 from leakhunt import rundir
-from leakhunt.child_latency import EXACT_STEPS
-from leakhunt.latency_blocks import LATENCY_BLOCKS_FILE, read_latency_blocks
+from leakhunt.child.latency import EXACT_STEPS
+from leakhunt.rundir.latency_blocks import LATENCY_BLOCKS_FILE, read_latency_blocks
 from leakhunt.sampling.schedule import READINGS_UNCAPPED
 
 

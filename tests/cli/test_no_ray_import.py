@@ -25,7 +25,7 @@ sys.meta_path.insert(0, RefuseRay())
 
 def test_help_and_a_local_soak_never_import_ray(tmp_path):
     code = _RECORD_RAY_IMPORTS + f'''
-from leakhunt.cli import app
+from leakhunt.cli.app import app
 try:
     app(["--help"])
 except SystemExit:

@@ -27,5 +27,5 @@ def test_pure_modules_do_not_import_tensorflow():
 
 
 def test_importing_models_does_not_import_tensorflow():
-    code = "import sys, leakhunt.models, leakhunt.cli_model; assert 'tensorflow' not in sys.modules"
+    code = "import sys, leakhunt.models, leakhunt.cli.model; assert 'tensorflow' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO_ROOT)

@@ -66,7 +66,7 @@ def test_help_and_report_do_not_import_tensorflow(redacted_run):
     code = (
         "import sys\n"
         "from typer.testing import CliRunner\n"
-        "from leakhunt.cli import app\n"
+        "from leakhunt.cli.app import app\n"
         "runner = CliRunner()\n"
         "assert runner.invoke(app, ['--help']).exit_code == 0\n"
         f"result = runner.invoke(app, ['report', {str(out)!r}, '--format', 'json'])\n"

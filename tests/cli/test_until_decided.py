@@ -9,7 +9,7 @@ import pytest
 from helpers import FAST_STEPS
 from leakhunt import runner
 from leakhunt.analysis.settle import MIN_ITERATIONS_BEFORE_STOP
-from leakhunt.config import RunConfig, StrategySpec
+from leakhunt.rundir.config import RunConfig, StrategySpec
 
 # 110 s of 1 ms steps if nothing stopped them: a run stops early only where that saves a minute or more
 # (analysis/settle.MIN_TIME_SAVED_S); the settled ones stop after a few seconds.

@@ -33,7 +33,7 @@ def invoke_cli(*args: str):
     """Run the CLI in-process through typer's CliRunner (stdout and stderr kept apart): bad input in milliseconds."""
     from typer.testing import CliRunner
 
-    from leakhunt.cli import app
+    from leakhunt.cli.app import app
 
     return CliRunner().invoke(app, list(args))
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from helpers.run_folder import write_run
 from leakhunt import rundir
-from leakhunt.child_latency import LatencyRecorder
+from leakhunt.child.latency import LatencyRecorder
 from leakhunt.sampling.schedule import MAX_STEPS_PER_READING
 
 MIB = 2**20

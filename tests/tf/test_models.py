@@ -173,7 +173,7 @@ def test_resolve_model_without_a_path_is_the_embedded_frozen_graph(frozen_path):
 def test_cli_info_and_export(tmp_path, frozen_path):
     from typer.testing import CliRunner
 
-    from leakhunt.cli_model import model_app
+    from leakhunt.cli.model import model_app
 
     info = CliRunner().invoke(model_app, ["info", "--preset", PRESET, "--height", "120", "--width", "160"])
     assert info.exit_code == 0, info.output
@@ -260,7 +260,7 @@ BAD_MODELS = [
 def test_bad_model_file_is_one_clear_error(tmp_path, frozen_path, make_bad_model, expected):
     from typer.testing import CliRunner
 
-    from leakhunt.cli_model import model_app
+    from leakhunt.cli.model import model_app
 
     bad_path = make_bad_model(tmp_path, frozen_path)
     with pytest.raises(ModelFileError) as raised:

@@ -11,8 +11,8 @@ import pytest
 from helpers.compare_runs import write_pair
 from leakhunt.analysis.latency_change import LATENCY_MIN_CHANGE, median_interval
 from leakhunt.analysis.run_differences import run_differences
-from leakhunt.records import RunRecord
 from leakhunt.report.compare import compare_runs
+from leakhunt.rundir.records import RunRecord
 
 
 def compare(tmp_path: Path, a: dict, b: dict, run_a: dict | None = None, run_b: dict | None = None) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from leakhunt.doctor import run_doctor
+from leakhunt.runner.doctor import run_doctor
 
 
 def by_name(findings):

@@ -12,7 +12,7 @@ import pytest
 from helpers.fake_nvml import TwoGpuNvml
 from leakhunt import rundir
 from leakhunt.analysis.summarize import analyze_strategy
-from leakhunt.records import RunRecord
+from leakhunt.rundir.records import RunRecord
 from leakhunt.sampling.nvml import NvmlSampler
 
 MIB = 2**20

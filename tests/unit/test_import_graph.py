@@ -9,6 +9,7 @@ was one)."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 from helpers import REPO_ROOT
@@ -96,7 +97,7 @@ def import_graph() -> dict[str, set[str]]:
 
 def test_the_walker_sees_imports_inside_functions_and_relative_imports():
     graph = import_graph()
-    assert "leakhunt.errors" in graph["leakhunt.cli"]
+    assert "leakhunt.errors" in graph["leakhunt.cli.app"]
     assert len(graph) > 50
 
 
@@ -172,3 +173,78 @@ def test_the_ray_backend_has_one_door_that_only_backend_ray_opens():
     doors = sorted(name for name, imported in graph.items() if RAY_MODULES & imported and name not in RAY_MODULES
                    and not name.startswith("leakhunt.backends.ray_"))
     assert doors == ["leakhunt.backends"]  # make_backend(), behind `config.backend == "ray"`
+
+
+# The design's boundaries (docs/DESIGN.md): the child is the only TensorFlow process and knows the parent only
+# through the run folder; analysis and the harness never depend on how results are rendered.
+FORBIDDEN_PACKAGE_IMPORTS = {
+    "leakhunt.child": {"leakhunt.runner", "leakhunt.harness", "leakhunt.analysis", "leakhunt.report"},
+    "leakhunt.harness": {"leakhunt.report", "leakhunt.child"},
+    "leakhunt.analysis": {"leakhunt.report"},
+    "leakhunt.runner": {"leakhunt.child"},
+    "leakhunt.backends": {"leakhunt.child"},
+    "leakhunt.rundir": {"leakhunt.child", "leakhunt.runner", "leakhunt.harness", "leakhunt.analysis",
+                        "leakhunt.report"},
+}
+# A handful of public entry modules at the top of leakhunt/; everything else lives in a package with a job.
+MAX_TOP_LEVEL_MODULES = 8
+
+
+def forbidden_edges(graph: dict[str, set[str]], rules: dict[str, set[str]]) -> list[str]:
+    """Every `module -> imported module` that crosses a forbidden package boundary."""
+    return [f"{module} -> {target}" for module in sorted(graph) for target in sorted(graph[module])
+            if package_of(target) in rules.get(package_of(module), set())]
+
+
+def test_forbidden_edges_finds_a_planted_child_to_report_import():
+    graph = {"leakhunt.child.loop": {"leakhunt.report.html", "leakhunt.rundir"}, "leakhunt.report.html": set()}
+    planted = forbidden_edges(graph, {"leakhunt.child": {"leakhunt.report"}})
+    assert planted == ["leakhunt.child.loop -> leakhunt.report.html"]
+    assert forbidden_edges(graph, {"leakhunt.report": {"leakhunt.child"}}) == []
+
+
+def test_no_package_imports_across_a_forbidden_boundary():
+    crossings = forbidden_edges(import_graph(), FORBIDDEN_PACKAGE_IMPORTS)
+    assert not crossings, "imports across the design's boundaries:\n" + "\n".join(crossings)
+
+
+def declared_imports(package_init: Path) -> set[str] | None:
+    """The packages a package's docstring says it may import ("May import: a, b (why), c."), or None."""
+    docstring = ast.get_docstring(ast.parse(package_init.read_text(encoding="utf-8"))) or ""
+    start = docstring.find("May import:")
+    if start < 0:
+        return None
+    listed = " ".join(docstring[start + len("May import:"):].split())
+    listed = re.sub(r"\([^)]*\)", "", listed.split(".")[0])
+    names = {item.split()[0] for item in listed.split(",") if item.strip()}
+    return set() if names == {"nothing"} else {f"leakhunt.{name}" for name in names}
+
+
+def test_declared_imports_reads_a_docstring_list(tmp_path):
+    init = tmp_path / "__init__.py"
+    init.write_text('"""Job.\n\nMay import: rundir (the records,\nas data), units, errors. Never report."""')
+    assert declared_imports(init) == {"leakhunt.rundir", "leakhunt.units", "leakhunt.errors"}
+    init.write_text('"""Job.\n\nMay import: nothing else in leakhunt (both sides use it)."""')
+    assert declared_imports(init) == set()
+    init.write_text('"""Job."""')
+    assert declared_imports(init) is None
+
+
+def test_every_package_says_its_job_and_imports_only_what_its_docstring_allows():
+    collapsed = package_graph(import_graph())
+    packages = sorted(path.parent for path in PACKAGE.glob("*/__init__.py"))
+    undeclared, beyond = [], []
+    for folder in packages:
+        name = f"leakhunt.{folder.name}"
+        allowed = declared_imports(folder / "__init__.py")
+        if allowed is None:
+            undeclared.append(name)
+            continue
+        beyond += [f"{name} -> {target}" for target in sorted(collapsed.get(name, set()) - allowed)]
+    assert not undeclared, f"package docstrings without a 'May import:' line: {undeclared}"
+    assert not beyond, "imports a package's docstring does not allow:\n" + "\n".join(beyond)
+
+
+def test_the_top_level_holds_only_a_handful_of_entry_modules():
+    loose = sorted(path.name for path in PACKAGE.glob("*.py"))
+    assert len(loose) <= MAX_TOP_LEVEL_MODULES, loose

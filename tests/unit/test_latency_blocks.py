@@ -13,16 +13,16 @@ from helpers.run_folder import write_default_four
 from leakhunt import rundir
 from leakhunt.analysis.latency import history_latency_stats, latency_stats
 from leakhunt.analysis.latency_history import latency_history, latency_quantiles, latency_sample
-from leakhunt.child_latency import BLOCK_S, EXACT_STEPS, MIN_BLOCKS_PER_RUN
-from leakhunt.latency_blocks import LATENCY_BLOCKS_FILE, read_latency_blocks
-from leakhunt.latency_histogram import (
+from leakhunt.child.latency import BLOCK_S, EXACT_STEPS, MIN_BLOCKS_PER_RUN
+from leakhunt.report.build import build_outputs
+from leakhunt.rundir.latency_blocks import LATENCY_BLOCKS_FILE, read_latency_blocks
+from leakhunt.rundir.latency_histogram import (
     RELATIVE_ERROR,
     bin_counts,
     bucket_bounds_ns,
     bucket_index,
     quantiles_from_counts,
 )
-from leakhunt.report.build import build_outputs
 
 RNG = np.random.default_rng(7)
 
@@ -175,7 +175,7 @@ def test_an_old_folder_with_a_row_per_step_is_read_exactly_as_before(tmp_path):
 def test_a_large_format_1_folder_is_read_in_chunks_into_blocks_with_the_same_figures(tmp_path, monkeypatch):
     # GIVEN an old iterations.csv with a row per step (readings every 500 steps), WHEN it counts as large,
     # THEN it is read in chunks: the first steps and the readings kept, the rest summarised into blocks.
-    from leakhunt import legacy_rows
+    from leakhunt.rundir import legacy_rows
 
     steps, warmup = 60_000, 10
     latencies = RNG.gamma(30, 1 / 30, steps) * 0.2 * (1 + 0.3 * np.arange(steps) / steps)
@@ -204,7 +204,7 @@ def test_a_large_format_1_folder_is_read_in_chunks_into_blocks_with_the_same_fig
 def test_a_long_block_file_is_held_merged_in_bounded_memory_with_the_same_counts(tmp_path, monkeypatch):
     # GIVEN ~60 blocks, WHEN the reader may hold only 8, THEN runs of 8 (a power of two) are merged as read:
     # every step and count is kept, so percentiles of the whole run do not move at all.
-    from leakhunt import latency_blocks
+    from leakhunt.rundir import latency_blocks
 
     drive_recorder(tmp_path, RNG.gamma(20, 1 / 20, EXACT_STEPS + 130_000) * 0.5, 10, 1000)
     path = tmp_path / LATENCY_BLOCKS_FILE

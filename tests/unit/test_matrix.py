@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from leakhunt.config import StrategySpec
 from leakhunt.errors import BadInputError
+from leakhunt.rundir.config import StrategySpec
 from leakhunt.strategies import matrix
 from leakhunt.strategies.options import parse_resize_value
 from leakhunt.strategies.registry import DEFAULT_COMPARISON, STRATEGIES

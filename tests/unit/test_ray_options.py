@@ -23,8 +23,8 @@ from leakhunt.backends.ray_task import (
     unpack_folder,
     visible_gpus,
 )
-from leakhunt.config import StrategySpec
 from leakhunt.errors import BadInputError
+from leakhunt.rundir.config import StrategySpec
 from leakhunt.sampling.nvml import NvmlSampler
 
 CPU_NODE = NodeShape("n-cpu", "cpu-host", "10.0.0.1", cpus=16, gpus=0)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from leakhunt.harness.exit_status import StrategyStatus
-from leakhunt.records import ChildInfo, ErrorRecord, RunRecord, StatusRecord
+from leakhunt.rundir.records import ChildInfo, ErrorRecord, RunRecord, StatusRecord
 
 # As a TensorFlow child writes it at the end of a completed loop (from a real run folder).
 COMPLETED_TF_CHILD = {

@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from leakhunt.latency_blocks import LatencyBlocks, complete_lines, concatenate_blocks, empty_blocks
-from leakhunt.latency_histogram import bucket_index
+from leakhunt.rundir.latency_blocks import LatencyBlocks, complete_lines, concatenate_blocks, empty_blocks
+from leakhunt.rundir.latency_histogram import bucket_index
 
 # Larger iterations.csv files of format 1 are read this way (smaller ones are read whole, exactly as before).
 LARGE_ROWS_BYTES = 64 * 2**20
 CHUNK_ROWS = 500_000
-EXACT_STEPS = 10_000  # as the format-2 child keeps (child_latency.EXACT_STEPS)
+EXACT_STEPS = 10_000  # as the format-2 child keeps (child/latency.py, EXACT_STEPS)
 BLOCK_S = 1.0
 # A row carrying any of these is a reading row: it is kept whole.
 READING_COLUMNS = ("tf_current_bytes", "graph_ops", "tracing_count", "gc_objects", "rss_bytes", "heap_bytes",

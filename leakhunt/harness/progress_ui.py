@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
-from leakhunt.report.formatting import fmt_bytes
+from leakhunt.units import human_bytes
+
+# What a reading not taken yet shows (as the report's tables show a missing number).
+MISSING = "–"
 
 
 class ProgressDisplay:
@@ -58,7 +62,8 @@ class ProgressDisplay:
                 eta = f"{(self._total_steps - steps_done) / steps_per_s / 60:.1f} min"
             rate = "-" if steps_per_s is None else f"{steps_per_s:.2f} it/s"
             self.console.print(f"    {self._label}: {max(steps_done, 0)}/{self._total_steps} steps, {rate}, "
-                               f"ETA {eta}, RSS {fmt_bytes(rss_bytes)} (growth {fmt_bytes(growth_bytes, signed=True)})",
+                               f"ETA {eta}, RSS {_bytes_text(rss_bytes)} "
+                               f"(growth {_bytes_text(growth_bytes, signed=True)})",
                                highlight=False, markup=False, soft_wrap=True)
             return
         if self._progress is None or self._task is None:
@@ -70,8 +75,8 @@ class ProgressDisplay:
             self._task,
             completed=max(steps_done, 0),
             rate="-" if steps_per_s is None else f"{steps_per_s:.1f} it/s",
-            rss=fmt_bytes(rss_bytes),
-            growth=fmt_bytes(growth_bytes, signed=True),
+            rss=_bytes_text(rss_bytes),
+            growth=_bytes_text(growth_bytes, signed=True),
         )
 
     def finish_strategy(self, steps_done: int, outcome_line: str) -> None:
@@ -84,3 +89,7 @@ class ProgressDisplay:
 
     def message(self, text: str) -> None:
         self.console.print(text, highlight=False, markup=False, soft_wrap=True)
+
+
+def _bytes_text(value: float | None, signed: bool = False) -> str:
+    return MISSING if value is None or not math.isfinite(value) else human_bytes(float(value), signed)

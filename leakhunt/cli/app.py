@@ -12,8 +12,10 @@ from typing import Annotated, Iterator, Optional
 
 import typer
 
-from leakhunt import cli_soak as opts
+from leakhunt.cli import soak as opts
 from leakhunt.errors import EXIT_INTERNAL_ERROR, BadInputError, LeakhuntError
+from leakhunt.soak_options import DEFAULT_SOAK_OPTIONS as _D
+from leakhunt.soak_options import SoakOptions
 
 app = typer.Typer(
     help="leakhunt: find memory leaks and latency drift in TensorFlow inference, one strategy per child process.",
@@ -49,37 +51,47 @@ def soak(
     workload: opts.WorkloadOption = None,
     label: opts.LabelOption = None,
     strategy: opts.StrategyOption = None,
-    preset: opts.PresetOption = None,
-    model: opts.ModelOption = None,
+    preset: opts.PresetOption = _D.preset,
+    model: opts.ModelOption = _D.model,
     batch: opts.BatchOption = None,
     resize: opts.ResizeOption = None,
     gpu_memory: opts.GpuMemoryOption = None,
-    device: opts.DeviceOption = None,
-    images: opts.ImagesOption = None,
-    seed: opts.SeedOption = "0",
-    iterations: opts.IterationsOption = "500",
+    device: opts.DeviceOption = _D.device,
+    images: opts.ImagesOption = _D.images,
+    seed: opts.SeedOption = str(_D.seed),
+    iterations: opts.IterationsOption = str(_D.iterations),
     duration: opts.DurationOption = None,
-    warmup: opts.WarmupOption = "10",
-    out: opts.OutOption = None,
-    force: opts.ForceOption = False,
-    sample_interval: opts.SampleIntervalOption = "0.1",
-    signal_every: opts.SignalEveryOption = "auto",
-    fail_on_leak: opts.FailOnLeakOption = False,
-    leak_threshold: opts.LeakThresholdOption = "0",
+    warmup: opts.WarmupOption = str(_D.warmup),
+    out: opts.OutOption = _D.out,
+    force: opts.ForceOption = _D.force,
+    sample_interval: opts.SampleIntervalOption = str(_D.sample_interval),
+    signal_every: opts.SignalEveryOption = str(_D.signal_every),
+    fail_on_leak: opts.FailOnLeakOption = _D.fail_on_leak,
+    leak_threshold: opts.LeakThresholdOption = str(_D.leak_threshold),
     iteration_timeout: opts.IterationTimeoutOption = None,
     memory_limit: opts.MemoryLimitOption = None,
-    redact_paths: opts.RedactPathsOption = False,
+    redact_paths: opts.RedactPathsOption = _D.redact_paths,
+    # The one default the command states itself: a terminal shows the bar; a library call (SoakOptions) does not.
     progress: opts.ProgressOption = True,
-    until_decided: opts.UntilDecidedOption = True,
-    backend: opts.BackendOption = "local",
-    ray_address: opts.RayAddressOption = None,
+    until_decided: opts.UntilDecidedOption = _D.until_decided,
+    backend: opts.BackendOption = _D.backend,
+    ray_address: opts.RayAddressOption = _D.ray_address,
     ray_cpus_per_strategy: opts.RayCpusPerStrategyOption = None,
-    attribute: opts.AttributeOption = "auto",
+    attribute: opts.AttributeOption = _D.attribute,
 ) -> None:
     """Run each strategy in its own child process, sample its memory, judge it, and write a report."""
-    values = dict(locals())
+    options = SoakOptions(
+        workloads=tuple(workload or ()), labels=tuple(label or ()), strategies=tuple(strategy or ()), preset=preset,
+        model=model, batches=tuple(batch or ()), resizes=tuple(resize or ()), gpu_memories=tuple(gpu_memory or ()),
+        device=device, images=images, seed=seed, iterations=iterations, duration=duration, warmup=warmup, out=out,
+        force=force, sample_interval=sample_interval, signal_every=signal_every, fail_on_leak=fail_on_leak,
+        leak_threshold=leak_threshold, iteration_timeout=iteration_timeout, memory_limit=memory_limit,
+        redact_paths=redact_paths, show_progress=progress, until_decided=until_decided, backend=backend,
+        ray_address=ray_address, ray_cpus_per_strategy=ray_cpus_per_strategy, attribute=attribute,
+        # argv[0] is a path to the script or to __main__.py; the user typed `leakhunt`.
+        command_line=("leakhunt", *sys.argv[1:]))
     with cli_errors():
-        exit_code = opts.run_soak_command(values, _err)
+        exit_code = opts.run_soak_command(options, _err)
     raise typer.Exit(exit_code)
 
 
@@ -104,7 +116,7 @@ def report(
 
 
 def _parse_formats(values: Optional[list[str]]) -> tuple[str, ...]:
-    from leakhunt.options import split_values
+    from leakhunt.runner.values import split_values
 
     formats = split_values(values) or ["json", "md", "html"]
     for name in formats:
@@ -153,7 +165,7 @@ def doctor(
     """What this machine can measure before a long soak: versions, GPUs (TF vs NVML), per-process GPU
     attribution, allocator and heap counters, memory cgroups, sampler costs. Exits 0 unless leakhunt is broken."""
     with cli_errors():
-        from leakhunt.doctor import render_json, render_table, run_doctor
+        from leakhunt.runner.doctor import render_json, render_table, run_doctor
 
         findings = run_doctor(check_gpu=gpu_probe)
         typer.echo(render_json(findings) if json_output else render_table(findings))
@@ -161,7 +173,7 @@ def doctor(
 
 def _mount_model_commands() -> None:
     try:
-        from leakhunt.cli_model import model_app
+        from leakhunt.cli.model import model_app
     except ImportError:
         return  # the model sub-commands are optional until leakhunt.models is installed
     app.add_typer(model_app, name="model", help="Inspect or export the embedded Mask R-CNN model.")

@@ -53,7 +53,9 @@ class RunConfig:
     out_dir: Path
     iterations: int
     duration_s: float | None = None
-    warmup_steps: int = 0
+    # No default here (keyword only): SoakOptions states the soak's default (10), code that builds a RunConfig
+    # itself says what it wants, and from_json fills what old run folders lack.
+    warmup_steps: int = field(kw_only=True)
     sample_interval_s: float = DEFAULT_SAMPLE_INTERVAL_S
     signal_every_steps: int = DEFAULT_SIGNAL_EVERY_STEPS
     force: bool = False
@@ -64,8 +66,8 @@ class RunConfig:
     redact_paths: bool = False
     show_progress: bool = True
     # Stop each strategy once its verdict is settled (analysis/settle.py); iterations/duration are then the
-    # maximum. The CLI turns this on unless --exact; code that needs every iteration leaves it off.
-    until_decided: bool = False
+    # maximum. No default, as warmup_steps: SoakOptions' is True (off with --exact).
+    until_decided: bool = field(kw_only=True)
     backend: str = "local"
     ray_address: str | None = None  # None: start a local Ray instance
     # CPUs each CPU strategy holds on its Ray node; None: a whole node's cores (no two strategies share a host).
@@ -92,6 +94,9 @@ class RunConfig:
         values["strategies"] = tuple(StrategySpec.from_json(s) for s in values["strategies"])
         values["command_line"] = tuple(values.get("command_line", ()))
         values["notes"] = tuple(values.get("notes", ()))
+        # Folders written before until-decided existed ran every iteration, with no warm-up unless recorded.
+        values.setdefault("until_decided", False)
+        values.setdefault("warmup_steps", 0)
         return cls(**values)
 
 

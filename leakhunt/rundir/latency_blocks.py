@@ -1,6 +1,6 @@
 """latency_blocks.csv: the latency of the steps that have no row of their own in iterations.csv, one row per
 block of steps (about a second of the loop), as a mergeable summary: count, sum, min, max and the log-linear
-bucket counts of leakhunt/latency_histogram.py. The file's layout and its columnar reader (docs/run-folder.md).
+bucket counts of leakhunt/rundir/latency_histogram.py. The file's layout and its columnar reader (docs/run-folder.md).
 
 A block's steps are those between its first and last step that are not rows of iterations.csv (the reading
 steps in between are rows there), so iterations.csv and this file never count a step twice, and both

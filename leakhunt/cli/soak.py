@@ -3,11 +3,12 @@ and the command's body: build the run, print the summary, return the exit code."
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import Annotated, Any, Callable, Optional
+from typing import Annotated, Callable, Optional
 
 import typer
+
+from leakhunt.soak_options import SoakOptions
 
 WorkloadOption = Annotated[Optional[list[str]], typer.Option(
     "--workload", "-w", help="Custom workload FILE.py:FUNC or package.module:FUNC (repeatable). "
@@ -65,25 +66,12 @@ AttributeOption = Annotated[str, typer.Option(
     "allocation tracking that names the source lines keeping the memory, with their rates; off skips it.")]
 
 
-def run_soak_command(values: dict[str, Any], report_error: Callable[[str], None]) -> int:
-    """The body of `leakhunt soak`: options (by parameter name) in, summary lines out, the exit code back."""
+def run_soak_command(options: SoakOptions, report_error: Callable[[str], None]) -> int:
+    """The body of `leakhunt soak`: the options in, summary lines out, the exit code back."""
     from leakhunt import runner
-    from leakhunt.api import soak as run_soak
+    from leakhunt.api import run_soak
 
-    result = run_soak(
-        *(values["workload"] or []), strategies=values["strategy"] or [], iterations=values["iterations"],
-        out=values["out"], labels=values["label"] or [], preset=values["preset"], model=values["model"],
-        batches=values["batch"] or [], resizes=values["resize"] or [], gpu_memories=values["gpu_memory"] or [],
-        device=values["device"], images=values["images"], seed=values["seed"], duration=values["duration"],
-        warmup=values["warmup"], force=values["force"], sample_interval=values["sample_interval"],
-        signal_every=values["signal_every"], fail_on_leak=values["fail_on_leak"],
-        leak_threshold=values["leak_threshold"], iteration_timeout=values["iteration_timeout"],
-        memory_limit=values["memory_limit"], redact_paths=values["redact_paths"], show_progress=values["progress"],
-        until_decided=values["until_decided"], backend=values["backend"], ray_address=values["ray_address"],
-        ray_cpus_per_strategy=values["ray_cpus_per_strategy"], attribute=values["attribute"],
-        # argv[0] is a path to the script or to __main__.py; the user typed `leakhunt`.
-        command_line=("leakhunt", *sys.argv[1:]),
-    )
+    result = run_soak(options)
     for line in runner.summary_lines(result.summary):
         typer.echo(line)
     typer.echo(f"leakhunt: report {result.run_dir / 'report.html'}")

@@ -1,6 +1,6 @@
 """The child's record of the steps that are not reading steps: a row of iterations.csv each for the first
 EXACT_STEPS steps (as every step had before), and after them a latency block per ~BLOCK_S of the loop
-(leakhunt/latency_blocks.py), so the run folder grows with the run's duration, not with its step count.
+(leakhunt/rundir/latency_blocks.py), so the run folder grows with the run's duration, not with its step count.
 
 Per step the loop hands over one latency, which goes into a preallocated buffer (no object kept, nothing
 allocated); at each reading step, or when the buffer is full, the buffered latencies are binned into the open
@@ -21,8 +21,8 @@ from typing import TextIO
 
 import numpy as np
 
-from leakhunt import latency_blocks
-from leakhunt.latency_histogram import SUB_BUCKET_BITS, SUB_BUCKETS
+from leakhunt.rundir import latency_blocks
+from leakhunt.rundir.latency_histogram import SUB_BUCKET_BITS, SUB_BUCKETS
 
 # The first steps (warm-up included) each keep a row: a run of up to ~10k iterations is recorded as before.
 EXACT_STEPS = 10_000

@@ -1,13 +1,14 @@
-"""Turn `leakhunt soak` options into a validated RunConfig, before any folder is created or child runs."""
+"""Turn a soak's options (SoakOptions) into a validated RunConfig, before any folder is created or child runs."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Sequence
 
-from leakhunt import options
-from leakhunt.config import ATTRIBUTE_MODES, BACKENDS, RunConfig, StrategySpec
 from leakhunt.errors import BadInputError
+from leakhunt.rundir.config import ATTRIBUTE_MODES, BACKENDS, RunConfig, StrategySpec
+from leakhunt.runner import values
+from leakhunt.soak_options import SoakOptions
 from leakhunt.workloads.custom import check_target_statically, default_label
 
 
@@ -36,7 +37,7 @@ def builtin_specs(strategies: Sequence[str], preset: str | None, model: str | No
     from leakhunt.strategies import matrix
     from leakhunt.strategies.registry import DEFAULT_COMPARISON
 
-    names = matrix.parse_strategies(options.split_values(list(strategies))) if strategies else []
+    names = matrix.parse_strategies(values.split_values(list(strategies))) if strategies else []
     if not names:
         names = list(DEFAULT_COMPARISON)
     if device not in (None, "cpu", "gpu"):
@@ -54,9 +55,9 @@ def builtin_specs(strategies: Sequence[str], preset: str | None, model: str | No
         raise BadInputError(f"unknown --preset '{chosen_preset}'; choose one of {', '.join(PRESETS)}")
     return matrix.expand_matrix(
         names,
-        matrix.parse_batch(options.split_values(list(batches)) or ["1"]),
-        matrix.parse_resize(options.split_values(list(resizes)) or ["none"]),
-        matrix.parse_gpu_memory(options.split_values(list(gpu_memories)) or ["default"]),
+        matrix.parse_batch(values.split_values(list(batches)) or ["1"]),
+        matrix.parse_resize(values.split_values(list(resizes)) or ["none"]),
+        matrix.parse_gpu_memory(values.split_values(list(gpu_memories)) or ["default"]),
         device,
         chosen_preset,
         model,
@@ -76,7 +77,7 @@ def parse_backend(backend: str, ray_address: str | None,
         raise BadInputError(f"{given} only applies with --backend ray")
     if ray_address is not None and not ray_address.strip():
         raise BadInputError("--ray-address is empty; give host:port or auto")
-    cpus = None if ray_cpus_per_strategy is None else options.parse_positive_int(ray_cpus_per_strategy,
+    cpus = None if ray_cpus_per_strategy is None else values.parse_positive_int(ray_cpus_per_strategy,
                                                                                  "--ray-cpus-per-strategy")
     return name, cpus
 
@@ -106,54 +107,69 @@ def _strategies_and_notes(workloads, labels, strategies, preset, model, batches,
     return specs, notes
 
 
-def build_run_config(*, workloads, labels, strategies, preset, model, batches, resizes, gpu_memories, device,
-                     images, seed, iterations, duration, warmup, out, force, sample_interval, signal_every,
-                     fail_on_leak, leak_threshold, iteration_timeout, memory_limit, redact_paths, show_progress,
-                     command_line, until_decided: bool = False, backend: str = "local",
-                     ray_address: str | None = None, ray_cpus_per_strategy: str | None = None,
-                     attribute: str = "auto") -> RunConfig:
+def _text(value: object) -> str | None:
+    """An option's value as the parsers read it (as typed on the command line); None stays None."""
+    return None if value is None else str(value)
+
+
+def _duration_text(duration: float | str | None) -> str | None:
+    # A number of seconds from Python reads as the CLI's "<n>s".
+    if isinstance(duration, (int, float)) and not isinstance(duration, bool):
+        return f"{duration}s"
+    return _text(duration)
+
+
+def build_run_config(options: SoakOptions) -> RunConfig:
+    """The validated RunConfig for `options`; a bad value raises BadInputError with one line naming the option."""
     from leakhunt.runner import default_out_dir
 
-    iterations_count = options.parse_positive_int(iterations, "--iterations")
-    warmup_steps = options.parse_non_negative_int(warmup, "--warmup")
-    duration_s = options.parse_duration_s(duration) if duration is not None else None
-    sample_interval_s = options.parse_positive_float(sample_interval, "--sample-interval")
-    signal_every_steps = (0 if str(signal_every).strip().lower() == "auto"
-                          else options.parse_positive_int(signal_every, "--signal-every"))
-    seed_value = options.parse_non_negative_int(seed, "--seed")
+    iterations_count = values.parse_positive_int(str(options.iterations), "--iterations")
+    warmup_steps = values.parse_non_negative_int(str(options.warmup), "--warmup")
+    duration = _duration_text(options.duration)
+    duration_s = values.parse_duration_s(duration) if duration is not None else None
+    sample_interval_s = values.parse_positive_float(str(options.sample_interval), "--sample-interval")
+    signal_every = str(options.signal_every)
+    signal_every_steps = (0 if signal_every.strip().lower() == "auto"
+                          else values.parse_positive_int(signal_every, "--signal-every"))
+    seed_value = values.parse_non_negative_int(str(options.seed), "--seed")
+    leak_threshold = str(options.leak_threshold)
     try:
         leak_threshold_value = float(leak_threshold)
     except ValueError:
         raise BadInputError(f"--leak-threshold must be bytes per iteration, got '{leak_threshold}'") from None
-    timeout_s = options.parse_positive_float(iteration_timeout, "--iteration-timeout") if iteration_timeout else None
-    memory_limit_bytes = options.parse_size_bytes(memory_limit, "--memory-limit") if memory_limit else None
-    backend_name, ray_cpus = parse_backend(backend, ray_address, ray_cpus_per_strategy)
-    attribute_mode = str(attribute).strip().lower()
+    iteration_timeout, memory_limit = _text(options.iteration_timeout), _text(options.memory_limit)
+    timeout_s = values.parse_positive_float(iteration_timeout, "--iteration-timeout") if iteration_timeout else None
+    memory_limit_bytes = values.parse_size_bytes(memory_limit, "--memory-limit") if memory_limit else None
+    backend_name, ray_cpus = parse_backend(str(options.backend), options.ray_address,
+                                           _text(options.ray_cpus_per_strategy))
+    attribute_mode = str(options.attribute).strip().lower()
     if attribute_mode not in ATTRIBUTE_MODES:
-        raise BadInputError(f"unknown --attribute '{attribute}'; choose one of {', '.join(ATTRIBUTE_MODES)}")
+        raise BadInputError(f"unknown --attribute '{options.attribute}'; choose one of {', '.join(ATTRIBUTE_MODES)}")
 
-    specs, notes = _strategies_and_notes(workloads, labels, strategies, preset, model, batches, resizes,
-                                         gpu_memories, device, images, seed_value)
+    specs, notes = _strategies_and_notes(
+        list(options.workloads), list(options.labels), list(options.strategies), options.preset,
+        _text(options.model), list(options.batches), list(options.resizes), list(options.gpu_memories),
+        options.device, _text(options.images), seed_value)
     return RunConfig(
         strategies=tuple(specs),
-        out_dir=Path(out) if out is not None else default_out_dir(),
+        out_dir=Path(options.out) if options.out is not None else default_out_dir(),
         iterations=iterations_count,
         duration_s=duration_s,
         warmup_steps=warmup_steps,
         sample_interval_s=sample_interval_s,
         signal_every_steps=signal_every_steps,
-        force=force,
-        fail_on_leak=fail_on_leak,
+        force=bool(options.force),
+        fail_on_leak=bool(options.fail_on_leak),
         leak_threshold_bytes_per_iter=leak_threshold_value,
         iteration_timeout_s=timeout_s,
         memory_limit_bytes=memory_limit_bytes,
-        redact_paths=redact_paths,
-        show_progress=show_progress,
-        until_decided=until_decided,
+        redact_paths=bool(options.redact_paths),
+        show_progress=bool(options.show_progress),
+        until_decided=bool(options.until_decided),
         backend=backend_name,
-        ray_address=ray_address,
+        ray_address=options.ray_address,
         ray_cpus_per_strategy=ray_cpus,
-        command_line=tuple(command_line),
+        command_line=tuple(options.command_line),
         notes=tuple(notes),
         attribute=attribute_mode,
     )

@@ -1,5 +1,5 @@
 """The child's measured loop: one clocked step, the child's own readings every K steps (K from
-sampling/schedule.py) as a row of iterations.csv, the other steps' latency handed to child_latency.py (a row
+sampling/schedule.py) as a row of iterations.csv, the other steps' latency handed to latency.py (a row
 each for the first steps, then blocks), forced full collections on a budget (sampling/full_collection.py), and
 a stop within about a millisecond of the parent asking for one (--until-decided)."""
 
@@ -10,10 +10,10 @@ import time
 from typing import Any
 
 from leakhunt import rundir
-from leakhunt.child_latency import LatencyRecorder
-from leakhunt.child_signals import SignalReader
-from leakhunt.config import ChildTask
-from leakhunt.progress_file import STOP_FILE, ProgressFile, StopFlag
+from leakhunt.child.latency import LatencyRecorder
+from leakhunt.child.readings import SignalReader
+from leakhunt.rundir.config import ChildTask
+from leakhunt.rundir.progress_file import STOP_FILE, ProgressFile, StopFlag
 from leakhunt.sampling.full_collection import REASON_FINAL, FullCollector
 from leakhunt.sampling.schedule import MAX_STEPS_PER_READING, ReadingSchedule
 
@@ -35,7 +35,7 @@ class StepLoop:
         flush_s = rundir.LIVE_FLUSH_INTERVAL_S if task.until_decided else rundir.FLUSH_INTERVAL_S
         self.writer = rundir.CsvAppender(task.strategy_dir / rundir.ITERATIONS_FILE, rundir.ITERATION_COLUMNS,
                                          flush_interval_s=flush_s)
-        # The steps that are not reading steps: a row each at first, then latency blocks (child_latency.py).
+        # The steps that are not reading steps: a row each at first, then latency blocks (latency.py).
         self.latency = LatencyRecorder(task.strategy_dir, self.writer.write_line,
                                        "," * (len(rundir.ITERATION_COLUMNS) - 4), task.warmup_steps,
                                        MAX_STEPS_PER_READING, self.total_steps, task.duration_s)

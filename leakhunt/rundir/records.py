@@ -1,6 +1,6 @@
 """Typed records of a run folder's JSON files: child.json and error.json (the child writes them), status.json
 as the analysis reads it (the parent writes it from harness/exit_status.StrategyStatus), and run.json as
-the analysis and `leakhunt compare` read it (runner.py writes it).
+the analysis and `leakhunt compare` read it (the runner writes it).
 
 Frozen dataclasses with to_json (what the child writes) and from_json (what readers get), as in config.py.
 

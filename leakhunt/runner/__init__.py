@@ -1,8 +1,13 @@
-"""Runs a soak: one fresh child process per strategy, then the outputs.
+"""The parent's side of a soak: options in, a run folder and its outputs out. One fresh child per strategy.
 
 One strategy's child is launched, watched, reaped and classified by leakhunt/harness/; where the strategies
 run (one after another here, or spread over a Ray cluster) is the backend's job (leakhunt/backends/). This
-module owns the run: its folder, the samplers, run.json, the exit code and the outputs.
+module owns the run: its folder, the samplers, run.json, the exit code and the outputs. soak_setup.py turns
+options into a validated RunConfig (values.py parses what users type); env.py captures the environment for
+run.json; doctor.py is `leakhunt doctor` (what this machine can measure).
+
+May import: backends, harness, attribution, sampling, rundir, strategies, models, workloads, report (the
+outputs), soak_options, errors, units. Never the child (it is a process this package starts, not a module it calls).
 """
 
 from __future__ import annotations
@@ -17,11 +22,11 @@ import psutil
 
 from leakhunt import rundir
 from leakhunt.backends import Backend, Statuses, make_backend
-from leakhunt.config import RunConfig
-from leakhunt.env import capture_environment
 from leakhunt.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_LEAK_FOUND, EXIT_OK, BadInputError, WorkloadError
+from leakhunt.harness.progress_ui import ProgressDisplay
 from leakhunt.harness.strategy import StrategyRun
-from leakhunt.progress_ui import ProgressDisplay
+from leakhunt.rundir.config import RunConfig
+from leakhunt.runner.env import capture_environment
 from leakhunt.sampling import NvmlSampler, RssSampler
 
 __all__ = ["RunResult", "StrategyRun", "default_out_dir", "probe_samplers", "run", "summary_lines"]

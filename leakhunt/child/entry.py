@@ -6,9 +6,10 @@ time budget, sampling/schedule.py) it reads itself at the end of the step: RSS, 
 TF allocator; the most expensive signals (graph op count, gc objects) and the machine-speed reference
 each run on a time budget of their own.
 
-The loop lives in child_loop.py, the child's readings of itself in child_signals.py.
+The loop lives in loop.py, the child's readings of itself in readings.py.
 
-Run as `python -m leakhunt.child TASK.json`. Exit codes are read by the runner (see CHILD_EXIT_*).
+Run as `python -m leakhunt.child TASK.json` (__main__.py). Its exit codes (rundir.CHILD_EXIT_*) are read by the
+parent (harness/exit_status.py).
 """
 
 from __future__ import annotations
@@ -26,21 +27,17 @@ from pathlib import Path
 from typing import Any
 
 from leakhunt import rundir
-from leakhunt.child_loop import StepLoop
-from leakhunt.config import ChildTask
+from leakhunt.child.loop import StepLoop
 from leakhunt.errors import WorkloadError
-from leakhunt.progress_file import PROGRESS_FILE, ProgressFile
-from leakhunt.records import ChildInfo, ErrorRecord
+from leakhunt.rundir import CHILD_EXIT_BAD_WORKLOAD, CHILD_EXIT_COMPLETED, CHILD_EXIT_WORKLOAD_RAISED, FAULT_FILE
+from leakhunt.rundir.config import ChildTask
+from leakhunt.rundir.progress_file import PROGRESS_FILE, ProgressFile
+from leakhunt.rundir.records import ChildInfo, ErrorRecord
 
-CHILD_EXIT_COMPLETED = 0
-CHILD_EXIT_WORKLOAD_RAISED = 3
-CHILD_EXIT_BAD_WORKLOAD = 4
-
-FAULT_FILE = "fault.txt"
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Ask Linux to SIGKILL us if the parent dies, so a hard-killed parent leaves no orphan running."""
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -145,7 +142,7 @@ def _stop_on_sigterm(signum: int, frame: Any) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    _die_with_parent()
+    die_with_parent()
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     task = ChildTask.from_json(json.loads(Path(argv[0]).read_text(encoding="utf-8")))
     # A segfault in native code still leaves a Python-level stack for the report.
@@ -156,7 +153,3 @@ def main(argv: list[str] | None = None) -> int:
     sys.stderr.flush()
     # os._exit skips interpreter teardown: TensorFlow's can take seconds or crash, and we are done.
     os._exit(code)
-
-
-if __name__ == "__main__":
-    main()

@@ -1,4 +1,8 @@
-"""The on-disk format of a run folder: crash-safe streaming writers and tolerant readers.
+"""The run folder: the one contract between soak, child, report, compare and Ray. This module holds the
+layout (every file name and the child's exit codes) and the crash-safe streaming writers and tolerant readers;
+its modules hold the typed records (records.py, config.py), the streamed formats (csv_stream.py,
+latency_blocks.py, latency_histogram.py, legacy_rows.py) and the child's shared-memory files (progress_file.py).
+May import: errors (nothing else: every side of the contract reads it, so it leans on none).
 
 Layout (one folder per run, one sub-folder per strategy, in run order):
 
@@ -7,11 +11,12 @@ Layout (one folder per run, one sub-folder per strategy, in run order):
         strategy.json             the StrategySpec (name, factory, kwargs, description)
         child.json                written by the child once its workload is built (pid, images/step, ...)
         collections.csv           one row per forced full collection, memory before and after (the child)
-        iterations.csv            a row per reading step, and per step for the first steps (child_latency.py)
+        iterations.csv            a row per reading step, and per step for the first steps (child/latency.py)
         latency_blocks.csv        the other steps' latency, a block per ~second (latency_blocks.py; format 2)
         samples.csv               one row per parent sample (RSS/USS, GPU), appended by the parent
         status.json               how the child ended (written by the parent)
         error.json                exception type/message/traceback if the workload raised
+        fault.txt                 the child's faulthandler output (a native crash's Python stack)
         attribution*.json, .log   the attribution pass, for a strategy judged `leak` (leakhunt/attribution/)
     summary.json / summary.md / report.html   derived outputs, always rebuildable from the above
 
@@ -30,14 +35,14 @@ from typing import Any
 
 import pandas as pd  # noqa: F401  (readers return DataFrames; pandas does not import TensorFlow)
 
-from leakhunt import legacy_rows
-from leakhunt.csv_stream import FLUSH_INTERVAL_S as FLUSH_INTERVAL_S
-from leakhunt.csv_stream import LIVE_FLUSH_INTERVAL_S as LIVE_FLUSH_INTERVAL_S
-from leakhunt.csv_stream import CsvAppender as CsvAppender
-from leakhunt.csv_stream import format_optional as format_optional
-from leakhunt.csv_stream import read_csv_tolerant
 from leakhunt.errors import NotARunFolderError
-from leakhunt.latency_blocks import LATENCY_BLOCKS_FILE, LatencyBlocks, empty_blocks, read_latency_blocks
+from leakhunt.rundir import legacy_rows
+from leakhunt.rundir.csv_stream import FLUSH_INTERVAL_S as FLUSH_INTERVAL_S
+from leakhunt.rundir.csv_stream import LIVE_FLUSH_INTERVAL_S as LIVE_FLUSH_INTERVAL_S
+from leakhunt.rundir.csv_stream import CsvAppender as CsvAppender
+from leakhunt.rundir.csv_stream import format_optional as format_optional
+from leakhunt.rundir.csv_stream import read_csv_tolerant
+from leakhunt.rundir.latency_blocks import LATENCY_BLOCKS_FILE, LatencyBlocks, empty_blocks, read_latency_blocks
 
 # 1: a row of iterations.csv per step. 2: rows for the first steps and the reading steps, latency_blocks.csv for
 # the rest (a folder of format 1 has no latency_blocks.csv and reads as before).
@@ -60,6 +65,14 @@ ATTRIBUTION_FILE = "attribution.json"
 ATTRIBUTION_STATUS_FILE = "attribution-status.json"
 ATTRIBUTION_TASK_FILE = "attribution-task.json"
 ATTRIBUTION_LOG_FILE = "attribution.log"
+# faulthandler's output of the child (a segfault in native code still leaves a Python-level stack).
+FAULT_FILE = "fault.txt"
+
+# How the child ends (python -m leakhunt.child), read by the parent (harness/exit_status.py); any other code
+# is a crash, a signal or an interrupt (130).
+CHILD_EXIT_COMPLETED = 0
+CHILD_EXIT_WORKLOAD_RAISED = 3
+CHILD_EXIT_BAD_WORKLOAD = 4
 
 # Column order of iterations.csv. `step` counts from 0 including warm-up; `phase` is "warmup" or
 # "measure". Signal columns are empty on steps where they were not read (expensive ones every K steps).

@@ -35,7 +35,7 @@ def info_command(
 ) -> None:
     """Parameters, graph nodes, inputs/outputs and FLOPs of a model."""
     from leakhunt.models.info import format_model_info, model_info
-    from leakhunt.tf_import import import_tensorflow_quietly
+    from leakhunt.models.tf_import import import_tensorflow_quietly
 
     import_tensorflow_quietly()
     try:
@@ -53,7 +53,7 @@ def export_command(
 ) -> None:
     """Write the embedded model as a frozen .pb and a TF2 SavedModel (OD API export layout)."""
     from leakhunt.models.export import export_model
-    from leakhunt.tf_import import import_tensorflow_quietly
+    from leakhunt.models.tf_import import import_tensorflow_quietly
 
     import_tensorflow_quietly()
     try:
