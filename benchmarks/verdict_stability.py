@@ -254,7 +254,7 @@ def _run_record(case: Case, repeat: int, condition: str, mode: str, iterations: 
 
 
 def run_all(cases: list[Case], repeats: int, quick: bool, hog_count: int, runs_dir: Path,
-            records: list[dict], modes: tuple[str, ...] = MODES) -> None:
+            records: list[dict], modes: tuple[str, ...] = MODES, first_repeat: int = 0) -> None:
     """Append one record per case, repeat and mode to `records` as soaks finish (kept on Ctrl-C)."""
     by_iterations: dict[int, list[Case]] = collections.defaultdict(list)
     for case in cases:
@@ -264,14 +264,14 @@ def run_all(cases: list[Case], repeats: int, quick: bool, hog_count: int, runs_d
     soaks_total = repeats * len(ordered) * len(modes)
     soak_index = 0
     benchmark_started = time.monotonic()
-    for repeat in range(repeats):
+    for repeat in range(first_repeat, first_repeat + repeats):
         # Alternate, starting quiet: with an odd count the quiet runs get the extra one.
         condition = "hog" if repeat % 2 else "quiet"
         for iterations, group in ordered:
             for mode in modes:
                 soak_index += 1
                 names = ", ".join(case.name for case in group)
-                _progress(f"soak {soak_index}/{soaks_total} (repeat {repeat + 1}/{repeats}, {condition}"
+                _progress(f"soak {soak_index}/{soaks_total} (repeat {repeat + 1}/{first_repeat + repeats}, {condition}"
                           f"{f', {hog_count} hogs' if condition == 'hog' else ''}, {mode}): {iterations} iterations "
                           f"of {names}")
                 out_dir = runs_dir / f"r{repeat}-{condition}-{mode}-{iterations}it"
@@ -404,6 +404,8 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, help=f"runs per case (default {DEFAULT_REPEATS}; "
                         f"{QUICK_REPEATS} with --quick); odd-numbered repeats run with CPU hogs")
     parser.add_argument("--quick", action="store_true", help="smoke test: 2 repeats, shorter runs")
+    parser.add_argument("--first-repeat", type=int, default=0,
+                        help="number repeats from this one (1: start with a hog repeat, to add one to earlier runs)")
     parser.add_argument("--modes", default=",".join(MODES),
                         help="default (stop once settled), exact (every iteration), or both (the default)")
     parser.add_argument("--hogs", type=int, default=os.cpu_count(), help="busy processes in a hog repeat")
@@ -429,7 +431,7 @@ def _run_chosen(args: argparse.Namespace, chosen: list[Case], repeats: int) -> t
         modes = tuple(mode.strip() for mode in args.modes.split(",") if mode.strip())
         if not set(modes) <= set(MODES):
             raise SystemExit(f"--modes: {args.modes!r}; known: {', '.join(MODES)}")
-        run_all(chosen, repeats, args.quick, args.hogs, runs_dir, records, modes)
+        run_all(chosen, repeats, args.quick, args.hogs, runs_dir, records, modes, args.first_repeat)
     except KeyboardInterrupt:
         interrupted = True  # report what was measured; hours of soaks should not vanish with one Ctrl-C
         _progress("interrupted: the results below cover the soaks that finished")
