@@ -122,13 +122,13 @@ def test_report_tolerates_a_partial_last_line(engine_run, tmp_path):
 
 def test_fail_on_leak_exits_1_and_a_high_threshold_exits_0(tmp_path):
     leaking = run_cli("soak", "--workload", f"{FAULTS}:leak_16k", "--iterations", "1500", "--out",
-                      str(tmp_path / "a"), "--fail-on-leak", "--no-progress")
+                      str(tmp_path / "a"), "--fail-on-leak", "--no-progress", "--attribute", "off")
     assert leaking.returncode == 1, leaking.stderr
     tolerated = run_cli("report", str(tmp_path / "a"))  # report itself never fails on a leak
     assert tolerated.returncode == 0
     above_threshold = run_cli("soak", "--workload", f"{FAULTS}:leak_16k", "--iterations", "1500", "--out",
                               str(tmp_path / "b"), "--fail-on-leak", "--leak-threshold", "1000000",
-                              "--no-progress")
+                              "--no-progress", "--attribute", "off")
     assert above_threshold.returncode == 0, above_threshold.stderr
 
 
