@@ -21,17 +21,25 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
-import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-STEPS = REPO / "benchmarks" / "workloads" / "attribution_steps.py"
-PATTERNS = REPO / "examples" / "tf_patterns"
+from _harness import (
+    PATTERNS,
+    REPO,
+    WORKLOADS,
+    Strategy,
+    builtin,
+    markdown_table,
+    runs_folder,
+    soak,
+    workload,
+    write_json,
+)
+
+STEPS = WORKLOADS / "attribution_steps.py"
 TF1 = REPO / "leakhunt" / "strategies" / "tf1.py"
 
 
@@ -79,15 +87,11 @@ def true_line(case: Case) -> int | None:
 
 
 def soak_case(case: Case, out: Path) -> dict[str, Any]:
-    import leakhunt
-
-    workloads = [case.workload] if case.workload else []
-    options: dict[str, Any] = {"preset": "tiny"} if case.strategy else {}
-    started = time.monotonic()
-    result = leakhunt.soak(*workloads, strategies=[case.strategy] if case.strategy else [],
-                           iterations=case.iterations, out=out, force=True, **options)
-    entry = result.summary["strategies"][0]
-    return {"entry": entry, "total_s": time.monotonic() - started}
+    """The case soaked as a user would: until decided, attribution on (its second pass is what is measured)."""
+    strategy: Strategy = builtin(case.name, case.strategy) if case.strategy else workload(case.name, str(case.workload))
+    run = soak([strategy], out, iterations=case.iterations, until_decided=True, attribute="auto",
+               preset="tiny" if case.strategy else None)
+    return {"entry": run.entries[case.name], "total_s": run.wall_s}
 
 
 def judge(case: Case, entry: dict[str, Any]) -> dict[str, Any]:
@@ -141,19 +145,20 @@ def _fmt(value: Any, kind: str = "") -> str:
     return str(value)
 
 
-def markdown_table(rows: list[dict[str, Any]]) -> str:
-    lines = ["| case | verdict | top site (true line) | kind | top site rate | explained | attribution pass "
-             "(verdict pass) | peak RSS (verdict pass) | tracked step |", "|---" * 9 + "|"]
+def results_table(rows: list[dict[str, Any]]) -> str:
+    cells = []
     for row in rows:
         top = "no site (no second pass)" if row["truth"] == "flat" and row["correct"] else (
             f"{row['top']} {'**true**' if row['correct'] else 'WRONG, expected ' + str(row['expected'])}")
-        lines.append(
-            f"| {row['case']} | {row['verdict']} | {top} | {row['kind'] or '-'} "
-            f"| {_fmt(row['top_bytes_per_iter'], 'rate')} "
-            f"| {_fmt(row['explained_share'], 'share')} | {_fmt(row['attribution_wall_s'], 's')} "
-            f"({_fmt(row['verdict_wall_s'], 's')}) | {_fmt(row['attribution_peak_rss_bytes'], 'bytes')} "
-            f"({_fmt(row['verdict_peak_rss_bytes'], 'bytes')}) | {_fmt(row['tracked_step_slowdown'], 'x')} |")
-    return "\n".join(lines)
+        cells.append([
+            row["case"], row["verdict"], top, row["kind"] or "-", _fmt(row["top_bytes_per_iter"], "rate"),
+            _fmt(row["explained_share"], "share"),
+            f"{_fmt(row['attribution_wall_s'], 's')} ({_fmt(row['verdict_wall_s'], 's')})",
+            f"{_fmt(row['attribution_peak_rss_bytes'], 'bytes')} ({_fmt(row['verdict_peak_rss_bytes'], 'bytes')})",
+            _fmt(row["tracked_step_slowdown"], "x")])
+    header = ["case", "verdict", "top site (true line)", "kind", "top site rate", "explained",
+              "attribution pass (verdict pass)", "peak RSS (verdict pass)", "tracked step"]
+    return "\n".join(markdown_table(header, "l" * 9, cells))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -164,25 +169,22 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     wanted = set(args.cases.split(",")) if args.cases else None
     cases = [case for case in CASES if wanted is None or case.name in wanted]
-    root = args.keep_runs or Path(tempfile.mkdtemp(prefix="leakhunt-attribution-bench-"))
     rows = []
-    for case in cases:
-        print(f"== {case.name} ({case.truth})", flush=True)
-        outcome = soak_case(case, root / case.name)
-        row = judge(case, outcome["entry"])
-        rows.append(row)
-        print(json.dumps({key: row[key] for key in ("verdict", "status", "top", "expected", "correct", "kind",
-                                                     "explained_share", "attribution_wall_s", "verdict_wall_s")}),
-              flush=True)
-        print(f"   {row['detail']}", flush=True)
+    with runs_folder(args.keep_runs, "attribution-bench", fresh=False) as root:
+        for case in cases:
+            print(f"== {case.name} ({case.truth})", flush=True)
+            outcome = soak_case(case, root / case.name)
+            row = judge(case, outcome["entry"])
+            rows.append(row)
+            print(json.dumps({key: row[key] for key in ("verdict", "status", "top", "expected", "correct", "kind",
+                                                         "explained_share", "attribution_wall_s", "verdict_wall_s")}),
+                  flush=True)
+            print(f"   {row['detail']}", flush=True)
     print()
-    print(markdown_table(rows))
+    print(results_table(rows))
     correct = sum(1 for row in rows if row["correct"])
     print(f"\n{correct} of {len(rows)} cases correct (leaks: top site is the true line; flat: no site)")
-    if args.json:
-        args.json.write_text(json.dumps(rows, indent=2), encoding="utf-8")
-    if args.keep_runs is None:
-        shutil.rmtree(root, ignore_errors=True)
+    write_json(args.json, rows, indent=2)
     return 0 if correct == len(rows) else 1
 
 

@@ -15,12 +15,13 @@ On a machine without a GPU it says so after the doctor's table and exits 0.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _harness import builtin, markdown_table, soak, write_json
 
 MIB = 2**20
 
@@ -36,11 +37,10 @@ def _memory_peak(entry: dict, series: str) -> str:
 
 
 def _soak(out: Path, strategies: list[str], preset: str, iterations: int, gpu_memory: list[str]) -> dict:
-    import leakhunt
-
-    result = leakhunt.soak(strategies=strategies, preset=preset, iterations=iterations, out=out, device="gpu",
-                           gpu_memories=gpu_memory, warmup=5, until_decided=False, force=True)
-    return {entry.name: entry.entry for entry in result.strategies}
+    # Every iteration (no early stop), attribution as a user gets it: what the soak on a GPU does end to end.
+    run = soak([builtin(name) for name in strategies], out, preset=preset, iterations=iterations, device="gpu",
+               gpu_memories=tuple(gpu_memory), warmup=5, attribute="auto")
+    return run.entries
 
 
 def nvml_cost_us() -> float | None:
@@ -60,6 +60,37 @@ def nvml_cost_us() -> float | None:
     return statistics.median(timings) * 1e6
 
 
+STRATEGY_HEADER = ["preset", "strategy", "verdict", "deciding", "RSS slope", "GPU process slope", "TF allocator slope",
+                   "GPU device peak", "attribution", "p50"]
+
+
+def print_strategies(out: Path, presets: list[str], iterations: int) -> None:
+    print("## strategies on the GPU\n")
+    print("\n".join(markdown_table(STRATEGY_HEADER, "l" * len(STRATEGY_HEADER), [])))
+    for preset in presets:
+        started = time.monotonic()
+        rows = []
+        for name, entry in _soak(out / f"strategies-{preset}", ["persistent", "tutorial"], preset, iterations,
+                                 []).items():
+            p50 = (entry.get("latency_ms") or {}).get("p50")
+            rows.append([preset, name, entry["verdict"], entry.get("deciding_series"),
+                         _slope(entry, "rss_slope_bytes_per_iter"), _slope(entry, "gpu_process_slope_bytes_per_iter"),
+                         _slope(entry, "tf_current_slope_bytes_per_iter"), _memory_peak(entry, "gpu_used"),
+                         entry.get("gpu_process_attribution"), "-" if p50 is None else f"{p50:.1f} ms"])
+        print("\n".join(markdown_table(STRATEGY_HEADER, "l" * len(STRATEGY_HEADER), rows)[2:]))
+        print(f"<!-- {preset}: {time.monotonic() - started:.0f} s -->")
+        sys.stdout.flush()
+
+
+def print_gpu_memory_settings(out: Path, iterations: int) -> None:
+    print("\n## --gpu-memory settings (persistent, tiny)\n")
+    entries = _soak(out / "gpu-memory", ["persistent"], "tiny", max(iterations // 2, 20),
+                    ["default", "growth", "fraction:0.7"])
+    rows = [[name, _memory_peak(entry, "gpu_used"), _memory_peak(entry, "tf_current"), entry["verdict"]]
+            for name, entry in entries.items()]
+    print("\n".join(markdown_table(["gpu-memory", "device used peak", "TF allocator peak", "verdict"], "llll", rows)))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=None, help="keep run folders here (default: a temp folder)")
@@ -77,36 +108,14 @@ def main() -> int:
             by_name.get("tensorflow devices") is None or by_name["tensorflow devices"].status != "ok":
         print("No GPU that both TensorFlow and NVML see: nothing more to check here.")
         return 0
+    # The run folders are kept (their path is the last line): a lent GPU machine's results outlive it.
     out = args.out or Path(tempfile.mkdtemp(prefix="leakhunt-gpu-check-"))
     iterations = 30 if args.quick else args.iterations
-    presets = ["tiny"] if args.quick else ["tiny", "small"]
-    print("## strategies on the GPU\n")
-    print("| preset | strategy | verdict | deciding | RSS slope | GPU process slope | TF allocator slope | "
-          "GPU device peak | attribution | p50 |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for preset in presets:
-        started = time.monotonic()
-        entries = _soak(out / f"strategies-{preset}", ["persistent", "tutorial"], preset, iterations, [])
-        for name, entry in entries.items():
-            p50 = (entry.get("latency_ms") or {}).get("p50")
-            print(f"| {preset} | {name} | {entry['verdict']} | {entry.get('deciding_series')} | "
-                  f"{_slope(entry, 'rss_slope_bytes_per_iter')} | "
-                  f"{_slope(entry, 'gpu_process_slope_bytes_per_iter')} | "
-                  f"{_slope(entry, 'tf_current_slope_bytes_per_iter')} | {_memory_peak(entry, 'gpu_used')} | "
-                  f"{entry.get('gpu_process_attribution')} | {'-' if p50 is None else f'{p50:.1f} ms'} |")
-        print(f"<!-- {preset}: {time.monotonic() - started:.0f} s -->")
-        sys.stdout.flush()
-    print("\n## --gpu-memory settings (persistent, tiny)\n")
-    print("| gpu-memory | device used peak | TF allocator peak | verdict |")
-    print("|---|---|---|---|")
-    entries = _soak(out / "gpu-memory", ["persistent"], "tiny", max(iterations // 2, 20),
-                    ["default", "growth", "fraction:0.7"])
-    for name, entry in entries.items():
-        print(f"| {name} | {_memory_peak(entry, 'gpu_used')} | {_memory_peak(entry, 'tf_current')} | "
-              f"{entry['verdict']} |")
+    print_strategies(out, ["tiny"] if args.quick else ["tiny", "small"], iterations)
+    print_gpu_memory_settings(out, iterations)
     cost = nvml_cost_us()
     print(f"\nNVML cost per sample: {'-' if cost is None else f'{cost:.0f} us'}")
-    (out / "gpu_check.json").write_text(json.dumps({"findings": [f.__dict__ for f in findings]}, indent=2))
+    write_json(out / "gpu_check.json", {"findings": [f.__dict__ for f in findings]}, indent=2)
     print(f"\nrun folders: {out}")
     return 0
 

@@ -11,6 +11,7 @@ import statistics
 import time
 
 import numpy as np
+from _harness import markdown_table
 
 MATMUL_SIZE = 2048
 DEFAULT_ITERATIONS = {"tiny": 30, "small": 10, "full": 5}
@@ -109,17 +110,12 @@ def main() -> None:
         f"load average at the end {os.getloadavg()[0]:.2f} (other processes skew the latencies)"
     )
     print()
-    print(
-        "| preset | parameters | graph nodes | GFLOPs / image | median latency (ms) | achieved GFLOP/s | "
-        "% of matmul | runs |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for row in rows:
-        print(
-            f"| {row['preset']} | {row['parameters']:,} | {row['nodes']:,} | {row['gflops']:.1f} | "
-            f"{row['median_ms']:.0f} | {row['gflops_per_s']:.0f} | {100 * row['gflops_per_s'] / matmul:.0f}% | "
-            f"{row['iterations']} |"
-        )
+    header = ["preset", "parameters", "graph nodes", "GFLOPs / image", "median latency (ms)", "achieved GFLOP/s",
+              "% of matmul", "runs"]
+    cells = [[row["preset"], f"{row['parameters']:,}", f"{row['nodes']:,}", f"{row['gflops']:.1f}",
+              f"{row['median_ms']:.0f}", f"{row['gflops_per_s']:.0f}", f"{100 * row['gflops_per_s'] / matmul:.0f}%",
+              row["iterations"]] for row in rows]
+    print("\n".join(markdown_table(header, "lrrrrrrr", cells)))
 
 
 if __name__ == "__main__":

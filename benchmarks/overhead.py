@@ -10,7 +10,7 @@ tiny Mask R-CNN preset, <= 1.10 on a 1 ms pure-Python step.
 --noop adds a no-op step (the most steps per second): its wall time per step bare (two clock reads around the
 call) and under the soak (from the first measured step's start to the last one's end, over iterations.csv
 and, in run folders of format 2, latency_blocks.csv). It reads only those files' plain columns, so the same
-script measures an older leakhunt too: run it from outside the repository with PYTHONPATH=<old checkout>.
+script measures an older leakhunt too (one with `leakhunt.run_soak`): PYTHONPATH=<old checkout>.
 
     python benchmarks/overhead.py [--iterations 2000] [--rounds 3] [--skip-model] [--noop [--noop-steps N]]
 """
@@ -26,9 +26,9 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
+from _harness import WORKLOADS, measured_steps, soak, text_table, workload, workload_function
 
-REPO = Path(__file__).resolve().parent.parent
-BENCH_STEPS = REPO / "benchmarks" / "workloads" / "bench_steps.py"
+BENCH_STEPS = WORKLOADS / "bench_steps.py"
 
 BARE_LOOP = r"""
 import json, sys, time
@@ -64,22 +64,15 @@ def bare_run(target: str, kwargs: dict, warmup: int, iterations: int) -> tuple[f
             _gap_us(starts, data["latencies_ms"]))
 
 
-def soak_run(target: str, kwargs: dict, warmup: int, iterations: int) -> tuple[float, float, float]:
-    from leakhunt import runner
-    from leakhunt.harness.progress_ui import ProgressDisplay
-    from leakhunt.rundir.config import RunConfig, StrategySpec
+def _soak_folder(out: Path, target: str, kwargs: dict, warmup: int, iterations: int) -> Path:
+    """One soak of the workload (every iteration, no attribution pass) into `out`; its strategy folder."""
+    run = soak([workload("bench", target, **kwargs)], out, iterations=iterations, warmup=warmup)
+    return out / "strategies" / str(run.entries["bench"]["folder"])
 
+
+def soak_run(target: str, kwargs: dict, warmup: int, iterations: int) -> tuple[float, float, float]:
     with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "run"
-        spec = StrategySpec("bench", target, kwargs)
-        config = RunConfig(attribute="off", strategies=(spec,), out_dir=out, iterations=iterations, warmup_steps=warmup,
-                           show_progress=False, until_decided=False)
-        # The soak's measuring path (child loop + parent samplers at the default rate), minus the report.
-        rss, nvml, _, _ = runner.probe_samplers(config)
-        folder = out / "strategies" / "00-bench"
-        runner.StrategyRun(0, 1, spec, config, folder, rss, nvml, ProgressDisplay(False)).run()
-        frame = pd.read_csv(folder / "iterations.csv")
-    measured = frame[frame["phase"] == "measure"]
+        measured = measured_steps(_soak_folder(Path(tmp) / "run", target, kwargs, warmup, iterations))
     starts = measured["start_monotonic_s"].to_numpy()
     latencies = measured["latency_ms"].to_numpy()
     return (float(measured["latency_ms"].median()), float((starts[-1] - starts[0]) / (len(starts) - 1) * 1e3),
@@ -105,20 +98,9 @@ print((monotonic() - began) / steps)
 
 def noop_soak_period_s(target: str, steps: int) -> float:
     """Wall time per measured step of a no-op soak (rows and, in format 2, latency blocks)."""
-    from leakhunt import runner
-    from leakhunt.harness.progress_ui import ProgressDisplay
-    from leakhunt.rundir.config import RunConfig, StrategySpec
-
     with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "run"
-        spec = StrategySpec("bench", target, {})
-        config = RunConfig(strategies=(spec,), out_dir=out, iterations=steps, warmup_steps=10, show_progress=False,
-                           until_decided=False)
-        rss, nvml, _, _ = runner.probe_samplers(config)
-        folder = out / "strategies" / "00-bench"
-        runner.StrategyRun(0, 1, spec, config, folder, rss, nvml, ProgressDisplay(False)).run()
-        rows = pd.read_csv(folder / "iterations.csv", usecols=["phase", "start_monotonic_s", "latency_ms"])
-        rows = rows[rows["phase"] == "measure"]
+        folder = _soak_folder(Path(tmp) / "run", target, {}, 10, steps)
+        rows = measured_steps(folder)
         first = rows["start_monotonic_s"].min()
         last = (rows["start_monotonic_s"] + rows["latency_ms"] / 1e3).max()
         counted = len(rows)
@@ -181,6 +163,9 @@ def interference_run(target: str, kwargs: dict, warmup: int, iterations: int, bl
     Comparing steps of on-blocks with steps of off-blocks of the same process removes the process-to-process
     variance (memory layout, core placement, neighbours) that dominates the bare-vs-soak comparison.
     Returns (median latency on / median latency off, steps compared).
+
+    Not through the harness's soak(): the parent's sampler is swapped for a gated one, which only the runner's
+    own StrategyRun allows (no public API takes a sampler); the one benchmark that reaches into it.
     """
     from leakhunt import runner
     from leakhunt.harness.progress_ui import ProgressDisplay
@@ -228,8 +213,7 @@ def main() -> None:
     parser.add_argument("--noop", action="store_true", help="also measure a no-op step's wall time per step")
     parser.add_argument("--noop-steps", type=int, default=2_000_000)
     args = parser.parse_args()
-    sys.path.insert(0, str(BENCH_STEPS.parent))
-    from bench_steps import calibrate_1ms_spins
+    calibrate_1ms_spins = workload_function(BENCH_STEPS, "calibrate_1ms_spins")
 
     if args.noop:
         row = noop_compare(args.noop_steps, args.rounds)
@@ -254,13 +238,12 @@ def main() -> None:
                              args.model_iterations * 3, 2.0)[0] for _ in range(max(2, args.rounds // 2))]))
     targets = {"python 1 ms step": 1.10, "mask r-cnn tiny, persistent": 1.02}
     print()
-    print(f"{'workload':<28} {'bare p50 ms':>11} {'soak p50 ms':>11} {'p50 ratio':>9} {'(range)':>13} "
-          f"{'period ratio':>12} {'loop gap bare/soak us':>22} {'target':>6}")
-    for row in rows:
-        low, high = row["latency_ratio_range"]
-        print(f"{row['workload']:<28} {row['bare_p50_ms']:>11.3f} {row['soak_p50_ms']:>11.3f} "
-              f"{row['latency_ratio']:>9.3f} {f'({low:.2f}-{high:.2f})':>13} {row['period_ratio']:>12.3f} "
-              f"{row['bare_gap_us']:>10.1f} / {row['soak_gap_us']:<9.1f} {targets[row['workload']]:>6.2f}")
+    columns = [("workload", "<28"), ("bare p50 ms", ">11.3f"), ("soak p50 ms", ">11.3f"), ("p50 ratio", ">9.3f"),
+               ("(range)", ">13"), ("period ratio", ">12.3f"), ("loop gap bare/soak us", ">22"), ("target", ">6.2f")]
+    cells = [(row["workload"], row["bare_p50_ms"], row["soak_p50_ms"], row["latency_ratio"],
+              "({:.2f}-{:.2f})".format(*row["latency_ratio_range"]), row["period_ratio"],
+              f"{row['bare_gap_us']:>10.1f} / {row['soak_gap_us']:<9.1f}", targets[row["workload"]]) for row in rows]
+    print("\n".join(text_table(columns, cells)))
     print()
     print("parent sampling on/off in alternating blocks within one soak child (median latency on / off):")
     for label, ratios in interference:

@@ -15,17 +15,16 @@ each workload's p50 step latency per mode (two busy children on two cores slow e
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-STEPS = REPO / "benchmarks" / "workloads" / "ray_steps.py"
-WORKLOADS = ("sleep_flat", "sleep_leak", "cpu_flat", "cpu_leak")
+from _harness import REPO, WORKLOADS, read_json, read_summary, run_cli, text_table
+
+STEPS = WORKLOADS / "ray_steps.py"
+STEP_NAMES = ("sleep_flat", "sleep_leak", "cpu_flat", "cpu_leak")
 MODES = {
     "local": (),
     "ray-whole-node": ("--backend", "ray"),
@@ -34,12 +33,12 @@ MODES = {
 
 
 def soak(mode: str, iterations: int, out: Path) -> float:
-    args = [sys.executable, "-m", "leakhunt", "soak", *[a for w in WORKLOADS for a in ("-w", f"{STEPS}:{w}")],
-            "--iterations", str(iterations), "--warmup", "0", "--exact", "--no-progress", "--out", str(out),
-            *MODES[mode]]
-    started = time.monotonic()
-    subprocess.run(args, check=True, capture_output=True, text=True, cwd=REPO)
-    return time.monotonic() - started
+    """The wall time of one `leakhunt soak` process: the CLI, since a fresh process (and its own Ray instance,
+    started and stopped) is what a user's run pays and what is compared here."""
+    _, wall_s = run_cli("soak", *[a for w in STEP_NAMES for a in ("-w", f"{STEPS}:{w}")], "--iterations",
+                        str(iterations), "--warmup", "0", "--exact", "--no-progress", "--out", str(out), *MODES[mode],
+                        check=True, capture_output=True, cwd=REPO)
+    return wall_s
 
 
 def ray_init_s() -> float:
@@ -52,8 +51,8 @@ def ray_init_s() -> float:
 
 def run_figures(out: Path) -> dict:
     """Per-run figures from the run folder: verdicts, p50s, child wall, worker wall, bytes sent back."""
-    summary = json.loads((out / "summary.json").read_text())
-    meta = json.loads((out / "run.json").read_text())
+    summary = read_summary(out)
+    meta = read_json(out / "run.json")
     entries = {entry["name"].split(":")[-1]: entry for entry in summary["strategies"]}
     worker_wall = (meta.get("backend") or {}).get("worker_wall_s") or {}
     timeline = (meta.get("backend") or {}).get("timeline_unix_s") or {}
@@ -107,13 +106,12 @@ def main() -> None:
 
 def report(walls: dict, figures: dict, init_s: list[float], iterations: int) -> None:
     local_s = statistics.median(walls["local"])
-    count = len(WORKLOADS)
+    count = len(STEP_NAMES)
     print(f"\n{count} workloads x {iterations} iterations; local Ray instance start+stop "
           f"{statistics.median(init_s):.1f} s (median of {len(init_s)})")
-    print(f"{'mode':<16} {'wall s (runs)':>24} {'vs local':>9}")
-    for mode, values in walls.items():
-        runs = ", ".join(f"{value:.1f}" for value in values)
-        print(f"{mode:<16} {statistics.median(values):>8.1f} ({runs:>13}) {statistics.median(values) / local_s:>8.2f}x")
+    rows = [(mode, f"{statistics.median(values):>8.1f} ({', '.join(f'{value:.1f}' for value in values):>13})",
+             f"{statistics.median(values) / local_s:>8.2f}x") for mode, values in walls.items()]
+    print("\n".join(text_table([("mode", "<16"), ("wall s (runs)", ">24"), ("vs local", ">9")], rows)))
     whole = statistics.median(walls["ray-whole-node"])
     per_strategy = (whole - local_s - statistics.median(init_s)) / count
     print(f"Ray's cost per strategy run one after another (wall - local - instance start, / {count}): "
@@ -131,9 +129,8 @@ def report(walls: dict, figures: dict, init_s: list[float], iterations: int) -> 
         print(f"{mode}: {handover}first task running {statistics.median(firsts):.2f} s after submit; file return "
               f"{statistics.median(returns) * 1e3:.0f} ms (medians over rounds)")
     print("\np50 step latency (ms) per workload, last round:")
-    print(f"{'workload':<12}" + "".join(f"{mode:>16}" for mode in MODES))
-    for name in WORKLOADS:
-        print(f"{name:<12}" + "".join(f"{figures[mode][-1]['p50_ms'][name]:>16.2f}" for mode in MODES))
+    rows = [(name, *(figures[mode][-1]["p50_ms"][name] for mode in MODES)) for name in STEP_NAMES]
+    print("\n".join(text_table([("workload", "<12"), *((mode, ">15.2f") for mode in MODES)], rows)))
     same = all(run["verdicts"] == figures["local"][0]["verdicts"] for mode in MODES for run in figures[mode])
     print(f"verdicts {'identical in every run' if same else 'DIFFER'}: {figures['local'][0]['verdicts']}")
 

@@ -12,7 +12,6 @@ Part 2 runs a real `leakhunt soak` of 100,000 fast iterations and samples the *p
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile
@@ -21,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 import psutil
+from _harness import WORKLOADS, leakhunt_command, read_json, text_table
 
-REPO = Path(__file__).resolve().parent.parent
 STRATEGY_COUNT = 8
 ITERATIONS = 5000
 ITERATION_TIME_S = 0.02
@@ -92,11 +91,11 @@ def render_synthetic() -> dict:
 
 
 def big_soak(iterations: int) -> dict:
+    """The CLI in a process of its own: what is measured is that process's RSS (the parent's), from outside."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run"
-        command = [sys.executable, "-m", "leakhunt", "soak", "--workload",
-                   f"{REPO / 'benchmarks' / 'workloads' / 'bench_steps.py'}:python_flat_fast",
-                   "--iterations", str(iterations), "--out", str(out), "--no-progress"]
+        command = leakhunt_command("soak", "--workload", f"{WORKLOADS / 'bench_steps.py'}:python_flat_fast",
+                                   "--iterations", str(iterations), "--out", str(out), "--no-progress")
         parent = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         watcher = psutil.Process(parent.pid)
         peak_rss = 0
@@ -114,7 +113,7 @@ def big_soak(iterations: int) -> dict:
             time.sleep(0.05)
         elapsed = time.perf_counter() - started
         strategy = next((out / "strategies").iterdir())
-        status = json.loads((strategy / "status.json").read_text())
+        status = read_json(strategy / "status.json")
         return {"iterations": status["iterations_completed"], "wall_s": elapsed, "parent_peak_rss_bytes": peak_rss,
                 "parent_rss_when_child_ended_bytes": rss_at_child_end,
                 "iterations_csv_bytes": (strategy / "iterations.csv").stat().st_size,
@@ -128,19 +127,18 @@ def main() -> None:
     synthetic = render_synthetic()
     big = big_soak(args.big_iterations)
     mib = 2**20
-    print()
-    print(f"{'case':<44} {'value':>14}")
-    print(f"{'8 x 5000 synthetic: render time (s)':<44} {synthetic['render_s']:>14.2f}")
-    print(f"{'8 x 5000 synthetic: report.html (MiB)':<44} {synthetic['report_html_bytes'] / mib:>14.2f}")
-    print(f"{'8 x 5000 synthetic: summary.json (KiB)':<44} {synthetic['summary_json_bytes'] / 1024:>14.1f}")
-    print(f"{str(big['iterations']) + ' iterations soak: wall (s)':<44} {big['wall_s']:>14.1f}")
-    print(f"{'  parent peak RSS (MiB)':<44} {big['parent_peak_rss_bytes'] / mib:>14.1f}")
+    rows = [("8 x 5000 synthetic: render time (s)", f"{synthetic['render_s']:.2f}"),
+            ("8 x 5000 synthetic: report.html (MiB)", f"{synthetic['report_html_bytes'] / mib:.2f}"),
+            ("8 x 5000 synthetic: summary.json (KiB)", f"{synthetic['summary_json_bytes'] / 1024:.1f}"),
+            (f"{big['iterations']} iterations soak: wall (s)", f"{big['wall_s']:.1f}"),
+            ("  parent peak RSS (MiB)", f"{big['parent_peak_rss_bytes'] / mib:.1f}")]
     if big["parent_rss_when_child_ended_bytes"]:
-        ended_mib = big["parent_rss_when_child_ended_bytes"] / mib
-        print(f"{'  parent RSS when the child ended (MiB)':<44} {ended_mib:>14.1f}")
-    print(f"{'  iterations.csv (MiB)':<44} {big['iterations_csv_bytes'] / mib:>14.1f}")
-    print(f"{'  report.html (MiB)':<44} {big['report_html_bytes'] / mib:>14.2f}")
-
+        rows.append(("  parent RSS when the child ended (MiB)",
+                     f"{big['parent_rss_when_child_ended_bytes'] / mib:.1f}"))
+    rows += [("  iterations.csv (MiB)", f"{big['iterations_csv_bytes'] / mib:.1f}"),
+             ("  report.html (MiB)", f"{big['report_html_bytes'] / mib:.2f}")]
+    print()
+    print("\n".join(text_table([("case", "<44"), ("value", ">14")], rows)))
 
 if __name__ == "__main__":
     main()

@@ -16,6 +16,7 @@ import sys
 import time
 
 import psutil
+from _harness import text_table
 
 from leakhunt.sampling import NvmlSampler, RssSampler
 from leakhunt.sampling.rss import read_uss_bytes
@@ -63,9 +64,8 @@ def main() -> None:
             child.wait()
     nvml.close()
     print()
-    print(f"{'child':<18} {'sampler':<26} {'median us/sample':>17} {'mappings':>9}")
-    for label, sampler, micros, maps in rows:
-        print(f"{label:<18} {sampler:<26} {micros:>17.1f} {maps:>9}")
+    print("\n".join(text_table([("child", "<18"), ("sampler", "<26"), ("median us/sample", ">17.1f"),
+                                 ("mappings", ">9")], rows)))
     if not nvml_probe.available:
         print(f"NVML: {nvml_probe.describe()}")
     from leakhunt.rundir.config import DEFAULT_SAMPLE_INTERVAL_S

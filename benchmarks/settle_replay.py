@@ -12,9 +12,12 @@ and per series the 99.9% upper slope and how far its projection to the maximum i
 from __future__ import annotations
 
 import argparse
-import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+from _harness import read_json
 
 from leakhunt import rundir
 from leakhunt.analysis.leak import estimate_growth, iteration_series
@@ -39,33 +42,14 @@ def _series_lines(frame, warmup_steps: int, max_iterations: int) -> list[str]:
     return lines
 
 
-def settled_verdict(strategy_dir: Path, max_iterations: int) -> tuple[str | None, int | None]:
-    """(the verdict the looks would have settled on, at how many measured iterations), or (None, None): replays
-    the looks silently, for benchmarks that compare it with the run's final verdict."""
-    task = json.loads((strategy_dir / "task.json").read_text(encoding="utf-8"))
-    warmup_steps = int(task.get("warmup_steps", 0))
+def _looks(strategy_dir: Path, max_iterations: int) -> Iterator[tuple[int, Any, Any, str | None, int]]:
+    """The looks the parent would have taken, in order: (measured iterations, the rows up to there, the look
+    or None when too early, the stop reason or None, warm-up steps), until one stops or the rows run out."""
+    warmup_steps = int(read_json(strategy_dir / "task.json").get("warmup_steps", 0))
     frame = rundir.read_csv_tolerant(strategy_dir / rundir.ITERATIONS_FILE, rundir.ITERATION_COLUMNS)
     collections = rundir.read_csv_tolerant(strategy_dir / rundir.COLLECTIONS_FILE, rundir.COLLECTION_COLUMNS)
     if frame.empty:
-        return None, None
-    measured_available = int(frame["step"].max()) + 1 - warmup_steps
-    tracker = SettleTracker(max_iterations)
-    measured = tracker.next_look_iterations
-    while measured <= min(measured_available, max_iterations):
-        look = take_look(frame[frame["step"] < warmup_steps + measured], warmup_steps, max_iterations,
-                         collections[collections["step"] < warmup_steps + measured],
-                         tracker.looks[-1] if tracker.looks else None)
-        if tracker.record(look, measured) and look is not None:
-            return look.settles, look.measured_iterations
-        measured = tracker.next_look_iterations
-    return None, None
-
-
-def replay(strategy_dir: Path, max_iterations: int, verbose: bool) -> str | None:
-    task = json.loads((strategy_dir / "task.json").read_text(encoding="utf-8"))
-    warmup_steps = int(task.get("warmup_steps", 0))
-    frame = rundir.read_csv_tolerant(strategy_dir / rundir.ITERATIONS_FILE, rundir.ITERATION_COLUMNS)
-    collections = rundir.read_csv_tolerant(strategy_dir / rundir.COLLECTIONS_FILE, rundir.COLLECTION_COLUMNS)
+        return
     measured_available = int(frame["step"].max()) + 1 - warmup_steps
     tracker = SettleTracker(max_iterations)
     measured = tracker.next_look_iterations
@@ -77,6 +61,24 @@ def replay(strategy_dir: Path, max_iterations: int, verbose: bool) -> str | None
         look = take_look(upto, warmup_steps, max_iterations, collections_upto,
                          tracker.looks[-1] if tracker.looks else None)
         stop = tracker.record(look, measured)
+        yield measured, upto, look, stop, warmup_steps
+        if stop:
+            return
+        measured = tracker.next_look_iterations
+
+
+def settled_verdict(strategy_dir: Path, max_iterations: int) -> tuple[str | None, int | None]:
+    """(the verdict the looks would have settled on, at how many measured iterations), or (None, None): replays
+    the looks silently, for benchmarks that compare it with the run's final verdict."""
+    for _, _, look, stop, _ in _looks(strategy_dir, max_iterations):
+        if stop and look is not None:
+            return look.settles, look.measured_iterations
+    return None, None
+
+
+def replay(strategy_dir: Path, max_iterations: int, verbose: bool) -> str | None:
+    measured = 0
+    for measured, upto, look, stop, warmup_steps in _looks(strategy_dir, max_iterations):
         if look is None:
             print(f"  look at {measured}: too early")
         else:
@@ -87,8 +89,10 @@ def replay(strategy_dir: Path, max_iterations: int, verbose: bool) -> str | None
         if stop:
             print(f"  STOP: {stop}")
             return stop
-        measured = tracker.next_look_iterations
-    print(f"  never settled within {min(measured_available, max_iterations)} iterations")
+    available = int(rundir.read_csv_tolerant(strategy_dir / rundir.ITERATIONS_FILE,
+                                             rundir.ITERATION_COLUMNS)["step"].max()) + 1
+    warmup_steps = int(read_json(strategy_dir / "task.json").get("warmup_steps", 0))
+    print(f"  never settled within {min(available - warmup_steps, max_iterations)} iterations")
     return None
 
 
