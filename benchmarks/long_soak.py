@@ -30,16 +30,15 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import psutil
+from _harness import WORKLOADS, leakhunt_command, markdown_table, measured_steps, read_summary, runs_folder, write_json
 
-REPO = Path(__file__).resolve().parent.parent
-BENCH_STEPS = REPO / "benchmarks" / "workloads" / "bench_steps.py"
+BENCH_STEPS = WORKLOADS / "bench_steps.py"
 RAW_FILE = "raw_latency.f32"  # leakhunt.child.latency.RAW_LATENCY_FILE
 UNBOUNDED_ITERATIONS = "1000000000000"
 SIZE_POLL_S = 5.0
@@ -88,8 +87,10 @@ class Watcher(threading.Thread):
 
 
 def soak(name: str, duration: str, folder: Path, reference: bool) -> dict:
-    command = [sys.executable, "-m", "leakhunt", "soak", *case_arguments(name), "--exact",
-               "--iterations", UNBOUNDED_ITERATIONS, "--duration", duration, "--out", str(folder), "--force"]
+    """`leakhunt soak` as a process of its own: its peak RSS (the parent's, which also builds the report) and
+    its child's are measured from outside, which a soak inside this process could not give."""
+    command = leakhunt_command("soak", *case_arguments(name), "--exact", "--iterations", UNBOUNDED_ITERATIONS,
+                               "--duration", duration, "--out", str(folder), "--force")
     env = dict(os.environ, LEAKHUNT_KEEP_RAW_LATENCY="1" if reference else "0")
     started = time.monotonic()
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -121,7 +122,7 @@ def _high_water_bytes(pid: int) -> int:
 def report(folder: Path) -> dict:
     """`leakhunt report` in a process of its own: wall time and its own peak RSS (VmHWM, polled until it exits)."""
     started = time.monotonic()
-    process = subprocess.Popen([sys.executable, "-m", "leakhunt", "report", str(folder)], stdout=subprocess.DEVNULL,
+    process = subprocess.Popen(leakhunt_command("report", str(folder)), stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     peak = 0
     while process.poll() is None:
@@ -134,13 +135,10 @@ def report(folder: Path) -> dict:
 
 def exact_percentiles(strategy_dir: Path) -> tuple[float, float, int] | None:
     """numpy's p50 and p99 over every measured step: the rows' latency and the raw dump of the blocked ones."""
-    import pandas as pd
-
     raw_path = strategy_dir / RAW_FILE
     if not raw_path.exists():
         return None
-    rows = pd.read_csv(strategy_dir / "iterations.csv", usecols=["phase", "latency_ms"])
-    measured = rows.loc[rows["phase"] == "measure", "latency_ms"].to_numpy(dtype=np.float64)
+    measured = measured_steps(strategy_dir, ["latency_ms"])["latency_ms"].to_numpy(dtype=np.float64)
     raw_ms = np.fromfile(raw_path, dtype=np.float32).astype(np.float64) * 1e3
     values = np.concatenate([measured, raw_ms])
     p50, p99 = np.percentile(values, [50, 99])
@@ -163,7 +161,7 @@ def run_case(name: str, duration: str, root: Path, reference: bool) -> dict:
     folder = root / name
     row = {"case": name, "duration": duration, **soak(name, duration, folder, reference)}
     row.update(report(folder))
-    summary = json.loads((folder / "summary.json").read_text())
+    summary = read_summary(folder)
     entry = summary["strategies"][0]
     strategy_dir = folder / "strategies" / entry["folder"]
     config_duration_s = float(summary["run"]["config"]["duration_s"])
@@ -188,21 +186,20 @@ def print_table(rows: list[dict]) -> None:
     def error(row, key):
         return f"{row[key]:+.2%}" if key in row else "-"
 
-    print()
-    print("| case | duration | iterations | run folder MiB | MB/h (size/duration) | MB/h (steady) | soak wall s | "
-          "soak parent / child peak RSS MiB | report wall s | report peak RSS MiB | p50 (exact) | p50 error | "
-          "p99 error | verdict |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|")
+    header = ["case", "duration", "iterations", "run folder MiB", "MB/h (size/duration)", "MB/h (steady)",
+              "soak wall s", "soak parent / child peak RSS MiB", "report wall s", "report peak RSS MiB",
+              "p50 (exact)", "p50 error", "p99 error", "verdict"]
+    cells = []
     for row in rows:
         steady = "-" if row["steady_mb_per_hour"] is None else f"{row['steady_mb_per_hour']:.1f}"
         exact = f" ({row['exact_p50_ms']:.6g} ms)" if "exact_p50_ms" in row else ""
-        print(f"| {row['case']} | {row['duration']} | {row['iterations']:,} | {mib(row['folder_bytes'])} | "
-              f"{row['mb_per_hour']:.1f} | {steady} | {row['soak_wall_s']:.1f} | "
-              f"{mib(row['soak_parent_peak_bytes'])} / "
-              f"{mib(row['child_peak_bytes'])} | {row['report_wall_s']:.2f} | {mib(row['report_peak_bytes'])} | "
-              f"{row['p50_ms']:.6g} ms{exact} | {error(row, 'p50_error')} | {error(row, 'p99_error')} | "
-              f"{row['verdict']} |")
-
+        cells.append([row["case"], row["duration"], f"{row['iterations']:,}", mib(row["folder_bytes"]),
+                      f"{row['mb_per_hour']:.1f}", steady, f"{row['soak_wall_s']:.1f}",
+                      f"{mib(row['soak_parent_peak_bytes'])} / {mib(row['child_peak_bytes'])}",
+                      f"{row['report_wall_s']:.2f}", mib(row["report_peak_bytes"]), f"{row['p50_ms']:.6g} ms{exact}",
+                      error(row, "p50_error"), error(row, "p99_error"), row["verdict"]])
+    print()
+    print("\n".join(markdown_table(header, "llrrrrrrrrlrrl", cells)))
 
 def stretch(source: Path, hours: float, target: Path) -> Path:
     """An `hours`-long copy of a soak's run folder: its steady part repeated, shifted in steps and time."""
@@ -239,7 +236,7 @@ def time_readers(folder: Path) -> None:
     size = folder_bytes(folder)
     row = report(folder)
     started = time.monotonic()
-    process = subprocess.Popen([sys.executable, "-m", "leakhunt", "compare", str(folder), str(folder)],
+    process = subprocess.Popen(leakhunt_command("compare", str(folder), str(folder)),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, _, usage = os.wait4(process.pid, 0)
     print(f"{folder}: {size / MIB:,.1f} MiB; leakhunt report {row['report_wall_s']:.2f} s, peak "
@@ -261,16 +258,10 @@ def main() -> None:
     if args.stretch:
         time_readers(stretch(args.stretch, args.hours, args.stretch.with_name(f"{args.stretch.name}-{args.hours:g}h")))
         return
-    root = args.keep or Path(tempfile.mkdtemp(prefix="long_soak_"))
-    root.mkdir(parents=True, exist_ok=True)
-    try:
+    with runs_folder(args.keep, "long_soak", fresh=False) as root:
         rows = [run_case(name, args.duration, root, not args.no_reference) for name in args.cases.split(",")]
-    finally:
-        if args.keep is None:
-            shutil.rmtree(root, ignore_errors=True)
     print_table(rows)
-    if args.json:
-        args.json.write_text(json.dumps(rows, indent=2))
+    write_json(args.json, rows, indent=2)
 
 
 if __name__ == "__main__":

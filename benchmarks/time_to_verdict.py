@@ -31,16 +31,22 @@ includes Python and TensorFlow start-up and building the report.
 from __future__ import annotations
 
 import argparse
-import json
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
+from _harness import (
+    REPO,
+    Progress,
+    markdown_table,
+    measured_loop,
+    read_summary,
+    run_cli,
+    runs_folder,
+    strategy_folder_named,
+    write_json,
+)
+
 DEFAULT_ITERATIONS = 5000
 PRESET = "tiny"
 # A latency rise (first to last fifth of the measured iterations) above this makes the straight-line
@@ -48,67 +54,30 @@ PRESET = "tiny"
 RISING_LATENCY_FRACTION = 0.10
 
 
-def _progress(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
 def soak(iterations: int, exact: bool, out_dir: Path, workloads: list[str]) -> dict[str, Any]:
-    """One CLI soak; returns its wall time, exit code and summary.json (the CLI's output goes to stderr)."""
+    """One CLI soak; returns its wall time, exit code and summary.json (the CLI's output goes to stderr). The
+    CLI, not leakhunt.soak(): the wall time a user waits includes Python's and TensorFlow's start-up."""
     # The verdict pass alone: a leaking strategy's attribution pass (--attribute auto) has its own cost, measured
     # by benchmarks/attribution.py.
-    command = [sys.executable, "-m", "leakhunt", "soak", "--iterations", str(iterations), "--out", str(out_dir),
-               "--no-progress", "--attribute", "off"]
-    command += [part for target in workloads for part in ("--workload", target)] if workloads else ["--preset", PRESET]
+    arguments = ["soak", "--iterations", str(iterations), "--out", str(out_dir), "--no-progress", "--attribute", "off"]
+    arguments += [part for target in workloads for part in ("--workload", target)] if workloads else ["--preset",
+                                                                                                       PRESET]
     if exact:
-        command.append("--exact")
-    _progress(f"{'exact' if exact else 'until-decided'}: {' '.join(command[1:])}")
-    started_s = time.monotonic()
+        arguments.append("--exact")
+    Progress.say(f"{'exact' if exact else 'until-decided'}: {' '.join(['-m', 'leakhunt', *arguments])}")
     # stdout too goes to our stderr: this script's stdout is the report alone.
-    completed = subprocess.run(command, cwd=REPO, stdout=sys.stderr, check=False)
-    wall_s = time.monotonic() - started_s
+    completed, wall_s = run_cli(*arguments, cwd=REPO, stdout=sys.stderr, check=False)
     if completed.returncode == 130:
         raise KeyboardInterrupt
-    summary_path = out_dir / "summary.json"
-    if not summary_path.is_file():
-        raise RuntimeError(f"the soak exited {completed.returncode} without writing {summary_path}")
-    summary = json.loads(summary_path.read_text(encoding="utf-8"))
-    strategies = [strategy_facts(out_dir, entry) for entry in summary["strategies"]]
+    if not (out_dir / "summary.json").is_file():
+        raise RuntimeError(f"the soak exited {completed.returncode} without writing {out_dir / 'summary.json'}")
+    strategies = [strategy_facts(out_dir, entry) for entry in read_summary(out_dir)["strategies"]]
     return {"iterations_max": iterations, "exact": exact, "wall_s": wall_s, "exit_code": completed.returncode,
-            "strategies": strategies, "out_dir": str(out_dir), "command": command[1:]}
-
-
-def _strategy_dir(out_dir: Path, name: str) -> Path | None:
-    for path in sorted((out_dir / "strategies").glob("*/strategy.json")):
-        if json.loads(path.read_text(encoding="utf-8")).get("name") == name:
-            return path.parent
-    return None
-
-
-def measured_loop(strategy_dir: Path | None) -> tuple[float | None, int, float | None]:
-    """Seconds from the first measured step's start to the last one's end, the measured steps, and the
-    latency change from their first to their last fifth (medians; None under 10 steps)."""
-    if strategy_dir is None or not (strategy_dir / "iterations.csv").is_file():
-        return None, 0, None
-    import pandas as pd
-
-    frame = pd.read_csv(strategy_dir / "iterations.csv", usecols=["phase", "start_monotonic_s", "latency_ms"])
-    measured = frame[frame["phase"] == "measure"].sort_values("start_monotonic_s")
-    if measured.empty:
-        return None, 0, None
-    first = float(measured["start_monotonic_s"].iloc[0])
-    last = measured.iloc[-1]
-    loop_s = float(last["start_monotonic_s"]) + float(last["latency_ms"]) / 1e3 - first
-    change = None
-    fifth = len(measured) // 5
-    if fifth >= 2:
-        # The summary's own figure needs 50 iterations; a short exact baseline still shows a rising latency.
-        latency = measured["latency_ms"]
-        change = float(latency.iloc[-fifth:].median() / latency.iloc[:fifth].median() - 1)
-    return loop_s, int(len(measured)), change
+            "strategies": strategies, "out_dir": str(out_dir), "command": ["-m", "leakhunt", *arguments]}
 
 
 def strategy_facts(out_dir: Path, entry: dict[str, Any]) -> dict[str, Any]:
-    loop_s, measured_steps, change = measured_loop(_strategy_dir(out_dir, entry["name"]))
+    loop_s, steps, change = measured_loop(strategy_folder_named(out_dir, entry["name"]))
     wall_s = entry.get("wall_time_s")
     return {
         "name": entry["name"], "verdict": entry.get("verdict"), "pattern": entry.get("pattern"),
@@ -116,7 +85,7 @@ def strategy_facts(out_dir: Path, entry: dict[str, Any]) -> dict[str, Any]:
         "iterations_completed": entry.get("iterations_completed"), "stopped_early": entry.get("stopped_early"),
         "stop_reason": entry.get("stop_reason"), "wall_time_s": wall_s,
         "loop_s": loop_s, "setup_s": None if wall_s is None or loop_s is None else wall_s - loop_s,
-        "per_iteration_s": None if not loop_s or not measured_steps else loop_s / measured_steps,
+        "per_iteration_s": None if not loop_s or not steps else loop_s / steps,
         "latency_p50_ms": (entry.get("latency_ms") or {}).get("p50"),
         "latency_change_first_to_last_fifth": change,
     }
@@ -175,17 +144,14 @@ def _ms_to_s(value_ms: float | None) -> float | None:
 
 
 def run_table(title: str, run: dict[str, Any]) -> list[str]:
-    lines = [f"### {title}: {_seconds(run['wall_s'])} wall in all (measured, exit code {run['exit_code']})", "",
-             "| strategy | verdict | iterations completed | stopped_early | stop_reason | wall_time_s "
-             "| measured loop | per iteration | p50 latency | latency first -> last fifth |",
-             "|---|---|---:|---|---|---:|---:|---:|---:|---:|"]
-    for facts in run["strategies"]:
-        lines.append(
-            f"| `{facts['name']}` | {facts['verdict']} | {facts['iterations_completed']} | {facts['stopped_early']} "
-            f"| {facts['stop_reason']} | {_seconds(facts['wall_time_s'])} | {_seconds(facts['loop_s'])} "
-            f"| {_ms(facts['per_iteration_s'])} | {_ms(_ms_to_s(facts['latency_p50_ms']))} "
-            f"| {_pct(facts['latency_change_first_to_last_fifth'])} |")
-    return lines
+    header = ["strategy", "verdict", "iterations completed", "stopped_early", "stop_reason", "wall_time_s",
+              "measured loop", "per iteration", "p50 latency", "latency first -> last fifth"]
+    rows = [[f"`{facts['name']}`", facts["verdict"], facts["iterations_completed"], facts["stopped_early"],
+             facts["stop_reason"], _seconds(facts["wall_time_s"]), _seconds(facts["loop_s"]),
+             _ms(facts["per_iteration_s"]), _ms(_ms_to_s(facts["latency_p50_ms"])),
+             _pct(facts["latency_change_first_to_last_fifth"])] for facts in run["strategies"]]
+    return [f"### {title}: {_seconds(run['wall_s'])} wall in all (measured, exit code {run['exit_code']})", "",
+            *markdown_table(header, "llrllrrrrr", rows)]
 
 
 def comparison(decided: dict[str, Any], exact: dict[str, Any] | None, iterations: int) -> dict[str, Any]:
@@ -229,9 +195,9 @@ def comparison(decided: dict[str, Any], exact: dict[str, Any] | None, iterations
 def comparison_table(result: dict[str, Any], iterations: int, exact_iterations: int | None) -> list[str]:
     exact_head = (f"exact at {iterations}" if exact_iterations in (None, iterations)
                   else f"exact at {exact_iterations}")
-    lines = [f"| strategy | until-decided verdict (iterations of {iterations}) | {exact_head}: verdict "
-             f"| same verdict | until-decided wall (measured) | exact wall at {iterations} | speed-up |",
-             "|---|---|---|---|---:|---:|---:|"]
+    header = ["strategy", f"until-decided verdict (iterations of {iterations})", f"{exact_head}: verdict",
+              "same verdict", "until-decided wall (measured)", f"exact wall at {iterations}", "speed-up"]
+    rows = []
     for row in result["rows"]:
         bound = ">= " if row["exact_wall_lower_bound"] else ""
         exact_wall = "-" if row["exact_wall_s"] is None else (
@@ -239,10 +205,10 @@ def comparison_table(result: dict[str, Any], iterations: int, exact_iterations: 
         speedup = "-" if row["speedup"] is None else f"{bound}{row['speedup']:.1f}x"
         same = {None: "-", True: "yes", False: "**no**"}[row["same_verdict"]]
         exact_count = "-" if row["exact_iterations"] is None else row["exact_iterations"]
-        lines.append(f"| `{row['name']}` | {row['decided_verdict']} ({row['decided_iterations']}) "
-                     f"| {row['exact_verdict'] or '-'} ({exact_count}) "
-                     f"| {same} | {_seconds(row['decided_wall_s'])} | {exact_wall} | {speedup} |")
-    return lines
+        rows.append([f"`{row['name']}`", f"{row['decided_verdict']} ({row['decided_iterations']})",
+                     f"{row['exact_verdict'] or '-'} ({exact_count})", same, _seconds(row["decided_wall_s"]),
+                     exact_wall, speedup])
+    return markdown_table(header, "llllrrr", rows)
 
 
 def print_report(what: str, iterations: int, exact_iterations: int | None, decided: dict[str, Any],
@@ -303,35 +269,25 @@ def main() -> int:
         parser.error("--exact-iterations must not exceed --iterations (it is the cheaper stand-in for N)")
     exact_iterations = None if args.skip_exact else (args.exact_iterations or args.iterations)
 
-    if args.keep_runs:
-        args.keep_runs.mkdir(parents=True, exist_ok=True)
-        runs_dir = Path(tempfile.mkdtemp(prefix="ttv-", dir=args.keep_runs))
-    else:
-        runs_dir = Path(tempfile.mkdtemp(prefix="leakhunt-ttv-"))
     what = ", ".join(args.workload) if args.workload else f"the default comparison on --preset {PRESET}"
-    _progress(f"time to verdict: {what}; until-decided at most {args.iterations} iterations"
-              + ("" if exact_iterations is None else f", then exact at {exact_iterations}")
-              + f"; run folders in {runs_dir}")
-    decided = exact = None
-    try:
-        decided = soak(args.iterations, False, runs_dir / "until-decided", args.workload)
-        if exact_iterations is not None:
-            exact = soak(exact_iterations, True, runs_dir / "exact", args.workload)
-    except KeyboardInterrupt:
-        _progress("interrupted")
-        return 130
-    finally:
-        if not args.keep_runs:
-            shutil.rmtree(runs_dir, ignore_errors=True)
+    with runs_folder(args.keep_runs, "ttv") as runs_dir:
+        Progress.say(f"time to verdict: {what}; until-decided at most {args.iterations} iterations"
+                     + ("" if exact_iterations is None else f", then exact at {exact_iterations}")
+                     + f"; run folders in {runs_dir}")
+        decided = exact = None
+        try:
+            decided = soak(args.iterations, False, runs_dir / "until-decided", args.workload)
+            if exact_iterations is not None:
+                exact = soak(exact_iterations, True, runs_dir / "exact", args.workload)
+        except KeyboardInterrupt:
+            Progress.say("interrupted")
+            return 130
 
     result = comparison(decided, exact, args.iterations)
     print_report(what, args.iterations, exact_iterations, decided, exact, result)
-    if args.json:
-        args.json.write_text(json.dumps({"iterations": args.iterations, "exact_iterations": exact_iterations,
-                                         "workloads": args.workload, "preset": None if args.workload else PRESET,
-                                         "until_decided": decided, "exact": exact, "comparison": result},
-                                        indent=1))
-        print(f"raw results: {args.json}")
+    write_json(args.json, {"iterations": args.iterations, "exact_iterations": exact_iterations,
+                           "workloads": args.workload, "preset": None if args.workload else PRESET,
+                           "until_decided": decided, "exact": exact, "comparison": result})
     return 0
 
 

@@ -18,6 +18,7 @@ the soak's child.
 from _harness.repeats import Progress, conditions, hog_load, interruptible, load_average_1m, runs_folder
 from _harness.results import (
     entries_by_name,
+    measured_loop,
     measured_steps,
     read_json,
     read_summary,
@@ -39,6 +40,7 @@ from _harness.workloads import (
 __all__ = [
     "BENCHMARKS", "PATTERNS", "REPO", "WORKLOADS", "Progress", "SoakRun", "Strategy", "builtin", "builtin_target",
     "conditions", "entries_by_name", "hog_load", "interruptible", "leakhunt_command", "load_average_1m",
-    "markdown_table", "measured_steps", "module_constants", "read_json", "read_summary", "run_cli", "runs_folder",
-    "soak", "strategy_folder", "strategy_folder_named", "text_table", "workload", "workload_function", "write_json",
+    "markdown_table", "measured_loop", "measured_steps", "module_constants", "read_json", "read_summary", "run_cli",
+    "runs_folder", "soak", "strategy_folder", "strategy_folder_named", "text_table", "workload", "workload_function",
+    "write_json",
 ]

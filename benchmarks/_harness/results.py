@@ -42,3 +42,23 @@ def measured_steps(strategy_dir: Path, columns: Sequence[str] = ("phase", "start
 
     frame = pd.read_csv(strategy_dir / "iterations.csv", usecols=list(dict.fromkeys(["phase", *columns])))
     return frame[frame["phase"] == "measure"]
+
+
+def measured_loop(strategy_dir: Path | None) -> tuple[float | None, int, float | None]:
+    """Seconds from the first measured step's start to the last one's end, the measured steps, and the
+    latency change from their first to their last fifth (medians; None under 10 steps)."""
+    if strategy_dir is None or not (strategy_dir / "iterations.csv").is_file():
+        return None, 0, None
+    measured = measured_steps(strategy_dir).sort_values("start_monotonic_s")
+    if measured.empty:
+        return None, 0, None
+    first = float(measured["start_monotonic_s"].iloc[0])
+    last = measured.iloc[-1]
+    loop_s = float(last["start_monotonic_s"]) + float(last["latency_ms"]) / 1e3 - first
+    change = None
+    fifth = len(measured) // 5
+    if fifth >= 2:
+        # The summary's own figure needs 50 iterations; a short run still shows a rising latency.
+        latency = measured["latency_ms"]
+        change = float(latency.iloc[-fifth:].median() / latency.iloc[:fifth].median() - 1)
+    return loop_s, int(len(measured)), change
