@@ -27,56 +27,29 @@ Targets: 256 B/iter found by 5000 iterations with the slope within 20% (stretch:
 from __future__ import annotations
 
 import argparse
-import collections
 import json
 import shutil
-import statistics
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 import pandas as pd
+from _harness import WORKLOADS, Progress, Strategy, runs_folder, soak, workload, write_json
+from _sensitivity_tables import FLAT_KINDS, FLAT_RUNS_MIN, print_flats, print_leaks, print_targets
 
-REPO = Path(__file__).resolve().parent.parent
-BENCH_STEPS = REPO / "benchmarks" / "workloads" / "bench_steps.py"
+BENCH_STEPS = WORKLOADS / "bench_steps.py"
 LEAK_SIZES_BYTES = (64, 256, 1024, 4096, 16384, 65536)
 LEAK_KINDS = ("python", "native")
 LENGTHS = (500, 1000, 5000)
 WARMUP = 20
-# One flat run of each kind per turn, so any --flat-runs count spreads evenly over the kinds.
-FLAT_KINDS = ("python_flat", "numpy_flat", "tf_finalized_flat", "keras_call_flat", "saved_model_flat",
-              "tf_constant_flat", "native_malloc_free_flat")
-FLAT_RUNS_MIN = 30
-# The issue's targets: found by this many iterations with the slope within this relative error.
-TARGET_ITERATIONS = 5000
-TARGET_SLOPE_ERROR = 0.20
-TARGET_BYTES = 256
-STRETCH_BYTES = 64
-# The earlier goal, kept so results stay comparable with the previous tables in docs/benchmarks.md.
-FOUND_ALL_FROM_BYTES = 1024
 LEAK_FACTORIES = {
     "exact": {"python": "python_exact_leak", "native": "native_exact_leak"},
     "payload": {"python": "python_leak", "native": "native_leak"},
 }
 
 
-def _progress(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-UNTIL_DECIDED = False  # --until-decided: every soak stops each strategy once its verdict is settled
-
-
-def soak(out: Path, specs, iterations: int) -> dict:
-    from leakhunt import runner
-    from leakhunt.rundir.config import RunConfig
-
-    result = runner.run(RunConfig(attribute="off", strategies=tuple(specs), out_dir=out, iterations=iterations,
-                                  warmup_steps=WARMUP, show_progress=False, until_decided=UNTIL_DECIDED))
-    if result.interrupted:
-        raise KeyboardInterrupt
-    return result.summary
+def soak_all(out: Path, strategies: list[Strategy], iterations: int, until_decided: bool) -> dict:
+    """One soak of every strategy (one child after another); its summary."""
+    return soak(strategies, out, iterations=iterations, warmup=WARMUP, until_decided=until_decided).summary
 
 
 def truncated_summary(run: Path, iterations: int, scratch: Path) -> dict:
@@ -131,45 +104,40 @@ def leak_rows(summary: dict, length: int, repeat: int) -> list[dict]:
 
 
 def run_leaks(args, scratch: Path) -> list[dict]:
-    from leakhunt.rundir.config import StrategySpec
-
     pace_s = args.pace_ms / 1000
     longest = max(args.lengths)
     factories = LEAK_FACTORIES[args.planting]
     rows: list[dict] = []
     for repeat in range(args.repeats):
-        def specs(iterations: int):
+        def specs(iterations: int) -> list[Strategy]:
             kwargs_extra = {"slots": WARMUP + iterations + 100} if args.planting == "exact" else {}
-            return [StrategySpec(f"{kind}-{size}", f"{BENCH_STEPS}:{factories[kind]}",
-                                 {"bytes_per_step": size, "pace_s": pace_s,
-                                  **(kwargs_extra if kind == "python" else {})})
+            return [workload(f"{kind}-{size}", f"{BENCH_STEPS}:{factories[kind]}", bytes_per_step=size,
+                             pace_s=pace_s, **(kwargs_extra if kind == "python" else {}))
                     for kind in LEAK_KINDS for size in LEAK_SIZES_BYTES]
 
         if args.separate_lengths:
             for length in args.lengths:
-                _progress(f"leaks, repeat {repeat + 1}/{args.repeats}: one soak of {length} iterations")
-                summary = soak(scratch / f"leaks-{repeat}-{length}", specs(length), length)
+                Progress.say(f"leaks, repeat {repeat + 1}/{args.repeats}: one soak of {length} iterations")
+                summary = soak_all(scratch / f"leaks-{repeat}-{length}", specs(length), length, args.until_decided)
                 rows += leak_rows(summary, length, repeat)
         else:
-            _progress(f"leaks, repeat {repeat + 1}/{args.repeats}: one soak of {longest} iterations, judged at "
-                      f"{', '.join(map(str, args.lengths))}")
+            Progress.say(f"leaks, repeat {repeat + 1}/{args.repeats}: one soak of {longest} iterations, judged at "
+                         f"{', '.join(map(str, args.lengths))}")
             run = scratch / f"leaks-{repeat}"
-            soak(run, specs(longest), longest)
+            soak_all(run, specs(longest), longest, args.until_decided)
             for length in args.lengths:
                 rows += leak_rows(truncated_summary(run, length, scratch), length, repeat)
     return rows
 
 
 def run_flats(args, scratch: Path) -> list[dict]:
-    from leakhunt.rundir.config import StrategySpec
-
     pace_s = args.pace_ms / 1000
     specs = []
     for index in range(args.flat_runs):
         kind = FLAT_KINDS[index % len(FLAT_KINDS)]
-        specs.append(StrategySpec(f"{kind}-{index}", f"{BENCH_STEPS}:{kind}", {"pace_s": pace_s}))
-    _progress(f"flats: {len(specs)} runs of {args.flat_iterations} iterations ({len(FLAT_KINDS)} kinds)")
-    summary = soak(scratch / "flat", specs, args.flat_iterations)
+        specs.append(workload(f"{kind}-{index}", f"{BENCH_STEPS}:{kind}", pace_s=pace_s))
+    Progress.say(f"flats: {len(specs)} runs of {args.flat_iterations} iterations ({len(FLAT_KINDS)} kinds)")
+    summary = soak_all(scratch / "flat", specs, args.flat_iterations, args.until_decided)
     rows = []
     for entry in summary["strategies"]:
         slope, series = measured_slope(entry)
@@ -178,51 +146,6 @@ def run_flats(args, scratch: Path) -> list[dict]:
                      "deciding_series": entry.get("deciding_series"), "slope": slope, "slope_series": series,
                      "latency_p50_ms": (entry.get("latency_ms") or {}).get("p50")})
     return rows
-
-
-# ---------------------------------------------------------------------------------------------- reporting
-def _size(value: int) -> str:
-    return f"{value // 1024} KiB" if value >= 1024 else f"{value} B"
-
-
-def _pct(value) -> str:
-    return "-" if value is None or pd.isna(value) else f"{value:+.1%}"
-
-
-def print_leak_table(frame: pd.DataFrame, lengths: list[int]) -> None:
-    longest = max(lengths)
-    header = ("| planted | kind | " + " | ".join(f"{length} it" for length in lengths)
-              + f" | median slope error at {longest} (range) | slope series at {longest} |")
-    print(header)
-    print("|---:|---|" + "---:|" * len(lengths) + "---:|---|")
-    for (size, kind), group in frame.groupby(["bytes_per_iter", "kind"], sort=True):
-        cells = []
-        for length in lengths:
-            at = group[group.iterations == length]
-            rate = (at.verdict == "leak").mean()
-            cells.append(f"**{rate:.0%}**" if rate == 1 else f"{rate:.0%}")
-        last = group[group.iterations == longest]
-        errors = last.slope_error.dropna()
-        error = "-" if errors.empty else _pct(errors.median())
-        if len(errors) > 1:
-            error += f" ({_pct(errors.min())} .. {_pct(errors.max())})"
-        series = ", ".join(f"{name} {count}" for name, count in collections.Counter(last.slope_series).most_common())
-        kind_text = "Python" if kind == "python" else kind
-        print(f"| {_size(size)} | {kind_text} | {' | '.join(cells)} | {error} | {series} |")
-
-
-def target_met(frame: pd.DataFrame, size: int, at_iterations: int) -> tuple[bool, str]:
-    """Every run of `size` (both kinds) called a leak at `at_iterations`, with |slope error| <= 20%."""
-    runs = frame[(frame.bytes_per_iter == size) & (frame.iterations == at_iterations)]
-    if runs.empty:
-        return False, "not measured"
-    found = runs.verdict == "leak"
-    close = runs.slope_error.abs() <= TARGET_SLOPE_ERROR
-    parts = []
-    for kind, group in runs.groupby("kind"):
-        parts.append(f"{kind}: found {(group.verdict == 'leak').sum()}/{len(group)}, slope error "
-                     + ", ".join(_pct(value) for value in group.slope_error))
-    return bool((found & close).all()), "; ".join(parts)
 
 
 def _parse_args() -> argparse.Namespace:
@@ -253,112 +176,28 @@ def _parse_args() -> argparse.Namespace:
 
 def _run_all(args: argparse.Namespace) -> tuple[list[dict], list[dict]]:
     """(planted-leak records, flat records), the run folders in a scratch folder kept only with --keep-runs."""
-    if args.keep_runs:
-        args.keep_runs.mkdir(parents=True, exist_ok=True)
-        scratch = Path(tempfile.mkdtemp(prefix="sensitivity-", dir=args.keep_runs))
-    else:
-        scratch = Path(tempfile.mkdtemp(prefix="leakhunt-sensitivity-"))
-    _progress(f"run folders in {scratch}")
-    try:
+    with runs_folder(args.keep_runs, "sensitivity") as scratch:
+        Progress.say(f"run folders in {scratch}")
         leak_records = run_leaks(args, scratch)
         flat_records = [] if args.skip_flats else run_flats(args, scratch)
-    finally:
-        if not args.keep_runs:
-            shutil.rmtree(scratch, ignore_errors=True)
     return leak_records, flat_records
-
-
-def _print_leaks(args: argparse.Namespace, frame: pd.DataFrame, longest: int) -> None:
-    how = "one soak per length" if args.separate_lengths else f"the first N iterations of a {longest}-iteration run"
-    print()
-    print(f"planted leaks ({args.planting} planting, pace {args.pace_ms:g} ms, {args.repeats} run(s) per cell, "
-          f"{how}): detection rate (verdict == leak) and slope error (measured / planted - 1)")
-    print()
-    print_leak_table(frame, args.lengths)
-    if args.until_decided:
-        print()
-        print("--until-decided: iterations each planted leak ran before it stopped (median over runs)")
-        print("| planted | kind | max iterations | median iterations run | stopped early |")
-        print("|---:|---|---:|---:|---:|")
-        for (size, kind, length), group in frame.groupby(["bytes_per_iter", "kind", "iterations"]):
-            print(f"| {_size(size)} | {kind} | {length} | {statistics.median(group.iterations_used):.0f} | "
-                  f"{group.stopped_early.mean():.0%} |")
-    missed = frame[(frame.iterations == longest) & (frame.verdict != "leak")]
-    if not missed.empty:
-        print()
-        print(f"not called a leak at {longest} iterations:")
-        for row in missed.itertuples():
-            print(f"- {row.kind} {_size(row.bytes_per_iter)}: {row.verdict} ({row.pattern}, deciding "
-                  f"{row.deciding_series}): {row.verdict_reason}")
-
-
-def _print_flats(args: argparse.Namespace, flat_records: list[dict]) -> int:
-    """The flat runs' table; returns how many were called a leak."""
-    flats = pd.DataFrame(flat_records)
-    false_leaks = int((flats.verdict == "leak").sum())
-    print()
-    print(f"flat runs: {len(flats)} ({args.flat_iterations} iterations each, pace {args.pace_ms:g} ms); "
-          f"called a leak: **{false_leaks}** (false-leak rate {false_leaks / len(flats):.0%})")
-    print()
-    print("| flat kind | runs | verdicts | median slope | median p50 step |")
-    print("|---|---:|---|---:|---:|")
-    for kind in FLAT_KINDS:
-        group = flats[flats.kind == kind]
-        if group.empty:
-            continue
-        verdicts = ", ".join(f"{name} {count}" for name, count in collections.Counter(group.verdict).most_common())
-        slopes = [value for value in group.slope if value is not None and not pd.isna(value)]
-        latencies = [value for value in group.latency_p50_ms if value is not None and not pd.isna(value)]
-        slope = f"{statistics.median(slopes):+.1f} B/iter" if slopes else "-"
-        latency = f"{statistics.median(latencies):.3f} ms" if latencies else "-"
-        print(f"| `{kind}` | {len(group)} | {verdicts} | {slope} | {latency} |")
-    odd = flats[flats.verdict != "flat"]
-    if not odd.empty:
-        print()
-        print("flat runs not called flat:")
-        for row in odd.itertuples():
-            print(f"- {row.name}: {row.verdict} ({row.pattern}, deciding {row.deciding_series}): "
-                  f"{row.verdict_reason}")
-    return false_leaks
-
-
-def _print_targets(args: argparse.Namespace, frame: pd.DataFrame, flat_records: list[dict], false_leaks: int,
-                   longest: int) -> None:
-    print()
-    judged_at = TARGET_ITERATIONS if TARGET_ITERATIONS in args.lengths else longest
-    note = "" if judged_at == TARGET_ITERATIONS else f" (judged at {judged_at}: {TARGET_ITERATIONS} not run)"
-    for label, size in (("target", TARGET_BYTES), ("stretch", STRETCH_BYTES)):
-        met, detail = target_met(frame, size, judged_at)
-        print(f"{label}: {size} B/iter found by {TARGET_ITERATIONS} iterations with slope within "
-              f"{TARGET_SLOPE_ERROR:.0%}: {'met' if met else 'MISSED'}{note} ({detail})")
-    big = frame[(frame.bytes_per_iter >= FOUND_ALL_FROM_BYTES) & (frame.iterations == judged_at)]
-    found_all = bool(not big.empty and (big.verdict == "leak").all())
-    print(f"every leak >= {_size(FOUND_ALL_FROM_BYTES)}/iter found by {TARGET_ITERATIONS} iterations: "
-          f"{'met' if found_all else 'MISSED'}{note}")
-    if flat_records:
-        print(f"no flat run called a leak ({len(flat_records)} runs): {'met' if false_leaks == 0 else 'MISSED'}"
-              f"{'' if len(flat_records) >= FLAT_RUNS_MIN else f' (fewer than {FLAT_RUNS_MIN} runs)'}")
 
 
 def main() -> None:
     args = _parse_args()
     if args.until_decided:
-        global UNTIL_DECIDED
-        UNTIL_DECIDED = True
         args.separate_lengths = True
     if args.flat_runs < FLAT_RUNS_MIN:
-        _progress(f"note: {args.flat_runs} flat runs, fewer than the {FLAT_RUNS_MIN} the false-leak target needs")
+        Progress.say(f"note: {args.flat_runs} flat runs, fewer than the {FLAT_RUNS_MIN} the false-leak target needs")
     leak_records, flat_records = _run_all(args)
     frame = pd.DataFrame(leak_records)
     longest = max(args.lengths)
-    _print_leaks(args, frame, longest)
-    false_leaks = _print_flats(args, flat_records) if flat_records else 0
-    _print_targets(args, frame, flat_records, false_leaks, longest)
-    if args.json:
-        args.json.write_text(json.dumps({"args": {key: (str(value) if isinstance(value, Path) else value)
-                                                  for key, value in vars(args).items()},
-                                         "leaks": leak_records, "flats": flat_records}, indent=1, default=str))
-        print(f"raw results: {args.json}")
+    print_leaks(args, frame, longest)
+    false_leaks = print_flats(args, flat_records) if flat_records else 0
+    print_targets(args, frame, flat_records, false_leaks, longest)
+    write_json(args.json, {"args": {key: (str(value) if isinstance(value, Path) else value)
+                                     for key, value in vars(args).items()},
+                            "leaks": leak_records, "flats": flat_records})
     sys.stdout.flush()
 
 if __name__ == "__main__":
