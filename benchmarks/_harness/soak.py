@@ -36,8 +36,9 @@ class Strategy:
     builtin: str | None = None
 
 
-def workload(name: str, target: str, **kwargs: Any) -> Strategy:
-    return Strategy(name, target, dict(kwargs))
+def workload(name: str, factory: str, /, **kwargs: Any) -> Strategy:
+    """The workload factory "FILE.py:FUNC" named `name`, called with `kwargs` in the child."""
+    return Strategy(name, factory, dict(kwargs))
 
 
 def builtin(name: str, strategy: str | None = None) -> Strategy:
