@@ -25,7 +25,7 @@ from _harness.results import (
     strategy_folder,
     strategy_folder_named,
 )
-from _harness.soak import SoakRun, Strategy, builtin, leakhunt_command, run_cli, soak, workload
+from _harness.soak import WARMUP_STEPS, SoakRun, Strategy, builtin, leakhunt_command, run_cli, soak, workload
 from _harness.table import markdown_table, text_table, write_json
 from _harness.workloads import (
     BENCHMARKS,
@@ -38,9 +38,9 @@ from _harness.workloads import (
 )
 
 __all__ = [
-    "BENCHMARKS", "PATTERNS", "REPO", "WORKLOADS", "Progress", "SoakRun", "Strategy", "builtin", "builtin_target",
-    "conditions", "entries_by_name", "hog_load", "interruptible", "leakhunt_command", "load_average_1m",
-    "markdown_table", "measured_loop", "measured_steps", "module_constants", "read_json", "read_summary", "run_cli",
-    "runs_folder", "soak", "strategy_folder", "strategy_folder_named", "text_table", "workload", "workload_function",
-    "write_json",
+    "BENCHMARKS", "PATTERNS", "REPO", "WARMUP_STEPS", "WORKLOADS", "Progress", "SoakRun", "Strategy", "builtin",
+    "builtin_target", "conditions", "entries_by_name", "hog_load", "interruptible", "leakhunt_command",
+    "load_average_1m", "markdown_table", "measured_loop", "measured_steps", "module_constants", "read_json",
+    "read_summary", "run_cli", "runs_folder", "soak", "strategy_folder", "strategy_folder_named", "text_table",
+    "workload", "workload_function", "write_json",
 ]
