@@ -7,6 +7,7 @@ import statistics
 from typing import Any
 
 from _drift_plans import LONG_STEP_KINDS, Plan, case_truths
+from _harness import markdown_table
 
 
 def pct(value: float | None) -> str:
