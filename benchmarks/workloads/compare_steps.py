@@ -15,13 +15,10 @@ workload factory.
 
 from __future__ import annotations
 
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import drift_steps  # sibling module: the child imports this file by path, not as a package
+# By bare name: leakhunt's load_factory imports a workload file with its folder first on sys.path.
+import drift_steps
 
 
 class Tf1OpsPerCall(drift_steps.Tf1GraphGrowth):

@@ -34,11 +34,9 @@ from __future__ import annotations
 import itertools
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import bench_steps  # sibling module: the child imports this file by path, not as a package
+# By bare name: leakhunt's load_factory imports a workload file with its folder first on sys.path.
+import bench_steps
 
 # Which factories are flat and which truly drift: the benchmark reads this (by parsing, without importing).
 TRUTH = {
@@ -283,8 +281,7 @@ if __name__ == "__main__":
     # Bare-loop latency probe, one factory at a time: python drift_steps.py NAME [STEPS]
     name = sys.argv[1]
     steps = int(sys.argv[2]) if len(sys.argv) > 2 else 500
-    kwargs = {"iterations": steps} if name == "planted_slowdown" else {}
-    workload = globals()[name](**kwargs)
+    workload = globals()[name](**({"iterations": steps} if name == "planted_slowdown" else {}))
     step_fn = getattr(workload, "step", workload)
     latencies_ms = []
     started = time.perf_counter()
