@@ -57,7 +57,7 @@ class SoakRun:
     wall_s: float
 
 
-def _options(strategies: Sequence[Strategy], out: Path, settings: dict[str, Any]) -> Any:
+def soak_options(strategies: Sequence[Strategy], out: Path, settings: dict[str, Any]) -> Any:
     import leakhunt
 
     workloads = [strategy for strategy in strategies if strategy.builtin is None]
@@ -68,16 +68,22 @@ def _options(strategies: Sequence[Strategy], out: Path, settings: dict[str, Any]
         out=out, force=True, show_progress=False, **settings)
 
 
-def _run_with_kwargs(options: Any, strategies: Sequence[Strategy]) -> tuple[Path, dict[str, Any], bool, int]:
-    """run_soak's path with each workload factory's keyword arguments set (the public API has no way to say them)."""
-    from leakhunt import runner
+def config_with_kwargs(options: Any, strategies: Sequence[Strategy]) -> Any:
+    """run_soak's RunConfig for `options`, with each workload factory's keyword arguments set on its StrategySpec
+    (the public API has no way to say them)."""
     from leakhunt.runner.soak_setup import build_run_config
 
     kwargs = {strategy.name: dict(strategy.kwargs) for strategy in strategies if strategy.kwargs}
     config = build_run_config(options)
     specs = tuple(dataclasses.replace(spec, factory_kwargs=kwargs[spec.name]) if spec.name in kwargs else spec
                   for spec in config.strategies)
-    result = runner.run(dataclasses.replace(config, strategies=specs))
+    return dataclasses.replace(config, strategies=specs)
+
+
+def _run_with_kwargs(options: Any, strategies: Sequence[Strategy]) -> tuple[Path, dict[str, Any], bool, int]:
+    from leakhunt import runner
+
+    result = runner.run(config_with_kwargs(options, strategies))
     return result.run_dir, result.summary, result.interrupted, result.exit_code
 
 
@@ -95,7 +101,7 @@ def soak(strategies: Sequence[Strategy], out: Path, *, iterations: int, warmup: 
 
     settings = dict(iterations=iterations, warmup=warmup, until_decided=until_decided, duration=duration_s,
                     preset=preset, attribute=attribute, **options)
-    run_options = _options(strategies, out, settings)
+    run_options = soak_options(strategies, out, settings)
     started = time.monotonic()
     with load if load is not None else contextlib.nullcontext():
         if any(strategy.kwargs for strategy in strategies):
