@@ -5,10 +5,10 @@ A verdict or a latency figure that holds on a quiet machine may not hold when th
 (CI runners, a neighbour's training job). `cpu_hogs()` starts `count` busy processes for the duration of a
 `with` block and always terminates and joins them when the block ends, also on an exception or Ctrl-C:
 
-    from hog import cpu_hogs          # benchmarks/ on sys.path (scripts in benchmarks/ have it)
+    from hog import cpu_hogs          # by bare name: `python benchmarks/X.py` has benchmarks/ first on sys.path
 
     with cpu_hogs(os.cpu_count(), "constant"):
-        runner.run(config)
+        leakhunt.soak(...)            # a benchmark's soak: _harness.soak(..., load=hog_load("cpu", count))
 
     with cpu_hogs(2, "ramp", duration_s=60) as hogs:   # each hog's duty cycle 0% -> 100% over 60 s
         ...                                           # hogs.started_monotonic: time.monotonic() at 0%

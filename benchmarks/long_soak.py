@@ -36,7 +36,16 @@ from pathlib import Path
 
 import numpy as np
 import psutil
-from _harness import WORKLOADS, leakhunt_command, markdown_table, measured_steps, read_summary, runs_folder, write_json
+from _harness import (
+    WORKLOADS,
+    leakhunt_command,
+    markdown_table,
+    measured_steps,
+    read_json,
+    read_summary,
+    runs_folder,
+    write_json,
+)
 
 BENCH_STEPS = WORKLOADS / "bench_steps.py"
 RAW_FILE = "raw_latency.f32"  # leakhunt.child.latency.RAW_LATENCY_FILE
@@ -225,7 +234,7 @@ def stretch(source: Path, hours: float, target: Path) -> Path:
                 shifted[step_columns] += copy * span_steps
                 shifted[time_columns] += copy * span_s
                 shifted.to_csv(folder / name, mode="a", header=False, index=False, float_format="%.6f")
-        status = json.loads((folder / "status.json").read_text())
+        status = read_json(folder / "status.json")
         for key in ("steps_completed", "iterations_completed"):
             status[key] = status[key] + (copies - 1) * span_steps
         (folder / "status.json").write_text(json.dumps(status))

@@ -33,7 +33,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-from _harness import WORKLOADS, Progress, Strategy, runs_folder, soak, workload, write_json
+from _harness import WORKLOADS, Progress, Strategy, read_json, runs_folder, soak, workload, write_json
 from _sensitivity_tables import FLAT_KINDS, FLAT_RUNS_MIN, print_flats, print_leaks, print_targets
 
 BENCH_STEPS = WORKLOADS / "bench_steps.py"
@@ -71,7 +71,7 @@ def truncated_summary(run: Path, iterations: int, scratch: Path) -> dict:
         frame[frame["step"] < last_step].to_csv(folder / "iterations.csv", index=False)
         samples = pd.read_csv(folder / "samples.csv")
         samples[samples["steps_done"] <= last_step].to_csv(folder / "samples.csv", index=False)
-        status = json.loads((folder / "status.json").read_text())
+        status = read_json(folder / "status.json")
         status["iterations_completed"] = min(status["iterations_completed"], iterations)
         status["steps_completed"] = min(status["steps_completed"], last_step)
         (folder / "status.json").write_text(json.dumps(status))
