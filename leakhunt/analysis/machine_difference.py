@@ -21,7 +21,7 @@ LATENCY_MIN_CHANGE = 0.12
 CPU_BOUND_MIN_SHARE = 0.6
 # CPU shares within this factor of each other count as the same machine share (both views decide).
 SHARE_TOLERANCE = 1.15
-# A child that used more than this many CPUs' worth per wall second runs its step on several threads.
+# A child whose threads wanted more than this many CPUs' worth per wall second runs its step on several threads.
 MULTI_THREADED_MIN_SHARE = 1.1
 # A child crowded off its CPU is corrected (its run-queue wait taken out, its CPU time read instead of the
 # wall clock), but not exactly: a busy neighbour also pollutes its caches and TensorFlow's pools spin
@@ -41,9 +41,21 @@ MAX_TOLERANCE = 0.25
 MIN_CPU_SHARE_RATIO = 0.5
 
 
+def cpu_demand(conditions: SpanConditions) -> float | None:
+    """CPUs' worth the child's threads wanted per wall second: the CPU they got, plus the time they waited
+    for it where all threads' waits were read (a crowded multi-threaded child gets under one CPU, but its
+    threads still want two)."""
+    if not conditions.cpu_share:
+        return None
+    if conditions.threads_wait_fraction is None or conditions.threads_wait_fraction >= 1:
+        return conditions.cpu_share
+    return conditions.cpu_share / (1 - conditions.threads_wait_fraction)
+
+
 def multi_threaded(a: SpanConditions, b: SpanConditions) -> bool:
-    """More than one CPU's worth per wall second in either run: the step runs on several threads."""
-    return bool(a.cpu_share and b.cpu_share and max(a.cpu_share, b.cpu_share) > MULTI_THREADED_MIN_SHARE)
+    """More than one CPU's worth wanted per wall second in either run: the step runs on several threads."""
+    demands = [demand for demand in (cpu_demand(a), cpu_demand(b)) if demand is not None]
+    return len(demands) == 2 and max(demands) > MULTI_THREADED_MIN_SHARE
 
 
 def threads_waits_known(a: SpanConditions, b: SpanConditions) -> bool:
@@ -51,16 +63,16 @@ def threads_waits_known(a: SpanConditions, b: SpanConditions) -> bool:
 
 
 def contention_difference(a: SpanConditions, b: SpanConditions) -> float:
-    """How differently the two children were crowded off their CPUs: the difference of their step threads'
-    run-queue wait shares; for a multi-threaded child (its workers can be starved while the step thread only
-    blocks on them), the difference of all threads' wait fractions, or, in older runs without them, the drop
-    of its CPU share relative to the larger (which also drops when the step's own single-threaded part grows:
-    a cruder reading); without run-queue readings at all, the CPU share drop. The largest that applies."""
+    """How differently the two children were crowded off their CPUs, the largest of what applies: the
+    difference of their step threads' run-queue wait shares; the difference of all their threads' wait
+    fractions where read (a multi-threaded step's workers are starved while its step thread only blocks on
+    them); in older runs without those, for a multi-threaded child or without any run-queue readings, the
+    drop of the CPU share relative to the larger (which also drops when the step's own single-threaded part
+    grows: a cruder reading)."""
     waits = 0.0
     if a.runqueue_wait_share is not None and b.runqueue_wait_share is not None:
         waits = abs(a.runqueue_wait_share - b.runqueue_wait_share)
-    if multi_threaded(a, b) and threads_waits_known(a, b):
-        assert a.threads_wait_fraction is not None and b.threads_wait_fraction is not None
+    if a.threads_wait_fraction is not None and b.threads_wait_fraction is not None:
         return max(waits, abs(a.threads_wait_fraction - b.threads_wait_fraction))
     shares = 0.0
     if a.cpu_share and b.cpu_share:
@@ -119,10 +131,13 @@ def too_different(a: SpanConditions, b: SpanConditions, cpu_bound: bool, toleran
 
 def contention_words(a: SpanConditions, b: SpanConditions) -> str:
     text = share_words(a, b)
-    if multi_threaded(a, b) and threads_waits_known(a, b):
+    step_waits_known = a.runqueue_wait_share is not None and b.runqueue_wait_share is not None
+    if threads_waits_known(a, b) and (
+            not step_waits_known or contention_difference(a, b) > abs((a.runqueue_wait_share or 0.0)
+                                                                       - (b.runqueue_wait_share or 0.0))):
         return text + (f" (its threads waited for a CPU {b.threads_wait_fraction:.0%} of their runnable time vs "
                        f"{a.threads_wait_fraction:.0%})")
-    if a.runqueue_wait_share is not None and b.runqueue_wait_share is not None:
+    if step_waits_known:
         text += (f" (its step thread waited for a CPU {b.runqueue_wait_share:.0%} of the time vs "
                  f"{a.runqueue_wait_share:.0%})")
     return text
