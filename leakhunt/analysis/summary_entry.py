@@ -114,6 +114,7 @@ def _drift_fields(latency: LatencyStats) -> dict[str, Any]:
         "reference_p50_ms": None if drift is None else drift.reference_p50_ms,
         "reference_readings": 0 if drift is None else drift.reference_readings,
         "machine_change_first_to_last_fifth": None if drift is None else drift.machine_change_first_to_last_fifth,
+        "latency_drift_judged": drift is not None and drift.judged,
     }
 
 

@@ -75,6 +75,9 @@ def _drift_text(entry: dict[str, Any]) -> str:
             text += f" (the machine itself {machine:+.0%})"
     if entry.get("latency_faster_over_run"):
         text += "; faster over the run"
+    if entry.get("latency_drift_judged") is False:
+        text += ("; not judged for drift: the machine-speed kernel was read fewer than 3 times in the first or the "
+                 "last fifth (a loop this short cannot tell the machine's transients from the workload's trend)")
     return text
 
 
