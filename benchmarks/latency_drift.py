@@ -293,7 +293,7 @@ def soak_one(plan: Plan, load: str, out_dir: Path, hog_count: int) -> tuple[dict
     if result.interrupted:
         raise KeyboardInterrupt
     (entry,) = result.summary["strategies"]
-    return entry, facts
+    return dict(entry), facts
 
 
 # ------------------------------------------------------------------------------------------ the runs

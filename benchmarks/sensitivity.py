@@ -76,7 +76,7 @@ def soak(out: Path, specs, iterations: int) -> dict:
                                   warmup_steps=WARMUP, show_progress=False, until_decided=UNTIL_DECIDED))
     if result.interrupted:
         raise KeyboardInterrupt
-    return result.summary
+    return dict(result.summary)
 
 
 def truncated_summary(run: Path, iterations: int, scratch: Path) -> dict:
@@ -102,7 +102,7 @@ def truncated_summary(run: Path, iterations: int, scratch: Path) -> dict:
         status["iterations_completed"] = min(status["iterations_completed"], iterations)
         status["steps_completed"] = min(status["steps_completed"], last_step)
         (folder / "status.json").write_text(json.dumps(status))
-    return build_outputs(copy, formats=("json",))
+    return dict(build_outputs(copy, formats=("json",)))
 
 
 def measured_slope(entry: dict) -> tuple[float | None, str | None]:

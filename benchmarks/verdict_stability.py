@@ -217,7 +217,7 @@ def soak(cases: list[Case], iterations: int, out_dir: Path, hog_count: int,
         return {case.name: dict(failed) for case in cases}, time.monotonic() - started
     if result.interrupted:
         raise KeyboardInterrupt
-    return {entry["name"]: entry for entry in result.summary["strategies"]}, time.monotonic() - started
+    return {entry["name"]: dict(entry) for entry in result.summary["strategies"]}, time.monotonic() - started
 
 
 def _replayed(entry: dict | None, out_dir: Path, iterations: int) -> tuple[str | None, int | None]:
