@@ -183,6 +183,7 @@ class DriftFields(TypedDict):
     reference_p50_ms: float | None
     reference_readings: int
     machine_change_first_to_last_fifth: float | None
+    latency_drift_judged: bool
 
 
 class LatencyFields(TypedDict):
