@@ -75,7 +75,7 @@ def truncated_summary(run: Path, iterations: int, scratch: Path) -> dict:
         status["iterations_completed"] = min(status["iterations_completed"], iterations)
         status["steps_completed"] = min(status["steps_completed"], last_step)
         (folder / "status.json").write_text(json.dumps(status))
-    return build_outputs(copy, formats=("json",))
+    return dict(build_outputs(copy, formats=("json",)))
 
 
 def measured_slope(entry: dict) -> tuple[float | None, str | None]:

@@ -15,10 +15,13 @@ import inspect
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Union
 
 from leakhunt.errors import BadInputError
 from leakhunt.soak_options import DEFAULT_SOAK_OPTIONS, SoakOptions
+
+if TYPE_CHECKING:  # rundir (pandas) stays unimported until a soak runs
+    from leakhunt.analysis.summary_types import LatencyPercentiles, StrategySummary, Summary
 
 Workload = Union[str, Callable[..., Any]]
 # An option that takes several values (the CLI repeats it): a list, or a single string.
@@ -38,17 +41,18 @@ class StrategyResult:
     rss_slope_ci95_bytes_per_iter: tuple[float, float] | None
     deciding_series: str | None
     deciding_slope_bytes_per_iter: float | None
-    latency_ms: dict[str, float | None]
+    latency_ms: LatencyPercentiles
     latency_drift_significant: bool
     more_iterations_needed: int | None
     stopped_early: bool
     stop_reason: str
     error_text: str | None
-    entry: dict[str, Any] = field(repr=False, compare=False)
+    entry: StrategySummary = field(repr=False, compare=False)
 
     @classmethod
-    def from_summary_entry(cls, entry: dict[str, Any]) -> "StrategyResult":
+    def from_summary_entry(cls, entry: StrategySummary) -> "StrategyResult":
         ci = entry.get("rss_slope_ci95_bytes_per_iter")
+        latency = entry.get("latency_ms")
         return cls(
             name=str(entry.get("name")), verdict=str(entry.get("verdict")),
             verdict_reason=str(entry.get("verdict_reason") or ""),
@@ -57,7 +61,8 @@ class StrategyResult:
             rss_slope_ci95_bytes_per_iter=None if not ci else (float(ci[0]), float(ci[1])),
             deciding_series=entry.get("deciding_series"),
             deciding_slope_bytes_per_iter=entry.get("deciding_slope_bytes_per_iter"),
-            latency_ms=dict(entry.get("latency_ms") or {}),
+            latency_ms=latency.copy() if latency else {"p50": None, "p90": None, "p99": None, "max": None,
+                                                       "mean": None},
             latency_drift_significant=bool(entry.get("latency_drift_significant")),
             more_iterations_needed=entry.get("more_iterations_needed"),
             stopped_early=bool(entry.get("stopped_early")), stop_reason=str(entry.get("stop_reason") or ""),
@@ -72,7 +77,7 @@ class SoakResult:
     leak_found: bool
     interrupted: bool
     strategies: tuple[StrategyResult, ...]
-    summary: dict[str, Any] = field(repr=False, compare=False)
+    summary: Summary = field(repr=False, compare=False)
     bad_workload_errors: tuple[str, ...] = ()
 
     @property

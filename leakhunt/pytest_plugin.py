@@ -26,9 +26,12 @@ from __future__ import annotations
 import re
 import warnings
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import pytest
+
+if TYPE_CHECKING:
+    from leakhunt.analysis.summary_types import StrategySummary
 
 DEFAULT_ITERATIONS = 2000
 DEFAULT_MAX_BYTES_PER_ITER = 1024.0
@@ -65,7 +68,7 @@ def _interval_text(ci: Any) -> str:
     return "" if not ci else f" {human_interval(ci[0], ci[1])}"
 
 
-def _where_text(entry: dict[str, Any]) -> str:
+def _where_text(entry: StrategySummary) -> str:
     """'; where: serve.py:41 (94%, native) +72.0 KiB/iter: <code>' from the attribution pass, if it ran."""
     from leakhunt.report.attribution_view import where_lines
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +18,9 @@ def read_summary(run_dir: Path) -> dict[str, Any]:
     return read_json(run_dir / "summary.json")
 
 
-def entries_by_name(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The summary's strategy entries by strategy name, in the run's order."""
-    return {entry["name"]: entry for entry in summary.get("strategies", [])}
+def entries_by_name(summary: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The summary's strategy entries by strategy name, in the run's order (as plain dicts: JSON records)."""
+    return {entry["name"]: dict(entry) for entry in summary.get("strategies", [])}
 
 
 def strategy_folder(run_dir: Path, entry: dict[str, Any]) -> Path:

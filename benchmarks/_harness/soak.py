@@ -84,7 +84,7 @@ def _run_with_kwargs(options: Any, strategies: Sequence[Strategy]) -> tuple[Path
     from leakhunt import runner
 
     result = runner.run(config_with_kwargs(options, strategies))
-    return result.run_dir, result.summary, result.interrupted, result.exit_code
+    return result.run_dir, dict(result.summary), result.interrupted, result.exit_code
 
 
 def soak(strategies: Sequence[Strategy], out: Path, *, iterations: int, warmup: int = WARMUP_STEPS,
@@ -108,7 +108,8 @@ def soak(strategies: Sequence[Strategy], out: Path, *, iterations: int, warmup: 
             run_dir, summary, interrupted, exit_code = _run_with_kwargs(run_options, strategies)
         else:
             result = leakhunt.run_soak(run_options)
-            run_dir, summary, interrupted = result.run_dir, result.summary, result.interrupted
+            # summary.json as plain JSON: a benchmark reads and records any field, typed or not.
+            run_dir, summary, interrupted = result.run_dir, dict(result.summary), result.interrupted
             exit_code = result.exit_code
     wall_s = time.monotonic() - started
     if interrupted:

@@ -12,6 +12,16 @@ from typing import Any
 from leakhunt.analysis.attribution_fit import fit_site, site_floor
 from leakhunt.analysis.attribution_sites import Site, judge_sites, kind_rates
 from leakhunt.analysis.attribution_text import cache_detail, site_detail, site_kind, unattributed_detail
+from leakhunt.analysis.attribution_types import (
+    AttributionCost,
+    AttributionFindings,
+    AttributionSummary,
+    NotAttributable,
+    PassSlopes,
+    RetracingSummary,
+    SiteSummary,
+)
+from leakhunt.rundir.attribution_records import RetracingRecord
 
 MAX_SITES = 8  # the report lists the largest sites; the rest is summed in the share they leave unexplained
 MAX_CACHES = 5
@@ -52,7 +62,7 @@ def _iterations(raw: dict[str, Any]) -> list[float]:
     return [float(reading.get("iteration", 0)) for reading in raw.get("checkpoints") or []]
 
 
-def _site_entry(site: Site, iterations: list[float], growth: float | None) -> dict[str, Any]:
+def _site_entry(site: Site, iterations: list[float], growth: float | None) -> SiteSummary:
     rate = site.bytes_per_iter()
     python, native = kind_rates(site, iterations)
     fit = site.growth
@@ -74,23 +84,27 @@ def _site_entry(site: Site, iterations: list[float], growth: float | None) -> di
     }
 
 
-def _retracing_entry(retracing: dict[str, Any] | None) -> dict[str, Any] | None:
+def _retracing_entry(retracing: RetracingRecord | None) -> RetracingSummary | None:
     if retracing is None:
         return None
-    keys = ("name", "def_file", "def_line", "traces_per_iter", "tracing_count", "concrete_functions", "varying")
-    return {key: retracing.get(key) for key in keys}
+    return {"name": retracing.get("name"), "def_file": retracing.get("def_file"),
+            "def_line": retracing.get("def_line"), "traces_per_iter": retracing.get("traces_per_iter"),
+            "tracing_count": retracing.get("tracing_count"), "concrete_functions": retracing.get("concrete_functions"),
+            "varying": retracing.get("varying")}
 
 
-def _pass_slopes(raw: dict[str, Any], iterations: list[float]) -> dict[str, float | None]:
+def _pass_slope(readings: list[dict[str, Any]], iterations: list[float], series: str) -> float | None:
+    fit = fit_site(iterations, [reading.get(series) for reading in readings])
+    return None if fit is None else fit.slope_bytes_per_iter
+
+
+def _pass_slopes(raw: dict[str, Any], iterations: list[float]) -> PassSlopes:
     readings = raw.get("checkpoints") or []
-    slopes: dict[str, float | None] = {}
-    for series in ("rss_bytes", "heap_bytes"):
-        fit = fit_site(iterations, [reading.get(series) for reading in readings])
-        slopes[f"{series[:-6]}_slope_bytes_per_iter"] = None if fit is None else fit.slope_bytes_per_iter
-    return slopes
+    return {"rss_slope_bytes_per_iter": _pass_slope(readings, iterations, "rss_bytes"),
+            "heap_slope_bytes_per_iter": _pass_slope(readings, iterations, "heap_bytes")}
 
 
-def _cost(raw: dict[str, Any], status: dict[str, Any] | None, context: AttributionContext) -> dict[str, Any]:
+def _cost(raw: dict[str, Any], status: dict[str, Any] | None, context: AttributionContext) -> AttributionCost:
     status = status or {}
     timing = raw.get("timing_s") or {}
     plan = status.get("plan") or {}
@@ -103,7 +117,8 @@ def _cost(raw: dict[str, Any], status: dict[str, Any] | None, context: Attributi
             "slowdown": tracked_ms / plan["step_ms"] if plan.get("step_ms") else None, "phases_s": timing}
 
 
-def _done_fields(raw: dict[str, Any], status: dict[str, Any] | None, context: AttributionContext) -> dict[str, Any]:
+def _done_fields(raw: dict[str, Any], status: dict[str, Any] | None,
+                 context: AttributionContext) -> tuple[list[SiteSummary], AttributionFindings]:
     iterations = _iterations(raw)
     growth = context.strategy_growth_bytes_per_iter
     judged = judge_sites(raw, iterations, growth)
@@ -111,13 +126,12 @@ def _done_fields(raw: dict[str, Any], status: dict[str, Any] | None, context: At
     explained = sum(site["bytes_per_iter"] for site in sites)
     left = (growth - explained) if growth else None
     floor = site_floor(growth)
-    not_attributable = None
+    not_attributable: NotAttributable | None = None
     if left is not None and left >= floor:
         not_attributable = {"bytes_per_iter": left, "share": left / growth if growth else None,
                             "detail": unattributed_detail(left, judged.unseen, judged.no_user_frame_bytes_per_iter,
                                                           _pass_slopes(raw, iterations))}
-    return {
-        "sites": sites,
+    return sites, {
         "explained_share": explained / growth if growth and growth > 0 else None,
         "not_attributable": not_attributable,
         "caches": [{"file": site.file, "line": site.line, "function": site.function, "code": site.code,
@@ -131,14 +145,11 @@ def _done_fields(raw: dict[str, Any], status: dict[str, Any] | None, context: At
 
 
 def attribution_entry(raw: dict[str, Any] | None, status: dict[str, Any] | None,
-                      context: AttributionContext) -> dict[str, Any]:
+                      context: AttributionContext) -> AttributionSummary:
     """summary.json's `attribution` of one strategy (fields in the order docs/summary-schema.md lists them)."""
     state = _status(raw, status, context)
-    entry: dict[str, Any] = {"status": state, "iterations": None, "cost_s": None, "sites": []}
-    if status is not None:
-        entry["cost_s"] = status.get("wall_s")
+    cost_s = None if status is None else status.get("wall_s")
     if state != "done" or raw is None:
-        return entry
-    entry["iterations"] = raw.get("iterations")
-    entry.update(_done_fields(raw, status, context))
-    return entry
+        return {"status": state, "iterations": None, "cost_s": cost_s, "sites": []}
+    sites, found = _done_fields(raw, status, context)
+    return {"status": state, "iterations": raw.get("iterations"), "cost_s": cost_s, "sites": sites, **found}

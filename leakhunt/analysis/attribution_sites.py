@@ -12,6 +12,7 @@ from typing import Any, Sequence
 
 from leakhunt.analysis.attribution_fit import SiteGrowth, fit_site, site_floor, total_series
 from leakhunt.analysis.attribution_witness import UnseenGrowth, unseen_growth
+from leakhunt.rundir.attribution_records import RetracingRecord, StackFrame, TfFunctionRecord
 
 PYTHON_KINDS = ("python", "python_small")
 NATIVE_KINDS = ("native", "native_mmap")
@@ -29,14 +30,14 @@ class Site:
     function: str | None
     code: str
     bytes_by_kind: dict[str, list[float | None]] = field(default_factory=dict)
-    stack: list[dict[str, Any]] = field(default_factory=list)
-    traced_code: dict[str, Any] | None = None
+    stack: list[StackFrame] = field(default_factory=list)
+    traced_code: StackFrame | None = None
     growth: SiteGrowth | None = None
     unseen_bytes_per_iter: float = 0.0
     unseen_half_width: float = 0.0
     ops: SiteGrowth | None = None
     op_types: dict[str, int] = field(default_factory=dict)
-    retracing: dict[str, Any] | None = None
+    retracing: RetracingRecord | None = None
     merged: list[tuple["Site", float]] = field(default_factory=list)
 
     @property
@@ -97,7 +98,8 @@ def _add_graph_ops(sites: dict[tuple[str, int], Site], raw: dict[str, Any], iter
 
 
 def _add_retracing(sites: dict[tuple[str, int], Site], raw: dict[str, Any], iterations: list[float]) -> None:
-    for entry in raw.get("tf_functions") or []:
+    functions: list[TfFunctionRecord] = raw.get("tf_functions") or []  # as the attribution child wrote them
+    for entry in functions:
         key = (str(entry.get("file")), int(entry.get("line") or 0))
         if key[1] == 0:
             key = (str(entry.get("def_file")), int(entry.get("def_line") or 0))

@@ -4,10 +4,11 @@ detail a reader acts on (how much of it is Python or native, the ops it adds, th
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from leakhunt.analysis.attribution_sites import OPS_FLOOR_PER_ITER, Site
+from leakhunt.analysis.attribution_types import PassSlopes
 from leakhunt.analysis.attribution_witness import UnseenGrowth
+from leakhunt.rundir.attribution_records import RetracingRecord, VaryingArgument
 from leakhunt.units import human_bytes, human_rate
 
 MAX_OP_TYPES_SHOWN = 3
@@ -39,7 +40,7 @@ def _ops_text(site: Site) -> str:
     return f"{_per_call(rate, 'graph op')} ({shown}{more}) created here: build them once, outside the step"
 
 
-def _varying_text(varying: list[dict[str, Any]]) -> str:
+def _varying_text(varying: list[VaryingArgument]) -> str:
     if not varying:
         return "its signatures do not show which argument differs"
     parts = []
@@ -52,7 +53,7 @@ def _varying_text(varying: list[dict[str, Any]]) -> str:
     return "; ".join(parts)
 
 
-def _retracing_text(retracing: dict[str, Any]) -> str:
+def _retracing_text(retracing: RetracingRecord) -> str:
     rate = retracing.get("traces_per_iter")
     traced = _per_call(rate, "trace") if rate else f"{retracing.get('tracing_count')} traces"
     advice = ("pass tensors instead of Python values, or give the tf.function an input_signature "
@@ -96,7 +97,7 @@ def cache_detail(site: Site) -> str:
 
 
 def unattributed_detail(rate: float, unseen: UnseenGrowth, no_user_frame: float,
-                        pass_slopes: dict[str, float | None]) -> str:
+                        pass_slopes: PassSlopes) -> str:
     parts = [f"native, not attributable: {human_rate(rate)} of the growth is not tied to a line of your code"]
     if unseen.total_bytes_per_iter >= 1 and not unseen.by_line:
         lines = ", ".join(_where(file, line) for file, line in unseen.candidates[:3])

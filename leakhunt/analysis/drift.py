@@ -13,6 +13,10 @@ Method (documented in docs/verdicts.md, "Latency drift"):
    flagged only when BOTH the raw and the corrected latency are slowing: a slowdown the machine explains
    is the machine's; and a workload that does not slow with the machine
    (a GPU-bound or sleeping step) is never flagged by the correction alone, since its raw latency is flat.
+4. The machine must have been read where the change is measured: at least REFERENCE_MIN_PER_WINDOW kernel
+   readings in the first fifth and in the last fifth. A loop too short for that (a few seconds of sub-ms
+   steps: the kernel runs on a 0.5% budget) is not judged for drift at all, neither way: its raw trend is
+   the machine's transients as much as the workload's (a CPU hog settling in moved such loops by 30-65%).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Literal
 import numpy as np
 from scipy import stats
 
+from leakhunt.analysis.drift_machine import CpuReadings, fifth_masks, machine_read_at_ends, machine_speed
 from leakhunt.analysis.robust import SlopeFit, theil_sen
 
 DRIFT_WINDOWS = 10
@@ -34,15 +39,6 @@ DRIFT_MIN_FRACTION = 0.10
 DRIFT_MIN_TAU = 0.5
 # Fewer measured iterations than this say nothing about drift.
 DRIFT_MIN_ITERATIONS = 50
-# Fewer reference readings than this cannot describe how the machine's speed moved: no correction.
-REFERENCE_MIN_READINGS = 8
-# A window's reference level needs this many kernel readings (one preempted reading is not the machine).
-REFERENCE_MIN_PER_WINDOW = 3
-# A machine whose slowness stayed within this share of its median everywhere did not change: no correction
-# then (correcting by the signals' own jitter would only add noise).
-MACHINE_NOISE_FRACTION = 0.05
-# The child counts as CPU-bound when it usually gets at least this much CPU per wall second (all threads).
-CPU_BOUND_MIN_SHARE = 0.6
 # --until-decided stops only once the latency trend is decided too, so that the drift flag of a stopped run is the
 # one a longer run would get: "drift" when both trends pass the test by this factor of DRIFT_MIN_FRACTION;
 # "none" when the trend that can clear it (the corrected one, else the raw one) does not pass, and its rate so far,
@@ -81,27 +77,26 @@ class DriftAnalysis:
     reference_readings: int
     reference_p50_ms: float | None
     machine_change_first_to_last_fifth: float | None  # +0.3: the machine was 30% slower at the end
+    # The kernel was read often enough in the first and the last fifth to tell the machine from the workload.
+    machine_read_at_ends: bool = True
+
+    @property
+    def judged(self) -> bool:
+        return self.raw is not None and self.corrected is not None and self.machine_read_at_ends
 
     @property
     def slowing(self) -> bool:
-        if self.raw is None or not self.raw.slowing:
-            return False
-        return self.corrected is None or self.corrected.slowing
+        return self.judged and self.raw is not None and self.raw.slowing and \
+            self.corrected is not None and self.corrected.slowing
 
     @property
     def faster(self) -> bool:
-        if self.raw is None or not self.raw.faster:
-            return False
-        return self.corrected is None or self.corrected.faster
-
-
-def _fifth_masks(x: np.ndarray, first_x: float, last_x: float) -> tuple[np.ndarray, np.ndarray]:
-    span = last_x - first_x
-    return x <= first_x + span / 5, x >= last_x - span / 5
+        return self.judged and self.raw is not None and self.raw.faster and \
+            self.corrected is not None and self.corrected.faster
 
 
 def _fifths_change(x: np.ndarray, y: np.ndarray) -> float:
-    first, last = _fifth_masks(x, x[0], x[-1])
+    first, last = fifth_masks(x, x[0], x[-1])
     base = float(np.median(y[first]))
     if base <= 0:
         return 0.0
@@ -156,99 +151,6 @@ def _trend(windows: LatencyWindows) -> SeriesTrend:
                        theil_sen(windows.fit_x, windows.fit_y))
 
 
-@dataclass(frozen=True)
-class MachineSpeed:
-    """How slow the machine was in each drift window and from the first to the last fifth (1.0 = median)."""
-
-    window_slowness: np.ndarray
-    change_first_to_last_fifth: float  # 0.0 when within the signals' own noise
-
-
-@dataclass(frozen=True)
-class CpuReadings:
-    """The child's cumulative process CPU time at its reading steps, with the wall clock at the same point."""
-
-    iteration: np.ndarray
-    wall_s: np.ndarray
-    cpu_s: np.ndarray
-
-
-Bounds = tuple[tuple[float, float], ...]  # each drift window's first and last measured iteration
-
-
-def _kernel_slowness(bounds: Bounds, reference_x: np.ndarray, reference_ms: np.ndarray) -> np.ndarray | None:
-    """Per window: the reference kernel's median there / its median over the run (None: too few readings)."""
-    keep = np.isfinite(reference_x) & np.isfinite(reference_ms) & (reference_ms > 0)
-    reference_x, reference_ms = reference_x[keep], reference_ms[keep]
-    if reference_ms.size < REFERENCE_MIN_READINGS:
-        return None
-    overall = float(np.median(reference_ms))
-    levels = []
-    for low, high in bounds:
-        inside = reference_ms[(reference_x >= low) & (reference_x <= high)]
-        # One preempted reading must not stand for a whole window: too few readings count as "unknown".
-        levels.append(float(np.median(inside)) / overall if inside.size >= REFERENCE_MIN_PER_WINDOW else np.nan)
-    filled = _fill_unknown(np.array(levels))
-    # Relative to its fastest window (1.0 = the machine at its best), like the CPU share's slowness.
-    return None if filled is None else filled / float(np.min(filled))
-
-
-def _cpu_slowness(bounds: Bounds, cpu: CpuReadings | None) -> np.ndarray | None:
-    """Per window: how much less CPU per wall second the child got than it usually did (1.0 = usual).
-
-    A CPU-bound child that gets half the CPU because neighbours compete takes twice as long per step while
-    its CPU time per step stays the same. A GPU-bound or sleeping child uses little CPU whatever the load,
-    so the signal is only used where the child is CPU-bound (usually busy at least CPU_BOUND_MIN_SHARE).
-    """
-    if cpu is None:
-        return None
-    keep = np.isfinite(cpu.iteration) & np.isfinite(cpu.wall_s) & np.isfinite(cpu.cpu_s)
-    iteration, wall_s, cpu_s = cpu.iteration[keep], cpu.wall_s[keep], cpu.cpu_s[keep]
-    shares = []
-    for low, high in bounds:
-        inside = (iteration >= low) & (iteration <= high)
-        if inside.sum() < 2:
-            shares.append(np.nan)
-            continue
-        wall = float(wall_s[inside][-1] - wall_s[inside][0])
-        shares.append(float(cpu_s[inside][-1] - cpu_s[inside][0]) / wall if wall > 0 else np.nan)
-    share = np.array(shares)
-    if not np.isfinite(share).any():
-        return None
-    if float(np.nanmedian(share)) < CPU_BOUND_MIN_SHARE:
-        return None
-    # Relative to its best windows (1.0 = unstarved), like the kernel's slowness, so the two compare.
-    best = float(np.nanmax(share))
-    return _fill_unknown(best / np.maximum(share, 1e-9))
-
-
-def _fill_unknown(levels: np.ndarray) -> np.ndarray | None:
-    known = np.isfinite(levels)
-    if not known.any():
-        return None
-    positions = np.arange(levels.size)
-    return np.interp(positions, positions[known], levels[known])
-
-
-def machine_speed(bounds: Bounds, reference_x: np.ndarray, reference_ms: np.ndarray,
-                  cpu: CpuReadings | None = None) -> MachineSpeed | None:
-    """The machine's relative slowness per drift window (`bounds`): the larger of what the reference kernel and
-    the child's CPU share say (the kernel is short enough to slip between a neighbour's time slices; the CPU
-    share sees every slice the child lost). A change within MACHINE_NOISE_FRACTION is taken as none."""
-    kernel = _kernel_slowness(bounds, reference_x, reference_ms)
-    starved = _cpu_slowness(bounds, cpu)
-    signals = [signal for signal in (kernel, starved) if signal is not None]
-    if not signals:
-        return None
-    slowness = signals[0] if len(signals) == 1 else np.maximum(signals[0], signals[1])
-    slowness = slowness / float(np.median(slowness))
-    fifth = max(1, slowness.size // 5)
-    change = float(np.mean(slowness[-fifth:]) / np.mean(slowness[:fifth]) - 1.0)
-    if abs(change) < MACHINE_NOISE_FRACTION and np.all(np.abs(slowness - 1) < MACHINE_NOISE_FRACTION):
-        return MachineSpeed(np.ones_like(slowness), 0.0)
-    return MachineSpeed(slowness, change)
-
-
 def analyse_drift(x: np.ndarray, latency_ms: np.ndarray, reference_x: np.ndarray,
                   reference_ms: np.ndarray, cpu: CpuReadings | None = None) -> DriftAnalysis:
     """Raw and machine-corrected trends of a latency series (x: measured iteration, in order)."""
@@ -270,8 +172,9 @@ def analyse_windows(windows: LatencyWindows | None, reference_x: np.ndarray, ref
         slowness_per_point = machine.window_slowness[windows.fit_window]
         corrected = SeriesTrend(tuple(float(m) for m in medians), float(change), _kendall_tau(medians),
                                 theil_sen(windows.fit_x, windows.fit_y / slowness_per_point))
+    read_at_ends = windows is not None and machine_read_at_ends(windows.bounds, reference_x, reference_ms)
     return DriftAnalysis(raw, corrected, int(finite.size), reference_p50,
-                         None if machine is None else machine.change_first_to_last_fifth)
+                         None if machine is None else machine.change_first_to_last_fifth, read_at_ends)
 
 
 def _projected_change(trend: SeriesTrend, span_iterations: float, max_span_iterations: float) -> float:
@@ -286,7 +189,7 @@ def _projected_change(trend: SeriesTrend, span_iterations: float, max_span_itera
 
 def drift_state(drift: DriftAnalysis | None, span_iterations: float, max_span_iterations: float) -> DriftState:
     """Whether a run that stopped now would carry the drift flag a full run carries (see DRIFT_SETTLE_MARGIN)."""
-    if drift is None or drift.raw is None:
+    if drift is None or drift.raw is None or not drift.judged:
         return "undecided"
     trends = [trend for trend in (drift.raw, drift.corrected) if trend is not None]
     if drift.slowing:

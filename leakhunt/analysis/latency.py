@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from leakhunt.analysis.drift import CpuReadings, DriftAnalysis, analyse_drift, analyse_windows
+from leakhunt.analysis.drift import DriftAnalysis, analyse_drift, analyse_windows
+from leakhunt.analysis.drift_machine import CpuReadings
 from leakhunt.analysis.latency_bins import binned_windows
 from leakhunt.analysis.latency_history import PERCENTILES, LatencyHistory, measured_latency, span_counts
 from leakhunt.analysis.robust import SlopeFit, clean_xy, theil_sen

@@ -7,12 +7,15 @@ reference readings against those readings). Two views of the same steps:
 - *wall*: wall time per iteration minus the time the step thread waited for a CPU (its run-queue wait);
 - *CPU* (only for a CPU-bound child: at least CPU_BOUND_MIN_SHARE of the wall clock on a CPU or waiting for
   one): process CPU time per iteration. A multi-threaded step whose workers lost time slices shows it on
-  the wall clock of the step thread, not in CPU time.
+  the wall clock of the step thread, not in CPU time; and its CPU time does not scale with its latency (more
+  work on one of its threads adds a fraction of it), so where all threads' run-queue waits were read the
+  wall view alone decides, and the threads' waits carry the machine.
 The change B/A of a view pairs each interval of one run with the other run at the same iterations (a
 latency that grows along the run grows alike in both), and takes the median with a 95% interval from order
 statistics. A view calls B slower (faster) when the change passes the tolerance and its interval excludes
 no change. The tolerance is LATENCY_MIN_CHANGE, widened by what the corrections leave uncertain: how
-differently the two children were crowded off their CPUs, and how far apart their reference kernels ran.
+differently the two children were crowded off their CPUs, and how far apart their reference kernels ran
+(analysis/machine_difference.py).
 Past MAX_TOLERANCE, or with machines beyond correction, the answer is "not comparable" with the condition
 that differs; views that disagree, or too few reference readings to correct at all, give "unclear".
 """
@@ -26,37 +29,18 @@ from typing import Literal
 
 import numpy as np
 
+from leakhunt.analysis.machine_difference import (
+    is_cpu_bound,
+    multi_threaded,
+    shares_differ,
+    threads_waits_known,
+    tolerance_for,
+    too_different,
+)
 from leakhunt.analysis.span_conditions import SpanConditions
 
 LatencyOutcome = Literal["slower", "faster", "same", "unclear", "not comparable", "unknown"]
 
-# The smallest change called a change. Two runs of one command on the shared 2-core host, each net of its
-# machine, still moved by up to ~13% (docs/benchmarks.md, "compare under noise": the host's other tenants
-# slow a Python loop, a matmul and TensorFlow's dispatch by different amounts, and the reference kernel is
-# only one of them); a 20% slower step must still show.
-LATENCY_MIN_CHANGE = 0.12
-# The child is CPU-bound when it used at least this much CPU per wall second in either run (as drift.py).
-CPU_BOUND_MIN_SHARE = 0.6
-# CPU shares within this factor of each other count as the same machine share (both views decide).
-SHARE_TOLERANCE = 1.15
-# A child that used more than this many CPUs' worth per wall second runs its step on several threads.
-MULTI_THREADED_MIN_SHARE = 1.1
-# A child crowded off its CPU is corrected (its run-queue wait taken out, its CPU time read instead of the
-# wall clock), but not exactly: a busy neighbour also pollutes its caches and TensorFlow's pools spin
-# longer. Measured without run-queue readings (docs/benchmarks.md), the corrected ratio of the same code
-# erred by up to ~0.7x the drop of its CPU share, so the tolerance grows by this much per unit of the
-# contention difference; a CPU hog on every core (a third of the wall clock waiting) is then past
-# MAX_TOLERANCE...
-TOLERANCE_PER_CONTENTION = 1.0
-# ...and by this much per unit of |ln(reference B / reference A)|: the farther apart the two machines' speeds,
-# the more the correction rests on the kernel speaking for the workload. (Measured, the same code's
-# corrected ratio erred by up to ~13% whether the references were 4% or 47% apart: a small term.)
-TOLERANCE_PER_REFERENCE_LOG = 0.1
-# Past this tolerance a 20% change could not be seen: "not comparable".
-MAX_TOLERANCE = 0.25
-# Without run-queue readings (older runs), a CPU-bound child that got less than this share of the CPU it
-# got in the other run is beyond correction.
-MIN_CPU_SHARE_RATIO = 0.5
 # Fewer intervals between reference readings than this in a run's span: no correction, "unclear".
 MIN_REFERENCE_READINGS = 3
 CONFIDENCE_Z = 1.96
@@ -86,6 +70,10 @@ class View:
     normalised: bool
     tolerance: float = 0.0  # the smallest change this view calls a change (relative)
     decides: bool = True
+
+    @property
+    def not_deciding_reason(self) -> str:
+        return "the CPU share differed" if self.name == "wall" else "the step runs on several threads"
 
     @property
     def large(self) -> Literal["slower", "faster", "same"]:
@@ -150,84 +138,6 @@ def make_view(name: str, raw_a: float, raw_b: float, a: LevelSeries, b: LevelSer
     return View(name, raw, ratio, low, high, True, tolerance)
 
 
-def contention_difference(a: SpanConditions, b: SpanConditions) -> float:
-    """How differently the two children were crowded off their CPUs: the difference of their step threads'
-    run-queue wait shares, or, for a multi-threaded child (more than one CPU's worth in either run; its
-    workers can be starved while the step thread only waits for them) and for older runs without run-queue
-    readings, the drop of its CPU share relative to the larger, whichever is larger."""
-    waits = 0.0
-    if a.runqueue_wait_share is not None and b.runqueue_wait_share is not None:
-        waits = abs(a.runqueue_wait_share - b.runqueue_wait_share)
-    shares = 0.0
-    if a.cpu_share and b.cpu_share:
-        multi_threaded = max(a.cpu_share, b.cpu_share) > MULTI_THREADED_MIN_SHARE
-        if multi_threaded or a.runqueue_wait_share is None or b.runqueue_wait_share is None:
-            shares = 1 - min(a.cpu_share, b.cpu_share) / max(a.cpu_share, b.cpu_share)
-    return max(waits, shares)
-
-
-def reference_log_ratio(a: SpanConditions, b: SpanConditions) -> float:
-    ratio = _ratio(a.reference_ms, b.reference_ms)
-    return 0.0 if ratio is None else abs(math.log(ratio))
-
-
-def tolerance_for(a: SpanConditions, b: SpanConditions) -> float:
-    """LATENCY_MIN_CHANGE, widened by what the corrections of a crowded CPU and a slower cycle leave
-    uncertain."""
-    return (LATENCY_MIN_CHANGE + TOLERANCE_PER_CONTENTION * contention_difference(a, b)
-            + TOLERANCE_PER_REFERENCE_LOG * reference_log_ratio(a, b))
-
-
-def _ratio(a: float | None, b: float | None) -> float | None:
-    return b / a if a and b and a > 0 and b > 0 else None
-
-
-def is_cpu_bound(a: SpanConditions, b: SpanConditions) -> bool:
-    """At least CPU_BOUND_MIN_SHARE of the wall clock on a CPU or waiting for one, in either run."""
-    if a.cpu_share is None or b.cpu_share is None:
-        return False
-    return max(a.cpu_share + (a.runqueue_wait_share or 0.0),
-               b.cpu_share + (b.runqueue_wait_share or 0.0)) >= CPU_BOUND_MIN_SHARE
-
-
-def shares_differ(a: SpanConditions, b: SpanConditions) -> bool:
-    """Without run-queue readings the wall view cannot take the lost time slices out: the CPU shares tell."""
-    if a.runqueue_wait_share is not None and b.runqueue_wait_share is not None:
-        return False
-    ratio = _ratio(a.cpu_share, b.cpu_share)
-    return ratio is not None and not 1 / SHARE_TOLERANCE <= ratio <= SHARE_TOLERANCE
-
-
-def too_different(a: SpanConditions, b: SpanConditions, cpu_bound: bool, tolerance: float) -> str | None:
-    """Why the two machines are beyond correction (None when the corrections can carry the difference)."""
-    if a.runqueue_wait_share is None or b.runqueue_wait_share is None:
-        if cpu_bound and a.cpu_share and b.cpu_share and \
-                min(a.cpu_share, b.cpu_share) / max(a.cpu_share, b.cpu_share) < MIN_CPU_SHARE_RATIO:
-            return share_words(a, b)
-    if tolerance <= MAX_TOLERANCE:
-        return None
-    contention = TOLERANCE_PER_CONTENTION * contention_difference(a, b)
-    if contention >= TOLERANCE_PER_REFERENCE_LOG * reference_log_ratio(a, b):
-        return contention_words(a, b)
-    ratio = _ratio(a.reference_ms, b.reference_ms) or 1.0
-    return (f"the machine-speed reference kernel took {a.reference_ms:.3g} ms in A and {b.reference_ms:.3g} ms "
-            f"in B ({ratio - 1:+.0%}): each cycle ran at a very different speed")
-
-
-def contention_words(a: SpanConditions, b: SpanConditions) -> str:
-    text = share_words(a, b)
-    if a.runqueue_wait_share is not None and b.runqueue_wait_share is not None:
-        text += (f" (its step thread waited for a CPU {b.runqueue_wait_share:.0%} of the time vs "
-                 f"{a.runqueue_wait_share:.0%})")
-    return text
-
-
-def share_words(a: SpanConditions, b: SpanConditions) -> str:
-    if a.cpu_share is None or b.cpu_share is None:
-        return "the CPU each child got is unknown"
-    return f"run B's child got {b.cpu_share:.0%} of a CPU vs {a.cpu_share:.0%} in A"
-
-
 def _percent(ratio: float) -> str:
     return f"{ratio - 1:+.0%}"
 
@@ -238,7 +148,7 @@ def view_words(view: View) -> str:
         return f"{label} {_percent(view.ratio)} raw"
     return (f"{label} {_percent(view.ratio)} net of the machine [{_percent(view.low_ratio)}, "
             f"{_percent(view.high_ratio)}] ({_percent(view.raw_ratio)} raw)"
-            + ("" if view.decides else ", not deciding: the CPU share differed"))
+            + ("" if view.decides else f", not deciding: {view.not_deciding_reason}"))
 
 
 def _words(outcome: LatencyOutcome, views: tuple[View, ...], p50_a: float, p50_b: float,
@@ -288,6 +198,10 @@ def judge_latency(p50_a: float | None, p50_b: float | None, conditions_a: SpanCo
         if shares_differ(conditions_a, conditions_b):
             # No run-queue readings: the wall clock carries the time slices B's child lost. CPU time decides.
             views[0] = dataclasses.replace(views[0], decides=False)
+        elif multi_threaded(conditions_a, conditions_b) and threads_waits_known(conditions_a, conditions_b):
+            # Several threads' CPU time per iteration does not scale with the step's latency: 20% more work on
+            # one thread of a step that keeps two busy adds ~10% of CPU. All threads' waits carry the machine.
+            views[1] = dataclasses.replace(views[1], decides=False)
     outcome, reason = _decide(views, too_different(conditions_a, conditions_b, cpu_bound, tolerance))
     return LatencyChange(outcome, tuple(views), _words(outcome, tuple(views), p50_a, p50_b, reason), cpu_bound,
                          reason if outcome == "not comparable" else None)

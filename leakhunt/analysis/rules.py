@@ -113,9 +113,13 @@ class Rule:
     condition: Callable[[Facts], bool]
     reason: Callable[[Facts], str]
     more_iterations: Callable[[Facts], int | None] = lambda facts: None
+    # The rows this one relies on being above it (their cases are already decided when it is asked), by pattern:
+    # "short" for every row that reads the overall fit (Facts.line), which only "short" guarantees.
+    after: tuple[Pattern, ...] = ()
 
 
-# The verdict table: first match wins. Read top to bottom as "if ... then".
+# The verdict table: first match wins. Read top to bottom as "if ... then"; a row that relies on rows above it
+# names them in `after` (tests/unit/test_verdict_rules.py checks they are above it).
 RULES: tuple[Rule, ...] = (
     Rule("short", "inconclusive", lambda f: f.too_short, _short_reason, Facts.more_for_short),
     # Only where the readings themselves do not read as a steady climb (rows "slowing" and "linear" tell that one
@@ -127,34 +131,40 @@ RULES: tuple[Rule, ...] = (
                     or (f.envelope_climbs and f.line.slope > f.floor)),
          lambda f: (f"sawtooth whose troughs rise by {f.amount(f.estimate.trough_rise_bytes)} and peaks by "
                     f"{f.amount(f.estimate.peak_rise_bytes)}: memory is released but not all of it "
-                    f"({f.slope_text}){_survival_note(f)}")),
+                    f"({f.slope_text}){_survival_note(f)}"), after=("short",)),
+    # A rising sawtooth with enough teeth and a clear slope was a leak above: what rises here is undecided.
     Rule("sawtooth", "inconclusive",
          lambda f: f.has_release and f.troughs_and_peaks_rise,
          lambda f: (f"sawtooth with {f.releases} release(s) so far: its troughs rose by "
                     f"{f.amount(f.estimate.trough_rise_bytes)}, but too few teeth or too uncertain a slope to "
                     f"tell a leak from a bounded sawtooth ({f.slope_text})"),
-         Facts.more_for_teeth),
+         Facts.more_for_teeth, after=("sawtooth-rising",)),
+    # Bounded only because the rows above took every sawtooth whose troughs and peaks rise.
     Rule("sawtooth", "plateau", lambda f: f.has_release and f.a_tooth,
          lambda f: (f"sawtooth: memory grows and is released (drops of "
-                    f"{human_amount(f.estimate.release_bytes, f.unit)}); the level stays bounded")),
+                    f"{human_amount(f.estimate.release_bytes, f.unit)}); the level stays bounded"),
+         after=("sawtooth-rising", "sawtooth")),
     Rule("step", "plateau", lambda f: f.is_step,
          lambda f: (f"grew {f.amount(f.estimate.net_rise_bytes)} in one jump "
                     f"({min(f.estimate.step_fraction, 1.0):.0%} of the rise) near iteration "
                     f"{f.estimate.step_iteration}, level before and after")),
     Rule("none", "flat", lambda f: (f.below_floor or f.level_flat or f.level_scatter) and not f.sawtooth_swing,
-         _flat_reason),
-    Rule("stopped", "plateau", lambda f: f.stopped, _stopped_reason),
-    Rule("slowing", "leak", lambda f: f.slowing, _slowing_reason),
+         _flat_reason, after=("short",)),
+    Rule("stopped", "plateau", lambda f: f.stopped, _stopped_reason, after=("short",)),
+    # A climb that stopped also grew slower at the end: "stopped" decides it first.
+    Rule("slowing", "leak", lambda f: f.slowing, _slowing_reason, after=("short", "stopped")),
+    # Every slowing climb also still grows: "slowing" must come first to be named.
     Rule("linear", "leak", lambda f: f.still_growing,
          lambda f: (f"keeps growing at {f.slope_text} ({f.amount(f.estimate.growth_bytes)} in {f.span} "
-                    f"iterations), above {f.floor_text}{_survival_note(f)}")),
+                    f"iterations), above {f.floor_text}{_survival_note(f)}"), after=("short", "slowing")),
     Rule("bounded", "plateau", lambda f: f.envelope_bounds is not None and f.sawtooth_swing, _bounded_reason),
+    # Its reason ("the last third does not clearly grow") holds because "linear" took the ones that do.
     Rule("unclear-end", "inconclusive", lambda f: f.above_floor,
          lambda f: f"grew at {f.slope_text}, but whether it keeps growing is unclear from the last third",
-         lambda f: round_up_roughly(f.span)),
+         lambda f: round_up_roughly(f.span), after=("short", "linear")),
     Rule("noisy", "inconclusive", lambda f: True,
          lambda f: f"slope {f.slope_text} is too noisy to tell from {f.floor_text}",
-         lambda f: iterations_to_decide(f.line, f.span, f.estimate.growth_floor)),
+         lambda f: iterations_to_decide(f.line, f.span, f.estimate.growth_floor), after=("short", "unclear-end")),
 )
 
 

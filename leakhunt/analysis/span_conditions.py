@@ -34,6 +34,9 @@ class SpanConditions:
     cpu_readings: int
     # Share of the wall clock the step thread waited for a CPU (run-queue wait; None before it was recorded).
     runqueue_wait_share: float | None = None
+    # Of all threads' time on a CPU or waiting for one, the share spent waiting (None before it was recorded):
+    # how crowded the whole child was, whether its step runs on one thread or many.
+    threads_wait_fraction: float | None = None
 
 
 def _median_in(x: np.ndarray, values: np.ndarray, first: int, last: int) -> tuple[float | None, int]:
@@ -78,11 +81,31 @@ def _wait_share(iterations: pd.DataFrame, warmup_steps: int, first: int, last: i
     return float(np.clip((wait[-1] - wait[0]) / (wall[-1] - wall[0]), 0.0, 1.0))
 
 
+def _threads_wait_fraction(iterations: pd.DataFrame, warmup_steps: int, first: int, last: int) -> float | None:
+    """All threads' run-queue wait over their wait plus CPU time, between the first and last readings of it
+    inside first..last."""
+    if not {"threads_cpu_s", "threads_runqueue_wait_s"} <= set(iterations.columns):
+        return None
+    rows = iterations.dropna(subset=["threads_cpu_s", "threads_runqueue_wait_s"])
+    iteration = pd.to_numeric(rows["step"], errors="coerce").to_numpy(dtype=float) - warmup_steps
+    cpu = pd.to_numeric(rows["threads_cpu_s"], errors="coerce").to_numpy(dtype=float)
+    wait = pd.to_numeric(rows["threads_runqueue_wait_s"], errors="coerce").to_numpy(dtype=float)
+    keep = (iteration >= first) & (iteration <= last) & np.isfinite(cpu) & np.isfinite(wait)
+    cpu, wait = cpu[keep], wait[keep]
+    if cpu.size < 2:
+        return None
+    waited_s, ran_s = float(wait[-1] - wait[0]), float(cpu[-1] - cpu[0])
+    if waited_s < 0 or ran_s <= 0:
+        return None
+    return waited_s / (waited_s + ran_s)
+
+
 def span_conditions(iterations: pd.DataFrame, warmup_steps: int, first: int, last: int) -> SpanConditions:
     """The machine one child had over measured iterations first..last (from its iterations.csv rows)."""
     cpu_ms, wall_ms, share, cpu_count = _cpu_over(iterations, warmup_steps, first, last)
     reference, reference_count = _median_in(*iteration_series(iterations, "reference_ms", warmup_steps), first, last)
     memory, _ = _median_in(*iteration_series(iterations, "reference_mem_ms", warmup_steps), first, last)
     return SpanConditions(cpu_ms, wall_ms, share, reference, memory, reference_count, cpu_count,
-                          _wait_share(iterations, warmup_steps, first, last))
+                          _wait_share(iterations, warmup_steps, first, last),
+                          _threads_wait_fraction(iterations, warmup_steps, first, last))
 

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from leakhunt.analysis.attribution import AttributionContext, attribution_entry
+from leakhunt.analysis.attribution_types import AttributionSummary
 from leakhunt.analysis.garbage import with_retained_garbage, with_stopped_warmup
 from leakhunt.analysis.hints import CounterGrowth, Hint, counter_growth, find_hints
 from leakhunt.analysis.latency import LatencyStats, history_latency_stats
@@ -82,12 +83,12 @@ class StrategyAnalysis:
     peak_uss_bytes: float | None
     peak_gpu_bytes: float | None
     images_per_step: float
+    attribution: AttributionSummary  # summary.json's `attribution`
     rss_source: str = "child"  # "child" (iteration-aligned readings) or "parent" (steady-clock samples)
     reference_iteration: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0))
     reference_ms: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0))
     full_collections: FullCollections | None = None  # the child's forced and automatic full collections
     settled_at_iteration: int | None = None  # --until-decided: the iterations the settling look judged
-    attribution: dict[str, Any] = dataclasses.field(default_factory=dict)  # summary.json's `attribution`
     latency_history: LatencyHistory | None = None  # every measured step's latency: rows and blocks
 
 
@@ -209,7 +210,7 @@ def analyze_strategy(strategy, run: RunRecord) -> StrategyAnalysis:
 
 
 def _attribution(strategy, run: RunRecord, verdict: Verdict, estimates: dict[str, GrowthEstimate | None],
-                 status: StatusRecord, peak_rss: float | None) -> dict[str, Any]:
+                 status: StatusRecord, peak_rss: float | None) -> AttributionSummary:
     """The attribution pass's entry, judged against this verdict (leakhunt/analysis/attribution.py)."""
     deciding = estimates.get(verdict.deciding_series) if verdict.deciding_series else None
     if deciding is None or deciding.unit != "bytes":

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from leakhunt.analysis.drift import CpuReadings
+from leakhunt.analysis.drift_machine import CpuReadings
 from leakhunt.rundir.latency_blocks import LatencyBlocks
 from leakhunt.rundir.records import ChildInfo, ErrorRecord, RunRecord, StatusRecord
 

@@ -9,8 +9,6 @@ judging), strategy_analysis.py (one strategy judged) and summary_entry.py (one s
 
 from __future__ import annotations
 
-from typing import Any
-
 from leakhunt.analysis.strategy_analysis import (
     CHILD_SERIES,
     COUNTERS,
@@ -25,6 +23,7 @@ from leakhunt.analysis.strategy_data import (
     warmup_steps_of,
 )
 from leakhunt.analysis.summary_entry import strategy_summary
+from leakhunt.analysis.summary_types import RunSummary, Summary
 from leakhunt.rundir.records import RunRecord
 
 # Names other modules and tests import from here.
@@ -39,7 +38,7 @@ RUN_CONFIG_FIELDS = ("iterations", "until_decided", "duration_s", "warmup_steps"
                      "attribute")
 
 
-def run_summary(run: RunRecord) -> dict[str, Any]:
+def run_summary(run: RunRecord) -> RunSummary:
     return {
         "command_line": list(run.command_line),
         "started_utc": run.started_utc,
@@ -55,7 +54,7 @@ def run_summary(run: RunRecord) -> dict[str, Any]:
     }
 
 
-def summarize(run: RunRecord, analyses: list[StrategyAnalysis]) -> dict[str, Any]:
+def summarize(run: RunRecord, analyses: list[StrategyAnalysis]) -> Summary:
     strategies = [strategy_summary(a) for a in analyses]
     counts: dict[str, int] = {}
     for entry in strategies:
@@ -69,7 +68,7 @@ def summarize(run: RunRecord, analyses: list[StrategyAnalysis]) -> dict[str, Any
     }
 
 
-def analyze_run(run) -> tuple[dict[str, Any], list[StrategyAnalysis]]:
+def analyze_run(run) -> tuple[Summary, list[StrategyAnalysis]]:
     """rundir.RunData -> (summary dict, analyses). Pure: reads nothing from disk itself."""
     record = RunRecord.from_json(run.meta)
     analyses = [analyze_strategy(strategy, record) for strategy in run.strategies]

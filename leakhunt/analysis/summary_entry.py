@@ -7,13 +7,25 @@ lists them.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from leakhunt.analysis.latency import ITERATIONS_PER_DRIFT_UNIT, LatencyStats
 from leakhunt.analysis.leak import GrowthEstimate
 from leakhunt.analysis.strategy_analysis import StrategyAnalysis
+from leakhunt.analysis.summary_types import (
+    DetailFields,
+    DriftFields,
+    FullCollectionsSummary,
+    LatencyFields,
+    OtherSeriesFields,
+    OutcomeFields,
+    PostCollectionSummary,
+    ProjectionSummary,
+    RssFields,
+    SeriesSummary,
+    StrategySummary,
+    VerdictFields,
+)
 from leakhunt.analysis.verdict import MemoryJudgement
 
 
@@ -21,12 +33,10 @@ def _int_or_none(value: float | None) -> int | None:
     return None if value is None or not np.isfinite(value) else int(round(value))
 
 
-def _slope_fields(prefix: str, estimate: GrowthEstimate | None) -> dict[str, Any]:
+def _fit_ci(estimate: GrowthEstimate | None) -> list[float] | None:
+    """A series' slope interval, [low, high] (summary.json's `*_slope_ci95_bytes_per_iter`)."""
     fit = estimate.fit if estimate is not None else None
-    return {
-        f"{prefix}_slope_bytes_per_iter": None if fit is None else fit.slope,
-        f"{prefix}_slope_ci95_bytes_per_iter": None if fit is None else [fit.ci_low, fit.ci_high],
-    }
+    return None if fit is None else [fit.ci_low, fit.ci_high]
 
 
 def _fit_slope(estimate: GrowthEstimate | None) -> float | None:
@@ -40,7 +50,7 @@ def _deciding_slope_bytes(deciding: GrowthEstimate | None, rss: GrowthEstimate |
     return _fit_slope(rss)
 
 
-def _series_entry(estimate: GrowthEstimate, judgement: MemoryJudgement | None) -> dict[str, Any]:
+def _series_entry(estimate: GrowthEstimate, judgement: MemoryJudgement | None) -> SeriesSummary:
     fit, early, recent = estimate.fit, estimate.early_fit, estimate.recent_fit
     return {
         "unit": estimate.unit,
@@ -68,7 +78,7 @@ def _series_entry(estimate: GrowthEstimate, judgement: MemoryJudgement | None) -
     }
 
 
-def _survival_entry(estimate: GrowthEstimate) -> dict[str, Any] | None:
+def _survival_entry(estimate: GrowthEstimate) -> PostCollectionSummary | None:
     """What the forced full collections said of this series' growth (None: no post-collection points)."""
     survival = estimate.survival
     if survival is None:
@@ -84,7 +94,7 @@ def _stop_delay_ms(analysis: StrategyAnalysis) -> float | None:
     return None if requested is None or ended is None else max(ended - requested, 0.0) * 1e3
 
 
-def _full_collections_entry(analysis: StrategyAnalysis) -> dict[str, Any] | None:
+def _full_collections_entry(analysis: StrategyAnalysis) -> FullCollectionsSummary | None:
     collections = analysis.full_collections
     if collections is None:
         return None
@@ -92,28 +102,27 @@ def _full_collections_entry(analysis: StrategyAnalysis) -> dict[str, Any] | None
             "seconds": collections.seconds, "automatic": collections.auto, "note": collections.note}
 
 
-def _trend_fields(prefix: str, trend) -> dict[str, Any]:
-    return {
-        f"{prefix}change_first_to_last_fifth": None if trend is None else trend.change_first_to_last_fifth,
-        f"{prefix}window_medians_ms": None if trend is None else list(trend.window_medians_ms),
-        f"{prefix}trend_tau": None if trend is None else trend.tau,
-    }
-
-
-def _drift_fields(latency: LatencyStats) -> dict[str, Any]:
+def _drift_fields(latency: LatencyStats) -> DriftFields:
     """The drift test's evidence: raw and reference-corrected trends, and the reference itself."""
     drift = latency.drift
+    raw = None if drift is None else drift.raw
     corrected = None if drift is None else drift.corrected
     corrected_fit = None if corrected is None else corrected.fit
     return {
         "latency_faster_over_run": latency.faster_over_run,
-        **_trend_fields("latency_", None if drift is None else drift.raw),
-        **_trend_fields("latency_corrected_", corrected),
+        "latency_change_first_to_last_fifth": None if raw is None else raw.change_first_to_last_fifth,
+        "latency_window_medians_ms": None if raw is None else list(raw.window_medians_ms),
+        "latency_trend_tau": None if raw is None else raw.tau,
+        "latency_corrected_change_first_to_last_fifth": (None if corrected is None
+                                                         else corrected.change_first_to_last_fifth),
+        "latency_corrected_window_medians_ms": None if corrected is None else list(corrected.window_medians_ms),
+        "latency_corrected_trend_tau": None if corrected is None else corrected.tau,
         "latency_corrected_drift_ms_per_1k_iter": (None if corrected_fit is None
                                                    else corrected_fit.slope * ITERATIONS_PER_DRIFT_UNIT),
         "reference_p50_ms": None if drift is None else drift.reference_p50_ms,
         "reference_readings": 0 if drift is None else drift.reference_readings,
         "machine_change_first_to_last_fifth": None if drift is None else drift.machine_change_first_to_last_fifth,
+        "latency_drift_judged": drift is not None and drift.judged,
     }
 
 
@@ -125,7 +134,7 @@ def _verdict_covers(iterations_completed: int, stopped_early: bool, settled_at: 
     return covers + (", assuming the behaviour seen continues" if stopped_early else "")
 
 
-def _verdict_fields(analysis: StrategyAnalysis) -> dict[str, Any]:
+def _verdict_fields(analysis: StrategyAnalysis) -> VerdictFields:
     """Who the strategy is and what was decided, on which series."""
     rss = analysis.estimates.get("rss")
     deciding = analysis.verdict.deciding_series
@@ -143,7 +152,7 @@ def _verdict_fields(analysis: StrategyAnalysis) -> dict[str, Any]:
     }
 
 
-def _outcome_fields(analysis: StrategyAnalysis) -> dict[str, Any]:
+def _outcome_fields(analysis: StrategyAnalysis) -> OutcomeFields:
     """How the child ended, and the workload's exception if it raised one."""
     status, error = analysis.status, analysis.error
     return {
@@ -158,7 +167,7 @@ def _outcome_fields(analysis: StrategyAnalysis) -> dict[str, Any]:
     }
 
 
-def _rss_fields(analysis: StrategyAnalysis) -> dict[str, Any]:
+def _rss_fields(analysis: StrategyAnalysis) -> RssFields:
     """The span judged and the RSS series' growth, the series most readers look at first."""
     rss = analysis.estimates.get("rss")
     return {
@@ -167,7 +176,8 @@ def _rss_fields(analysis: StrategyAnalysis) -> dict[str, Any]:
         "warmup_end_iteration": None if rss is None else rss.warmup_end_iteration,
         "judged_iterations": None if rss is None else rss.judged_span_iterations,
         "samples_judged": 0 if rss is None else rss.samples_judged,
-        **_slope_fields("rss", rss),
+        "rss_slope_bytes_per_iter": _fit_slope(rss),
+        "rss_slope_ci95_bytes_per_iter": _fit_ci(rss),
         "rss_growth_bytes": None if rss is None else _int_or_none(rss.growth_bytes),
         "rss_early_slope_bytes_per_iter": None if rss is None or rss.early_fit is None else rss.early_fit.slope,
         "rss_recent_slope_bytes_per_iter": None if rss is None or rss.recent_fit is None else rss.recent_fit.slope,
@@ -177,15 +187,18 @@ def _rss_fields(analysis: StrategyAnalysis) -> dict[str, Any]:
     }
 
 
-def _other_series_fields(analysis: StrategyAnalysis) -> dict[str, Any]:
+def _other_series_fields(analysis: StrategyAnalysis) -> OtherSeriesFields:
     """The other memory series' slopes, the deciding one's in its own unit, and the peaks."""
     deciding = analysis.verdict.deciding_series
     deciding_estimate = analysis.estimates.get(deciding) if deciding else None
+    uss, gpu, tf_current, heap = (analysis.estimates.get(series) for series in ("uss", "gpu_process", "tf_current",
+                                                                                  "heap"))
     return {
-        **_slope_fields("uss", analysis.estimates.get("uss")),
-        **_slope_fields("gpu_process", analysis.estimates.get("gpu_process")),
-        **_slope_fields("tf_current", analysis.estimates.get("tf_current")),
-        **_slope_fields("heap", analysis.estimates.get("heap")),
+        "uss_slope_bytes_per_iter": _fit_slope(uss), "uss_slope_ci95_bytes_per_iter": _fit_ci(uss),
+        "gpu_process_slope_bytes_per_iter": _fit_slope(gpu), "gpu_process_slope_ci95_bytes_per_iter": _fit_ci(gpu),
+        "tf_current_slope_bytes_per_iter": _fit_slope(tf_current),
+        "tf_current_slope_ci95_bytes_per_iter": _fit_ci(tf_current),
+        "heap_slope_bytes_per_iter": _fit_slope(heap), "heap_slope_ci95_bytes_per_iter": _fit_ci(heap),
         "py_blocks_slope_per_iter": _fit_slope(analysis.estimates.get("py_blocks")),
         "deciding_slope_per_iter": _fit_slope(deciding_estimate),
         "deciding_unit": None if deciding_estimate is None else deciding_estimate.unit,
@@ -197,7 +210,7 @@ def _other_series_fields(analysis: StrategyAnalysis) -> dict[str, Any]:
     }
 
 
-def _latency_fields(analysis: StrategyAnalysis) -> dict[str, Any]:
+def _latency_fields(analysis: StrategyAnalysis) -> LatencyFields:
     """Latency percentiles, throughput, and the drift test with its evidence."""
     latency = analysis.latency
     return {
@@ -210,11 +223,10 @@ def _latency_fields(analysis: StrategyAnalysis) -> dict[str, Any]:
         "latency_drift_ci95_ms_per_1k_iter": (None if latency.drift_ci95_ms_per_1k_iter is None
                                               else list(latency.drift_ci95_ms_per_1k_iter)),
         "latency_drift_significant": latency.drift_significant,
-        **_drift_fields(latency),
     }
 
 
-def _projection_entries(analysis: StrategyAnalysis) -> dict[str, Any]:
+def _projection_entries(analysis: StrategyAnalysis) -> dict[str, ProjectionSummary]:
     return {p.resource: {
         "capacity_bytes": _int_or_none(p.capacity_bytes), "headroom_bytes": _int_or_none(p.headroom_bytes),
         "slope_bytes_per_iter": p.slope_bytes_per_iter,
@@ -222,7 +234,7 @@ def _projection_entries(analysis: StrategyAnalysis) -> dict[str, Any]:
         "time_to_exhaust_s": p.time_to_exhaust_s} for p in analysis.projections}
 
 
-def _detail_fields(analysis: StrategyAnalysis) -> dict[str, Any]:
+def _detail_fields(analysis: StrategyAnalysis) -> DetailFields:
     """Projections, hints, every series' entry, the strategy and child, and how long the run went."""
     status, spec = analysis.status, analysis.spec
     rss_judgement = analysis.judgements.get("rss")
@@ -252,7 +264,7 @@ def _detail_fields(analysis: StrategyAnalysis) -> dict[str, Any]:
     }
 
 
-def strategy_summary(analysis: StrategyAnalysis) -> dict[str, Any]:
+def strategy_summary(analysis: StrategyAnalysis) -> StrategySummary:
     """The summary.json entry of one strategy (field order is part of the format)."""
     return {
         **_verdict_fields(analysis),
@@ -260,5 +272,6 @@ def strategy_summary(analysis: StrategyAnalysis) -> dict[str, Any]:
         **_rss_fields(analysis),
         **_other_series_fields(analysis),
         **_latency_fields(analysis),
+        **_drift_fields(analysis.latency),
         **_detail_fields(analysis),
     }

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import linecache
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from leakhunt.attribution.frames import CodeScope, Frame, site_index, traced_body_frame
+
+if TYPE_CHECKING:
+    from leakhunt.rundir.attribution_records import StackFrame
 
 NO_USER_SITE = ("<no frame in your code>", 0)
 STACK_FRAMES_KEPT = 40  # the report shows a site's path; deeper frames add nothing a reader uses
@@ -60,7 +63,7 @@ class SiteSeries:
         }
 
 
-def _frame_json(frame: Frame, scope: CodeScope) -> dict[str, Any]:
+def _frame_json(frame: Frame, scope: CodeScope) -> StackFrame:
     function, filename, line = frame
     user = scope.is_user(filename)
     return {"function": function, "file": filename, "line": line, "user": user,

@@ -11,10 +11,13 @@ from __future__ import annotations
 import gc
 import inspect
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from leakhunt.attribution.frames import CodeScope, Frame, site_index
 from leakhunt.attribution.site_series import code_line
+
+if TYPE_CHECKING:
+    from leakhunt.rundir.attribution_records import TfFunctionRecord, VaryingArgument
 
 MAX_SIGNATURES_COMPARED = 20  # the newest concrete functions tell which argument varies
 
@@ -88,7 +91,7 @@ class FunctionWatch:
     def checkpoint(self) -> None:
         self.counts.append([_tracing_count(function) for function in self.functions])
 
-    def retracing(self) -> list[dict[str, Any]]:
+    def retracing(self) -> list[TfFunctionRecord]:
         known = {id(function) for function in self.functions}
         found = []
         for position, function in enumerate(self.functions):
@@ -102,13 +105,13 @@ class FunctionWatch:
         return found
 
 
-def describe_function(function: Any, traces: list[int] | None, scope: CodeScope) -> dict[str, Any]:
+def describe_function(function: Any, traces: list[int] | None, scope: CodeScope) -> TfFunctionRecord:
     python_function = getattr(function, "python_function", None)
     code = getattr(python_function, "__code__", None)
     concrete = _concrete_functions(function)
     call_site = _call_site(concrete, scope)
     return {
-        "name": getattr(function, "__name__", None) or getattr(python_function, "__name__", "?"),
+        "name": str(getattr(function, "__name__", None) or getattr(python_function, "__name__", "?")),
         "def_file": None if code is None else code.co_filename,
         "def_line": None if code is None else code.co_firstlineno,
         "file": call_site[0], "line": call_site[1], "function": call_site[2],
@@ -135,7 +138,7 @@ def _call_site(concrete: list[Any], scope: CodeScope) -> tuple[str, int, str | N
     return ("<no frame in your code>", 0, None)
 
 
-def varying_arguments(python_function: Any, concrete: list[Any]) -> list[dict[str, Any]]:
+def varying_arguments(python_function: Any, concrete: list[Any]) -> list[VaryingArgument]:
     """The arguments whose traced value or spec differs between concrete functions, with examples."""
     try:
         names = list(inspect.signature(python_function).parameters)

@@ -60,10 +60,10 @@ class StepLoop:
         tf_cells, memory_cells = signals.memory_cells()
         self.reading_cost_s = time.monotonic() - finished_s
         expensive_cells = signals.expensive(finished_s)
-        reference, reference_memory, runqueue_wait = signals.reference_cells(finished_s)
+        reference, later_reference_cells = signals.reference_cells(finished_s)
         return (f"{step},{phase},{started_s:.6f},{(finished_s - started_s) * 1e3:.4f},"
                 f"{tf_cells},{expensive_cells},{memory_cells},{reference},{time.process_time():.6f},"
-                f"{self.collector.auto_full_collections()},{reference_memory},{runqueue_wait}\n")
+                f"{self.collector.auto_full_collections()},{later_reference_cells}\n")
 
     def _collect_if_due(self, step: int, now_s: float) -> float:
         """Run a forced full collection after this reading if one is due; the seconds it took (0.0: none)."""

@@ -76,11 +76,12 @@ class SignalReader:
             self._next_gc_s = finished_s + (finished_s - started_s) / EXPENSIVE_SIGNAL_BUDGET
         return f"{graph_ops},{tracing_count},{gc_objects}"
 
-    def reference_cells(self, now_s: float) -> tuple[str, str, str]:
-        """(reference_ms, reference_mem_ms, runqueue_wait_s) cells: both kernels' durations and the step
-        thread's run-queue wait so far, when the budget allows a reading."""
+    def reference_cells(self, now_s: float) -> tuple[str, str]:
+        """("reference_ms", "reference_mem_ms,runqueue_wait_s,threads_cpu_s,threads_runqueue_wait_s") cells:
+        both kernels' durations and the scheduler's counters so far, when the budget allows a reading."""
         if not self.reference.due(now_s):
-            return "", "", ""
-        compute_ms, memory_ms = self.reference.measure_ms()
-        wait_s = self.reference.runqueue_wait_s()
-        return f"{compute_ms:.4f}", f"{memory_ms:.4f}", "" if wait_s is None else f"{wait_s:.6f}"
+            return "", ",,,"
+        reading = self.reference.measure()
+        counters = ",".join("" if seconds is None else f"{seconds:.6f}" for seconds in
+                            (reading.step_thread_wait_s, reading.threads_cpu_s, reading.threads_wait_s))
+        return f"{reading.compute_ms:.4f}", f"{reading.memory_ms:.4f},{counters}"

@@ -7,6 +7,7 @@ import pathlib
 
 from leakhunt import rundir
 from leakhunt.analysis.summarize import analyze_run
+from leakhunt.analysis.summary_types import Summary
 from leakhunt.report.json_out import render_json, to_jsonable
 from leakhunt.report.redact import redact_obj
 
@@ -24,15 +25,16 @@ def write_text_atomic(path: pathlib.Path, text: str) -> None:
 
 
 def build_outputs(run_dir: pathlib.Path, formats: tuple[str, ...] = ("json", "md", "html"),
-                  redact_paths: bool = False) -> dict:
+                  redact_paths: bool = False) -> Summary:
     """Analyse the run folder and write the requested outputs into it; returns the summary dict.
 
     Raises NotARunFolderError (via rundir.read_run) when run_dir is not a run folder.
     """
     run_dir = pathlib.Path(run_dir)
     run = rundir.read_run(run_dir)
-    summary, analyses = analyze_run(run)
-    summary = to_jsonable(summary)
+    judged, analyses = analyze_run(run)
+    # The renderers read what summary.json holds: floats rounded, then paths redacted; the shape is unchanged.
+    summary: Summary = to_jsonable(judged)
     if redact_paths:
         summary = redact_obj(summary)
     unknown = [name for name in formats if name not in OUTPUT_FILES]
@@ -42,7 +44,7 @@ def build_outputs(run_dir: pathlib.Path, formats: tuple[str, ...] = ("json", "md
         write_text_atomic(run_dir / OUTPUT_FILES["json"], render_json(summary))
     levels = series_levels = None
     if "md" in formats or "html" in formats:
-        from leakhunt.report.levels import run_levels, run_series_levels
+        from leakhunt.analysis.plateau_levels import run_levels, run_series_levels
 
         # Bounds of plateau strategies (lowest/highest level, release period) need the readings themselves.
         series_levels = run_series_levels(analyses, run.strategies, summary)
@@ -60,7 +62,7 @@ def build_outputs(run_dir: pathlib.Path, formats: tuple[str, ...] = ("json", "md
     return summary
 
 
-def leak_found(summary: dict, threshold_bytes_per_iter: float = 0.0) -> bool:
+def leak_found(summary: Summary, threshold_bytes_per_iter: float = 0.0) -> bool:
     """True when any strategy's memory leaks at or above threshold_bytes_per_iter (for --fail-on-leak).
 
     A strategy that crashed or failed still counts when the data it left shows a leak (an OOM kill is the

@@ -7,7 +7,7 @@ from typing import Any
 
 from leakhunt import rundir
 from leakhunt.analysis.comparison import compare_strategy
-from leakhunt.analysis.latency_change import LATENCY_MIN_CHANGE
+from leakhunt.analysis.machine_difference import LATENCY_MIN_CHANGE
 from leakhunt.analysis.memory_change import MIN_RELATIVE_SLOPE_CHANGE
 from leakhunt.analysis.run_differences import run_differences
 from leakhunt.analysis.summarize import analyze_run
@@ -48,6 +48,8 @@ def _conditions_text(conditions: dict[str, Any] | None) -> str:
         parts.append(f"{conditions['cpu_share']:.0%} of a CPU")
     if conditions.get("runqueue_wait_share") is not None:
         parts.append(f"waited for a CPU {conditions['runqueue_wait_share']:.0%} of the time")
+    if conditions.get("threads_wait_fraction") is not None:
+        parts.append(f"all threads waited {conditions['threads_wait_fraction']:.0%} of their runnable time")
     if conditions.get("cpu_ms_per_iteration") is not None:
         parts.append(f"{fmt_ms(conditions['cpu_ms_per_iteration'])} CPU per iteration")
     if conditions.get("reference_ms") is not None:

@@ -10,6 +10,7 @@ import math
 import re
 from typing import Any
 
+from leakhunt.analysis.summary_types import StrategySummary
 from leakhunt.units import (
     human_amount,
     human_bytes,
@@ -137,7 +138,7 @@ def environment_line(environment: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def iterations_text(entry: dict[str, Any], max_iterations: Any = None) -> str:
+def iterations_text(entry: StrategySummary, max_iterations: Any = None) -> str:
     """'ran to 5,000'; 'stopped at 212 of 5,000: settled' (--until-decided); 'ended at 40 of 5,000'."""
     done = fmt_count(entry.get("iterations_completed"))
     of_max = f" of {fmt_count(max_iterations)}" if is_number(max_iterations) and max_iterations > 0 else ""
@@ -189,7 +190,7 @@ def levels_text(levels, with_series: bool = True) -> str:
     return f"{series}{levels_range(levels)}, {detail}"
 
 
-def memory_text(entry: dict[str, Any], levels=None) -> str:
+def memory_text(entry: StrategySummary, levels=None) -> str:
     """The summary table's memory cell: a leak's slope, a plateau's bounds, a flat series' slope and floor."""
     memory_verdict = entry.get("memory_verdict", entry.get("verdict"))
     if memory_verdict == "plateau" and levels is not None:

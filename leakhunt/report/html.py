@@ -10,6 +10,15 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from leakhunt.analysis.plateau_levels import Levels
+from leakhunt.analysis.recommendation import recommend
+from leakhunt.analysis.summary_types import (
+    FullCollectionsSummary,
+    ProjectionSummary,
+    SeriesSummary,
+    StrategySummary,
+    Summary,
+)
 from leakhunt.report.attribution_view import attribution_view
 from leakhunt.report.formatting import (
     MISSING,
@@ -28,8 +37,7 @@ from leakhunt.report.formatting import (
     levels_text,
     plain_numbers,
 )
-from leakhunt.report.levels import Levels
-from leakhunt.report.recommend import recommend
+from leakhunt.report.view_types import HintRow, MemoryRow, RunPlots, StrategyView
 from leakhunt.report.views import all_levels, max_iterations, recommendation_view, strategy_color, summary_rows
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -48,7 +56,7 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def _projection_text(projection: dict[str, Any]) -> list[str]:
+def _projection_text(projection: dict[str, ProjectionSummary]) -> list[str]:
     lines = []
     labels = {"host_memory": "host memory", "gpu_memory": "GPU memory"}
     for resource, values in projection.items():
@@ -61,7 +69,7 @@ def _projection_text(projection: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _drift_text(entry: dict[str, Any]) -> str:
+def _drift_text(entry: StrategySummary) -> str:
     """First to last fifth of the run, raw and net of the machine-speed reference (no scientific notation)."""
     raw = entry.get("latency_change_first_to_last_fifth")
     if not is_number(raw):
@@ -75,10 +83,13 @@ def _drift_text(entry: dict[str, Any]) -> str:
             text += f" (the machine itself {machine:+.0%})"
     if entry.get("latency_faster_over_run"):
         text += "; faster over the run"
+    if entry.get("latency_drift_judged") is False:
+        text += ("; not judged for drift: the machine-speed kernel was read fewer than 3 times in the first or the "
+                 "last fifth (a loop this short cannot tell the machine's transients from the workload's trend)")
     return text
 
 
-def _collections_text(collections: dict[str, Any] | None) -> str:
+def _collections_text(collections: FullCollectionsSummary | None) -> str:
     """Full collections during the run: forced by the child (judged net of garbage) and Python's own."""
     if not collections:
         return ""
@@ -92,20 +103,21 @@ def _collections_text(collections: dict[str, Any] | None) -> str:
     return text + (f"; {note}." if note else ".")
 
 
-def _after_collections(values: dict[str, Any], unit: str) -> str:
-    survival = values.get("post_collection") or {}
+def _after_collections(values: SeriesSummary, unit: str) -> str:
+    survival = values.get("post_collection")
     if not survival or survival.get("status") == "unchecked":
         return MISSING
     return f"{fmt_rate(survival.get('slope_bytes_per_iter'), unit)} ({survival.get('status')})"
 
 
-def _memory_row(series: str, values: dict[str, Any], levels: Levels | None) -> dict[str, Any]:
+def _memory_row(series: str, values: SeriesSummary, levels: Levels | None) -> MemoryRow:
     unit = str(values.get("unit") or "bytes")
     bounded = values.get("verdict") == "plateau"
     if bounded and levels is not None and levels.series == series:
         slope = levels_text(levels, with_series=False)
     elif bounded:
-        edges = [values[key] for key in ("start_level_bytes", "end_level_bytes") if is_number(values.get(key))]
+        edges = [edge for edge in (values.get("start_level_bytes"), values.get("end_level_bytes"))
+                 if edge is not None and is_number(edge)]
         low = min(edges) if edges else None
         slope = (f"bounded, {fmt_amount(low, unit)} to {fmt_amount(values.get('peak_bytes'), unit)}"
                  if low is not None else "bounded")
@@ -125,11 +137,17 @@ def _memory_row(series: str, values: dict[str, Any], levels: Levels | None) -> d
     }
 
 
-def strategy_view(entry: dict[str, Any], plot: str | None, levels: Levels | None = None,
-                  maximum: Any = None, series_levels: dict[str, Levels] | None = None) -> dict[str, Any]:
+def _traceback(entry: StrategySummary) -> str | None:
+    error = entry.get("error")
+    return error.get("traceback") if error else None
+
+
+def strategy_view(entry: StrategySummary, plot: str | None, levels: Levels | None = None,
+                  maximum: Any = None, series_levels: dict[str, Levels] | None = None) -> StrategyView:
     latency = entry.get("latency_ms") or {}
-    hints = [{"kind": str(h.get("kind", "")).replace("_", " "), "evidence": plain_numbers(h.get("evidence", "")),
-              "advice": str(h.get("advice", ""))} for h in entry.get("hints") or []]
+    hints: list[HintRow] = [{"kind": str(h.get("kind", "")).replace("_", " "),
+                             "evidence": plain_numbers(h.get("evidence", "")), "advice": str(h.get("advice", ""))}
+                            for h in entry.get("hints") or []]
     series_levels = dict(series_levels or {})
     if levels is not None:
         series_levels.setdefault(levels.series, levels)
@@ -144,7 +162,7 @@ def strategy_view(entry: dict[str, Any], plot: str | None, levels: Levels | None
         "outcome": str(entry.get("outcome") or ""),
         "description_outcome": str(entry.get("description") or ""),
         "error_text": entry.get("error_text"),
-        "traceback": (entry.get("error") or {}).get("traceback"),
+        "traceback": _traceback(entry),
         "p50": fmt_ms(latency.get("p50")),
         "p90": fmt_ms(latency.get("p90")),
         "p99": fmt_ms(latency.get("p99")),
@@ -190,10 +208,10 @@ def _setting_text(key: str, value: Any) -> str:
     return str(value)
 
 
-def render_html(summary: dict[str, Any], plots: dict[str, Any] | None = None,
+def render_html(summary: Summary, plots: RunPlots | None = None,
                 levels: list[Levels | None] | None = None,
                 series_levels: list[dict[str, Levels]] | None = None) -> str:
-    plots = plots or {}
+    plots = plots or {"strategies": [], "overlay": None}
     levels = all_levels(summary, levels)
     entries = summary.get("strategies", [])
     strategy_plots = list(plots.get("strategies") or [])

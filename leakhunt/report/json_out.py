@@ -36,5 +36,6 @@ def to_jsonable(obj: Any) -> Any:
     return str(obj)
 
 
-def render_json(summary: dict[str, Any]) -> str:
-    return json.dumps(to_jsonable(summary), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+def render_json(document: object) -> str:
+    """A JSON document (summary.json, compare.json) as its file's text."""
+    return json.dumps(to_jsonable(document), indent=2, ensure_ascii=False, allow_nan=False) + "\n"

@@ -10,10 +10,13 @@ import html
 import re
 from typing import Any
 
+from leakhunt.analysis.attribution_types import SiteSummary
+from leakhunt.analysis.plateau_levels import Levels
+from leakhunt.analysis.recommendation import recommend
+from leakhunt.analysis.summary_types import StrategySummary, Summary
 from leakhunt.report.attribution_view import MD_SITES, share_text, where, where_lines
 from leakhunt.report.formatting import environment_line, fmt_count, fmt_rate, plain_numbers
-from leakhunt.report.levels import Levels
-from leakhunt.report.recommend import recommend
+from leakhunt.report.view_types import RecommendationView
 from leakhunt.report.views import all_levels, recommendation_view, summary_rows
 
 MAX_BYTES = 4000  # a ticket comment, not a report: report.html has the rest
@@ -39,7 +42,7 @@ def _shell_join(parts: list[str]) -> str:
     return " ".join(shlex.quote(str(part)) for part in parts)
 
 
-def _recommendation_lines(view: dict[str, Any], with_code: bool) -> list[str]:
+def _recommendation_lines(view: RecommendationView, with_code: bool) -> list[str]:
     if view["recommended"] is None:
         ranking = ", ".join(md_escape(name) for name in view["ranking"])
         return [f"**No recommendation:** {md_escape(view['why_none'])}." + (f" Ranking: {ranking}." if ranking else "")]
@@ -56,7 +59,7 @@ def _recommendation_lines(view: dict[str, Any], with_code: bool) -> list[str]:
     return lines
 
 
-def _detail_lines(entry: dict[str, Any], with_advice: bool) -> list[str]:
+def _detail_lines(entry: StrategySummary, with_advice: bool) -> list[str]:
     name = md_escape(entry.get("name"))
     lines = [f"- **{name}**: {md_escape(plain_numbers(entry.get('verdict_reason')))}"]
     if entry.get("verdict") in ("crashed", "failed"):
@@ -65,7 +68,8 @@ def _detail_lines(entry: dict[str, Any], with_advice: bool) -> list[str]:
             lines.append(f"  - error: {md_escape(entry.get('error_text'))}")
     for note in (entry.get("child") or {}).get("notes") or []:
         lines.append(f"  - note: {md_escape(note)}")
-    collections_note = (entry.get("full_collections") or {}).get("note")
+    collections = entry.get("full_collections")
+    collections_note = collections.get("note") if collections else None
     if collections_note:
         lines.append(f"  - note: {md_escape(collections_note)}")
     for hint in entry.get("hints", []):
@@ -78,7 +82,7 @@ def _detail_lines(entry: dict[str, Any], with_advice: bool) -> list[str]:
     return lines
 
 
-def _md_site(site: dict[str, Any]) -> str:
+def _md_site(site: SiteSummary) -> str:
     """'  - `serve.py:41` +72.0 KiB/iter (94%, native): `x = tf.image.random_flip_left_right(x)`'."""
     code = str(site.get("code") or "").strip().replace("`", "'")
     line = (f"  - `{where(site)}` {fmt_rate(site.get('bytes_per_iter'))} "
@@ -86,7 +90,7 @@ def _md_site(site: dict[str, Any]) -> str:
     return line + (f": `{code}`" if code else "")
 
 
-def _where_lines(strategies: list[dict[str, Any]], sites: int, with_detail: bool) -> list[str]:
+def _where_lines(strategies: list[StrategySummary], sites: int, with_detail: bool) -> list[str]:
     """Under each leaking strategy, the lines that keep the memory (the attribution pass), the top one's
     detail (what grows there, and the fix for a retracing function) when there is room."""
     lines = []
@@ -105,7 +109,7 @@ def _where_lines(strategies: list[dict[str, Any]], sites: int, with_detail: bool
     return ["### Where it grows", ""] + lines + [""] if lines else []
 
 
-def _render(summary: dict[str, Any], levels: list[Levels | None], with_code: bool, with_advice: bool,
+def _render(summary: Summary, levels: list[Levels | None], with_code: bool, with_advice: bool,
             with_details: bool) -> str:
     strategies = summary.get("strategies", [])
     run = summary.get("run", {})
@@ -145,7 +149,7 @@ def _render(summary: dict[str, Any], levels: list[Levels | None], with_code: boo
     return "\n".join(lines)
 
 
-def render_markdown(summary: dict[str, Any], levels: list[Levels | None] | None = None) -> str:
+def render_markdown(summary: Summary, levels: list[Levels | None] | None = None) -> str:
     levels = all_levels(summary, levels)
     text = ""
     # Most to least complete; the first that fits wins (the last one is returned whatever its size).

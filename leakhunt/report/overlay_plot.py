@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import matplotlib
 import numpy as np
@@ -12,6 +11,7 @@ from matplotlib.figure import Figure
 
 from leakhunt.analysis.leak import PARENT_KIND, memory_series, transient_width_points, without_transients
 from leakhunt.analysis.settle import SETTLE_SERIES
+from leakhunt.analysis.summary_types import StrategySummary
 from leakhunt.report.formatting import memory_text
 from leakhunt.report.plot_series import child_rss_series, envelope, memory_scale, scale_limits
 from leakhunt.report.plot_style import style_axis
@@ -48,7 +48,7 @@ def _overlay_columns(count: int) -> int:
 
 def overlay_figure(analyses, samples_list: list[pd.DataFrame], labels: list[str],
                    iterations_list: list[pd.DataFrame | None] | None = None,
-                   entries: list[dict[str, Any]] | None = None, levels_list: list | None = None) -> str | None:
+                   entries: list[StrategySummary] | None = None, levels_list: list | None = None) -> str | None:
     with matplotlib.rc_context(SVG_RC):
         return _overlay_figure(analyses, samples_list, labels, iterations_list, entries, levels_list)
 
@@ -86,8 +86,8 @@ def _overlay_figure(analyses, samples_list, labels, iterations_list, entries, le
         axis.plot(lx, ly / scale, color=color, linewidth=1.5)
         axis.set_ylim(bottom / scale, top / scale)
         axis.set_xlim(float(x[0]), float(x[-1]) if x[-1] > x[0] else float(x[0]) + 1)
-        entry = entries[k] if k < len(entries) else {}
-        verdict = str(entry.get("verdict") or analysis.verdict.verdict)
+        entry = entries[k] if k < len(entries) else None
+        verdict = str((entry.get("verdict") if entry else None) or analysis.verdict.verdict)
         # Name on top, what the verdict rests on below it: two lines, so long names never run into it.
         axis.set_title(plot_text(_short(labels[k])), fontsize=9, color=color, fontweight="bold", loc="left",
                        pad=15)

@@ -12,18 +12,18 @@ overlay_plot.py (all strategies).
 
 from __future__ import annotations
 
-from typing import Any
-
 import matplotlib
 import pandas as pd
 from matplotlib.figure import Figure
 
 from leakhunt.analysis.summarize import judged_samples
+from leakhunt.analysis.summary_types import Summary
 from leakhunt.report.latency_plot import latency_panels
 from leakhunt.report.memory_plot import memory_panel
 from leakhunt.report.overlay_plot import overlay_figure, overlay_series
 from leakhunt.report.plot_series import child_rss_series, envelope
 from leakhunt.report.svg import SVG_RC, plot_text, to_inline_svg
+from leakhunt.report.view_types import RunPlots
 from leakhunt.report.views import strategy_color
 
 # Names other modules and tests import from here.
@@ -48,7 +48,7 @@ def _strategy_figure(analysis, samples, label, iterations, color, levels, figure
     return to_inline_svg(figure, figure_id, f"memory and latency of {label}")
 
 
-def render_run_plots(analyses, strategies, summary: dict[str, Any], levels: list | None = None) -> dict[str, Any]:
+def render_run_plots(analyses, strategies, summary: Summary, levels: list | None = None) -> RunPlots:
     """{"overlay": svg|None, "strategies": [svg per strategy]}; labels come from the (maybe redacted) summary."""
     entries = list(summary.get("strategies", []))
     labels = [str(entry.get("name")) for entry in entries]

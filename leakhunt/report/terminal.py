@@ -8,18 +8,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from leakhunt.analysis.plateau_levels import Levels
+from leakhunt.analysis.recommendation import recommend
+from leakhunt.analysis.summary_types import Summary
 from leakhunt.report.attribution_view import where_lines
 from leakhunt.report.formatting import fmt_count, fmt_ms, fmt_number, iterations_text, memory_text
-from leakhunt.report.levels import Levels
-from leakhunt.report.recommend import recommend
 from leakhunt.report.views import all_levels, max_iterations, recommendation_view
 
 TERMINAL_SITES = 2  # the attribution's top sites under a leaking strategy; the report has the rest
 
 
-def terminal_summary_lines(summary: dict[str, Any], levels: list[Levels | None] | None = None) -> list[str]:
+def terminal_summary_lines(summary: Summary, levels: list[Levels | None] | None = None) -> list[str]:
     """A compact text summary (the report has the full picture). `levels` are the bounds the report
     computed from the readings; without them, plateau bounds come from summary.json's levels."""
     entries = summary.get("strategies", [])

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from leakhunt.analysis.plateau_levels import Levels, levels_from_summary
+from leakhunt.analysis.recommendation import Recommendation, recommend
+from leakhunt.analysis.summary_types import StrategySummary, Summary
 from leakhunt.report.formatting import (
     MISSING,
     change_text,
@@ -15,8 +18,7 @@ from leakhunt.report.formatting import (
     memory_text,
     versus_text,
 )
-from leakhunt.report.levels import Levels, levels_from_summary
-from leakhunt.report.recommend import Recommendation, recommend
+from leakhunt.report.view_types import RecommendationView, SummaryRow, VersusItem
 
 # One color per strategy (by its position in the run), the same in every chart and table swatch.
 STRATEGY_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
@@ -27,7 +29,7 @@ def strategy_color(index: int) -> str:
     return STRATEGY_COLORS[index % len(STRATEGY_COLORS)]
 
 
-def all_levels(summary: dict[str, Any], levels: list[Levels | None] | None) -> list[Levels | None]:
+def all_levels(summary: Summary, levels: list[Levels | None] | None) -> list[Levels | None]:
     """The report's bounds where it computed them from the data, else what summary.json alone allows."""
     entries = summary.get("strategies", [])
     levels = list(levels or [])
@@ -36,12 +38,12 @@ def all_levels(summary: dict[str, Any], levels: list[Levels | None] | None) -> l
             for entry, given in zip(entries, levels, strict=False)]
 
 
-def max_iterations(summary: dict[str, Any]) -> Any:
+def max_iterations(summary: Summary) -> Any:
     return ((summary.get("run") or {}).get("config") or {}).get("iterations")
 
 
-def summary_row(entry: dict[str, Any], levels: Levels | None, maximum: Any, rank: int | None,
-                position: int | None = None) -> dict[str, Any]:
+def summary_row(entry: StrategySummary, levels: Levels | None, maximum: Any, rank: int | None,
+                position: int | None = None) -> SummaryRow:
     latency = entry.get("latency_ms") or {}
     hints = entry.get("hints") or []
     return {
@@ -62,8 +64,8 @@ def summary_row(entry: dict[str, Any], levels: Levels | None, maximum: Any, rank
     }
 
 
-def summary_rows(summary: dict[str, Any], levels: list[Levels | None],
-                 recommendation: Recommendation) -> list[dict[str, Any]]:
+def summary_rows(summary: Summary, levels: list[Levels | None],
+                 recommendation: Recommendation) -> list[SummaryRow]:
     """The summary table in ranking order (best first)."""
     entries = summary.get("strategies", [])
     maximum = max_iterations(summary)
@@ -72,8 +74,8 @@ def summary_rows(summary: dict[str, Any], levels: list[Levels | None],
     return sorted(rows, key=lambda row: (row["rank"] is None, row["rank"] or 0))
 
 
-def recommendation_view(summary: dict[str, Any], levels: list[Levels | None],
-                        recommendation: Recommendation | None = None) -> dict[str, Any]:
+def recommendation_view(summary: Summary, levels: list[Levels | None],
+                        recommendation: Recommendation | None = None) -> RecommendationView:
     """Headline, one item per other strategy (figures, the code change) and the recommended code."""
     recommendation = recommendation or recommend(summary)
     entries = summary.get("strategies", [])
@@ -87,7 +89,7 @@ def recommendation_view(summary: dict[str, Any], levels: list[Levels | None],
     facts = [best.verdict, f"{fmt_number(best.images_per_s)} images/s" if best.images_per_s else "",
              f"p50 {fmt_ms(latency.get('p50'))}" if latency.get("p50") is not None else "",
              f"peak RSS {fmt_bytes(best.peak_rss_bytes)}" if best.peak_rss_bytes is not None else ""]
-    items = []
+    items: list[VersusItem] = []
     for versus in recommendation.versus:
         other = entries[versus.other.index]
         change = versus.change

@@ -105,6 +105,10 @@ ITERATION_COLUMNS = (
     # With the reference kernels: the step thread's cumulative run-queue wait in seconds (Linux schedstat
     # run_delay), the time it was ready to run but a neighbour held the CPU.
     "runqueue_wait_s",
+    # With them, all the child's threads' cumulative CPU time and run-queue wait (schedstat, summed over
+    # threads: sampling/thread_waits.py); a multi-threaded step's workers wait where its step thread blocks.
+    "threads_cpu_s",
+    "threads_runqueue_wait_s",
 )
 # Column order of collections.csv: one row per forced full collection the child ran (sampling/full_collection.py),
 # with its memory read right before and right after. `reason`: baseline (the first measured iteration), milestone,

@@ -7,7 +7,8 @@ options into a validated RunConfig (values.py parses what users type); env.py ca
 run.json; doctor.py is `leakhunt doctor` (what this machine can measure).
 
 May import: backends, harness, attribution, sampling, rundir, strategies, models, workloads, report (the
-outputs), soak_options, errors, units. Never the child (it is a process this package starts, not a module it calls).
+outputs), analysis (the summary's types), soak_options, errors, units. Never the child (it is a process this
+package starts, not a module it calls).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import datetime as dt
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psutil
 
@@ -29,13 +30,16 @@ from leakhunt.rundir.config import RunConfig
 from leakhunt.runner.env import capture_environment
 from leakhunt.sampling import NvmlSampler, RssSampler
 
+if TYPE_CHECKING:
+    from leakhunt.analysis.summary_types import Summary
+
 __all__ = ["RunResult", "StrategyRun", "default_out_dir", "probe_samplers", "run", "summary_lines"]
 
 
 @dataclass
 class RunResult:
     run_dir: Path
-    summary: dict[str, Any]
+    summary: Summary
     exit_code: int
     interrupted: bool
     bad_workload_errors: list[str]
@@ -104,7 +108,7 @@ def _start_run(config: RunConfig, samplers: dict[str, str], gpu_info: dict[str, 
     return meta
 
 
-def _exit_code(config: RunConfig, summary: dict[str, Any], interrupted: bool, bad_workload: bool) -> int:
+def _exit_code(config: RunConfig, summary: Summary, interrupted: bool, bad_workload: bool) -> int:
     from leakhunt.report.build import leak_found
 
     if interrupted:
@@ -184,7 +188,7 @@ def redact_run_folder(out_dir: Path) -> None:
             path.write_text(redact(path.read_text(encoding="utf-8", errors="replace")), encoding="utf-8")
 
 
-def summary_lines(summary: dict[str, Any]) -> list[str]:
+def summary_lines(summary: Summary) -> list[str]:
     """The terminal summary (human units, then the recommendation): report/terminal.py renders it."""
     from leakhunt.report.terminal import terminal_summary_lines
 

@@ -153,9 +153,9 @@ def _host_findings() -> list[Finding]:
     findings.append(Finding("uss sample cost", OK if read_uss_bytes(pid) is not None else WARN,
                             f"{uss_cost:.0f} us for this process (grows with the child's mappings)"))
     reference = MachineSpeedReference()
-    timings = [reference.measure_ms() for _ in range(9)]
-    compute_ms = sorted(compute for compute, _ in timings)[4]
-    memory_ms = sorted(memory for _, memory in timings)[4]
+    readings = [reference.measure() for _ in range(9)]
+    compute_ms = sorted(reading.compute_ms for reading in readings)[4]
+    memory_ms = sorted(reading.memory_ms for reading in readings)[4]
     findings.append(Finding("machine-speed reference", OK,
                             f"compute kernel {compute_ms:.3f} ms, memory kernel {memory_ms:.3f} ms (medians of 9)"))
     return findings

@@ -9,15 +9,20 @@ bandwidth and the shared cache; the memory kernel reads a buffer larger than a c
 value per cache line, and slows down with them.
 Both are timed on one time budget (REFERENCE_TIME_BUDGET of the loop), between two steps. With them the
 reading takes the step thread's cumulative run-queue wait (Linux schedstat `run_delay`): the time it was
-ready to run but waited for a CPU, which no short kernel sees (it slips between a neighbour's time slices).
+ready to run but waited for a CPU, which no short kernel sees (it slips between a neighbour's time slices),
+and every thread's CPU time and wait summed (sampling/thread_waits.py: a multi-threaded step's workers wait
+where its step thread only blocks on them).
 """
 
 from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass
 
 import numpy as np
+
+from leakhunt.sampling.thread_waits import ThreadWaits
 
 # Share of the loop's wall time the reference may take. Its kernel costs ~0.2-0.4 ms on a 2020s core, so
 # a 50 ms model step is followed by a reference every ~10 steps, a 1 ms step every ~60.
@@ -44,6 +49,17 @@ def _open_schedstat() -> int | None:
         return None  # not Linux, or a kernel without schedstats: the wait is simply not recorded
 
 
+@dataclass(frozen=True)
+class ReferenceReading:
+    """One reading of the reference: both kernels' durations and the scheduler's counters right after."""
+
+    compute_ms: float
+    memory_ms: float
+    step_thread_wait_s: float | None  # the step thread's cumulative run-queue wait
+    threads_cpu_s: float | None  # all threads' cumulative CPU time (schedstat, as the waits)
+    threads_wait_s: float | None  # all threads' cumulative run-queue wait
+
+
 class MachineSpeedReference:
     """Times the fixed kernels; `due(now)` says whether the budget allows a reading now."""
 
@@ -54,6 +70,7 @@ class MachineSpeedReference:
         self._next_due_s = 0.0
         # Opened by the thread that runs the steps (the child builds its readers there).
         self._schedstat = _open_schedstat()
+        self._thread_waits = ThreadWaits()
 
     def _kernel(self) -> float:
         total = 0
@@ -85,13 +102,18 @@ class MachineSpeedReference:
     def due(self, now_s: float) -> bool:
         return now_s >= self._next_due_s
 
-    def measure_ms(self) -> tuple[float, float]:
-        """Run both kernels once; returns (compute ms, memory ms) and schedules the next reading on the budget
-        (both kernels' time counts against it). Read runqueue_wait_s() with it."""
+    def measure(self) -> ReferenceReading:
+        """Run both kernels once and read the scheduler's counters; schedules the next reading on the budget
+        (the kernels' and the counters' time count against it)."""
         started_s = time.perf_counter()
         self._kernel()
         compute_done_s = time.perf_counter()
         self._memory_kernel()
+        kernels_done_s = time.perf_counter()
+        step_thread_wait_s = self.runqueue_wait_s()
+        threads = self._thread_waits.read() if self._thread_waits.available else None
         finished_s = time.perf_counter()
         self._next_due_s = time.monotonic() + (finished_s - started_s) / REFERENCE_TIME_BUDGET
-        return (compute_done_s - started_s) * 1e3, (finished_s - compute_done_s) * 1e3
+        return ReferenceReading((compute_done_s - started_s) * 1e3, (kernels_done_s - compute_done_s) * 1e3,
+                                step_thread_wait_s, None if threads is None else threads[0],
+                                None if threads is None else threads[1])

@@ -116,7 +116,9 @@ def test_latency_percentiles_throughput_and_drift():
     low, high = stats_flat.drift_ci95_ms_per_1k_iter
     assert low <= 0 <= high and not stats_flat.drift_significant
     slowing = flat + 0.002 * x  # 2 ms per 1000 iterations
-    stats_slow = latency_stats(x, slowing, starts)
+    reference_x = x[::50]  # the machine-speed kernel, steady: the slowdown is the workload's
+    stats_slow = latency_stats(x, slowing, starts, reference_iteration=reference_x,
+                               reference_ms=0.3 + rng.normal(0, 0.003, reference_x.size))
     low, high = stats_slow.drift_ci95_ms_per_1k_iter
     assert low <= 2.0 <= high and stats_slow.drift_significant
 
@@ -150,7 +152,7 @@ def test_hints_name_their_evidence():
 
 def test_latency_drift_without_memory_growth_is_a_finding():
     x = np.arange(5000, dtype=float)
-    latency = latency_stats(x, 10 + 0.01 * x, x / 100)
+    latency = latency_stats(x, 10 + 0.01 * x, x / 100, reference_iteration=x[::50], reference_ms=np.full(100, 0.3))
     hints = find_hints({"rss": MemoryJudgement("flat", "none", "flat")}, {}, latency, "completed", "", False, None)
     assert [h.kind for h in hints] == ["latency_drift"]
     assert "no memory growth" in hints[0].evidence

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from helpers.compare_runs import write_pair
-from leakhunt.analysis.latency_change import LATENCY_MIN_CHANGE, median_interval
+from leakhunt.analysis.latency_change import median_interval
+from leakhunt.analysis.machine_difference import LATENCY_MIN_CHANGE
 from leakhunt.analysis.run_differences import run_differences
 from leakhunt.report.compare import compare_runs
 from leakhunt.rundir.records import RunRecord
@@ -110,6 +111,33 @@ def test_a_20_percent_slower_step_is_found(tmp_path, cycle_slowness):
     assert 0.14 < row["latency_net_change"] < 0.26
     assert row["latency_in_words"].startswith("B is slower")
     assert f"{row['latency_net_change']:+.0%} net of the machine" in row["latency_in_words"]
+
+
+MULTI_THREADED = dict(done=800, cpu_per_wall=1.8)
+
+
+def test_more_work_on_one_thread_of_a_multi_threaded_step_is_found(tmp_path):
+    # GIVEN a step that keeps two threads busy, and B with 20% more work on its step thread alone (its CPU
+    # share drops from ~160% to ~150%, its CPU time per iteration rises ~11%), the machine alike in both
+    comparison = compare(tmp_path, dict(MULTI_THREADED, seed=1, threads_wait_fraction=0.10),
+                         dict(MULTI_THREADED, seed=2, threads_wait_fraction=0.12, step_thread_extra_ms=0.44))
+    (row,) = comparison["strategies"]
+    # THEN the lower CPU share is not taken for a busier machine: all threads waited alike, B is slower
+    assert row["latency_outcome"] == "slower", row["latency_in_words"]
+    assert 0.14 < row["latency_net_change"] < 0.26
+    assert "not deciding: the step runs on several threads" in row["latency_in_words"]
+
+
+@pytest.mark.parametrize("fraction_b, outcome", [(0.14, "same"), (0.45, "not comparable")])
+def test_a_multi_threaded_child_is_judged_by_all_its_threads_waits(tmp_path, fraction_b, outcome):
+    # GIVEN the same multi-threaded step, its threads waiting 10% of their runnable time in A and more in B
+    comparison = compare(tmp_path, dict(MULTI_THREADED, seed=1, threads_wait_fraction=0.10),
+                         dict(MULTI_THREADED, seed=2, threads_wait_fraction=fraction_b))
+    (row,) = comparison["strategies"]
+    # THEN a little more waiting is carried by the correction; a crowded child is "not comparable", in words
+    assert row["latency_outcome"] == outcome, row["latency_in_words"]
+    if outcome == "not comparable":
+        assert "its threads waited for a CPU 45% of their runnable time vs 10%" in row["latency_not_comparable_reason"]
 
 
 def test_a_leak_added_and_a_leak_fixed_are_found(tmp_path):

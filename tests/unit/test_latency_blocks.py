@@ -13,6 +13,7 @@ from helpers.run_folder import write_default_four
 from leakhunt import rundir
 from leakhunt.analysis.latency import history_latency_stats, latency_stats
 from leakhunt.analysis.latency_history import latency_history, latency_quantiles, latency_sample
+from leakhunt.analysis.series import iteration_series
 from leakhunt.child.latency import BLOCK_S, EXACT_STEPS, MIN_BLOCKS_PER_RUN
 from leakhunt.report.build import build_outputs
 from leakhunt.rundir.latency_blocks import LATENCY_BLOCKS_FILE, read_latency_blocks
@@ -136,7 +137,8 @@ def test_drift_is_read_from_blocks_a_planted_slowdown_is_flagged_and_a_flat_run_
     results = {}
     for strategy in data.strategies:
         history = latency_history(strategy.iterations, strategy.latency_blocks, 10)
-        results[strategy.name] = history_latency_stats(history)
+        reference = iteration_series(strategy.iterations, "reference_ms", 10)  # a steady machine
+        results[strategy.name] = history_latency_stats(history, 1.0, *reference)
     assert results["slowing"].drift_significant
     assert results["slowing"].drift.raw.change_first_to_last_fifth == pytest.approx(0.24, abs=0.03)
     assert not results["flat"].drift_significant
@@ -184,7 +186,9 @@ def test_a_large_format_1_folder_is_read_in_chunks_into_blocks_with_the_same_fig
     frame = pd.DataFrame({"step": np.arange(steps), "phase": np.where(np.arange(steps) < warmup, "warmup", "measure"),
                           "start_monotonic_s": starts.round(6), "latency_ms": latencies.round(4)})
     for column in rundir.ITERATION_COLUMNS[4:]:
-        frame[column] = np.where(reading, 1000.0, np.nan) if column == "rss_bytes" else np.nan
+        frame[column] = np.nan
+    frame["rss_bytes"] = np.where(reading, 1000.0, np.nan)
+    frame["reference_ms"] = np.where(reading, 0.3, np.nan)  # a steady machine: the slowdown is the workload's
     folder = tmp_path / "00-old"
     folder.mkdir()
     frame.to_csv(folder / rundir.ITERATIONS_FILE, index=False)
@@ -193,8 +197,10 @@ def test_a_large_format_1_folder_is_read_in_chunks_into_blocks_with_the_same_fig
     monkeypatch.setattr(legacy_rows, "CHUNK_ROWS", 20_000)
     chunked = rundir.read_strategy(0, folder)
     assert len(chunked.iterations) == legacy_rows.EXACT_STEPS + reading[legacy_rows.EXACT_STEPS:].sum()
-    old = history_latency_stats(latency_history(whole.iterations, whole.latency_blocks, warmup))
-    new = history_latency_stats(latency_history(chunked.iterations, chunked.latency_blocks, warmup))
+    old = history_latency_stats(latency_history(whole.iterations, whole.latency_blocks, warmup), 1.0,
+                                *iteration_series(whole.iterations, "reference_ms", warmup))
+    new = history_latency_stats(latency_history(chunked.iterations, chunked.latency_blocks, warmup), 1.0,
+                                *iteration_series(chunked.iterations, "reference_ms", warmup))
     assert new.count == old.count == steps - warmup
     assert np.allclose([new.p50_ms, new.p99_ms], [old.p50_ms, old.p99_ms], rtol=RELATIVE_ERROR, atol=0)
     assert new.mean_ms == pytest.approx(old.mean_ms, rel=1e-9) and new.max_ms == old.max_ms

@@ -136,7 +136,8 @@ def _iterations_frame(heap: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({"step": steps, "phase": np.where(steps < WARMUP, "warmup", "measure"),
                          "start_monotonic_s": steps * 0.1, "latency_ms": latency_ms,
                          "rss_bytes": np.full(steps.size, 700 * MIB), "heap_bytes": full_heap,
-                         "py_blocks": np.full(steps.size, 300_000), "tf_current_bytes": np.zeros(steps.size)})
+                         "py_blocks": np.full(steps.size, 300_000), "tf_current_bytes": np.zeros(steps.size),
+                         "reference_ms": np.where(steps % 5 == 0, 0.3, np.nan)})
 
 
 def test_a_look_asks_for_a_collection_and_never_settles_garbage_as_a_leak():

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from leakhunt.analysis.plateau_levels import Levels, find_releases, levels_from_summary
+from leakhunt.analysis.recommendation import code_change, rank_strategies, recommend
 from leakhunt.report.formatting import levels_text, peak_phrase, speed_phrase, versus_text
-from leakhunt.report.levels import Levels, find_releases, levels_from_summary
-from leakhunt.report.recommend import code_change, rank_strategies, recommend
 from leakhunt.strategies.registry import STRATEGIES
 
 GIB = 2**30

@@ -29,6 +29,8 @@ def _iterations(measured: int, warmup: int = 10, rss_slope: float = 0.0, heap_sl
         "start_monotonic_s": steps * 0.1, "latency_ms": 10 + rng.normal(0, 0.3, steps.size),
         "rss_bytes": (rss // 4096) * 4096, "heap_bytes": 80e6 + heap_slope * steps + rng.normal(0, 2e3, steps.size),
         "py_blocks": 300_000 + rng.integers(-50, 50, steps.size), "tf_current_bytes": np.zeros(steps.size),
+        # the machine-speed kernel every 5th step, as a child's budget reads it on 0.1 s steps
+        "reference_ms": np.where(steps % 5 == 0, 0.3 + rng.normal(0, 0.005, steps.size), np.nan),
     })
 
 
@@ -109,12 +111,16 @@ def test_drift_states():
 
     x = np.arange(400, dtype=float)
     rng = np.random.default_rng(0)
-    no_reference = np.empty(0)
-    flat = analyse_drift(x, 10 + rng.normal(0, 0.3, x.size), no_reference, no_reference)
+    reference_x = x[::10]
+    reference = 0.3 + rng.normal(0, 0.005, reference_x.size)
+    flat = analyse_drift(x, 10 + rng.normal(0, 0.3, x.size), reference_x, reference)
     assert drift_state(flat, 399, 5000) == "none"
-    doubling = analyse_drift(x, 10 * (1 + x / 400) + rng.normal(0, 0.3, x.size), no_reference, no_reference)
+    doubling = analyse_drift(x, 10 * (1 + x / 400) + rng.normal(0, 0.3, x.size), reference_x, reference)
     assert drift_state(doubling, 399, 5000) == "drift"
     assert drift_state(None, 399, 5000) == "undecided"
+    # a trend the machine was not read for at both ends stays undecided: the run goes on
+    unread = analyse_drift(x, 10 + rng.normal(0, 0.3, x.size), reference_x[:10], reference[:10])
+    assert drift_state(unread, 399, 5000) == "undecided"
 
 
 def test_a_look_that_could_stop_the_run_settles_only_if_the_95_percent_verdict_agrees(monkeypatch):

@@ -11,7 +11,7 @@ import pytest
 from helpers import REPO_ROOT
 from leakhunt.analysis.leak import HEAP_KIND, PAGE_BYTES, PY_BLOCKS_KIND, RSS_KIND, TF_ALLOCATOR_KIND, estimate_growth
 from leakhunt.analysis.robust import SlopeFit
-from leakhunt.analysis.verdict import RULES, judge_growth, strategy_verdict
+from leakhunt.analysis.verdict import RULES, facts_of, judge_growth, strategy_verdict
 
 MIB = 2**20
 BASE_BYTES = 600 * MIB
@@ -34,6 +34,33 @@ def test_the_table_names_each_pattern_with_one_verdict_per_row():
     assert rows[0] == ("short", "inconclusive")
     assert rows[-1][0] == "noisy"  # the catch-all comes last
     assert len(set(rows)) == len(rows)
+
+
+def test_each_row_comes_after_the_rows_it_relies_on():
+    patterns = [rule.pattern for rule in RULES]
+    for position, rule in enumerate(RULES):
+        missing = [earlier for earlier in rule.after if earlier not in patterns[:position]]
+        assert not missing, f"row {position + 1} ({rule.pattern}) relies on {missing} above it"
+
+
+def test_a_row_that_reads_the_overall_fit_says_it_relies_on_short():
+    # Without an overall fit (too few readings) only "short" stands between a row and Facts.line's error.
+    x = np.arange(3.0)
+    facts = facts_of(estimate_growth("rss", x, np.full(3, float(BASE_BYTES))))
+    assert facts.fit is None
+    for rule in RULES:
+        try:
+            rule.condition(facts)
+        except ValueError:
+            assert "short" in rule.after, f"{rule.pattern} reads the overall fit without naming 'short'"
+
+
+def test_the_rows_a_row_relies_on_would_take_its_cases():
+    # What `after` says is real: a slowing climb also meets "linear"'s condition, so with the two rows swapped
+    # it would be named linear.
+    by_name = {(rule.pattern, rule.verdict): rule for rule in RULES}
+    slowing = facts_of(estimate_growth("rss", *child_rss(lambda x: 1024 * 60 * np.sqrt(x), iterations=5000)))
+    assert by_name[("slowing", "leak")].condition(slowing) and by_name[("linear", "leak")].condition(slowing)
 
 
 # --- one test per row of RULES ---------------------------------------------------------------------------

@@ -1,15 +1,16 @@
 """Where a bounded series (plateau: sawtooth, stopped, step) stays: its lowest and highest level, how much
 it releases and how often. A slope says nothing useful about a sawtooth; its bounds do.
 
-Computed for the report from the same judged readings and the same release rule the verdict used
-(analysis.verdict.facts_of), so "releases every ~18 iterations" counts the releases the verdict saw.
+Computed here, once, for every renderer (report.html, summary.md, the terminal), from the same judged readings
+and the same release threshold the verdict used (analysis.verdict.facts_of). The releases are found on the
+readings themselves (transients removed), not on the verdict's binned levels (shape.count_releases): a release's
+depth and position, which the text reports, need the readings; a fall that keeps falling is one release here.
 summary.json has no such fields: `levels_from_summary` falls back on its start/end/peak levels.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -23,6 +24,7 @@ from leakhunt.analysis.leak import (
 )
 from leakhunt.analysis.robust import clean_xy
 from leakhunt.analysis.settle import SETTLE_SERIES
+from leakhunt.analysis.summary_types import SeriesSummary, StrategySummary, Summary
 from leakhunt.analysis.verdict import facts_of
 
 # The series a plateau's bounds are shown for, in order of preference: RSS is what people watch; a finer
@@ -50,13 +52,18 @@ class Levels:
     peak_only: bool = False  # only the peak is known (summary.json without the readings): no lowest level
 
 
-def plateau_series(entry: dict[str, Any]) -> str | None:
+def _series_verdict(memory: dict[str, SeriesSummary], series: str) -> str | None:
+    values = memory.get(series)
+    return None if values is None else values.get("verdict")
+
+
+def plateau_series(entry: StrategySummary) -> str | None:
     """Which series a plateau strategy's bounds describe (None when its memory is not bounded)."""
     memory = entry.get("memory") or {}
     if entry.get("memory_verdict", entry.get("verdict")) != BOUNDED_VERDICT:
         return None
     pattern = entry.get("pattern")
-    candidates = [s for s in BOUNDS_SERIES_ORDER if (memory.get(s) or {}).get("verdict") == BOUNDED_VERDICT]
+    candidates = [s for s in BOUNDS_SERIES_ORDER if _series_verdict(memory, s) == BOUNDED_VERDICT]
     matching = [s for s in candidates if memory[s].get("pattern") == pattern]
     chosen = next(iter(matching or candidates), None)
     return chosen
@@ -127,7 +134,7 @@ def find_releases(x: np.ndarray, y: np.ndarray, threshold: float) -> tuple[list[
     return positions, sizes
 
 
-def strategy_series_levels(analysis, strategy, entry: dict[str, Any]) -> dict[str, Levels]:
+def strategy_series_levels(analysis, strategy, entry: StrategySummary) -> dict[str, Levels]:
     """Bounds of every series judged a plateau (the per-series table shows them), from the data on disk."""
     found = {}
     for series, values in (entry.get("memory") or {}).items():
@@ -139,7 +146,7 @@ def strategy_series_levels(analysis, strategy, entry: dict[str, Any]) -> dict[st
     return found
 
 
-def strategy_levels(analysis, strategy, entry: dict[str, Any]) -> Levels | None:
+def strategy_levels(analysis, strategy, entry: StrategySummary) -> Levels | None:
     """Bounds of a plateau strategy (None for any other verdict), from its data on disk."""
     series = plateau_series(entry)
     if series is None:
@@ -149,13 +156,13 @@ def strategy_levels(analysis, strategy, entry: dict[str, Any]) -> Levels | None:
     return strategy_series_levels(analysis, strategy, entry).get(series)
 
 
-def run_series_levels(analyses, strategies, summary: dict[str, Any]) -> list[dict[str, Levels]]:
+def run_series_levels(analyses, strategies, summary: Summary) -> list[dict[str, Levels]]:
     """Per strategy (summary order), the bounds of each of its plateau series."""
     return [strategy_series_levels(analysis, strategy, entry)
             for analysis, strategy, entry in zip(analyses, strategies, summary.get("strategies", []), strict=False)]
 
 
-def run_levels(analyses, strategies, summary: dict[str, Any],
+def run_levels(analyses, strategies, summary: Summary,
                series_levels: list[dict[str, Levels]] | None = None) -> list[Levels | None]:
     """One entry per strategy, in summary order: the bounds its verdict rests on (None unless a plateau)."""
     entries = summary.get("strategies", [])
@@ -167,26 +174,25 @@ def run_levels(analyses, strategies, summary: dict[str, Any],
     return found
 
 
-def levels_from_summary(entry: dict[str, Any]) -> Levels | None:
+def levels_from_summary(entry: StrategySummary) -> Levels | None:
     """Bounds from summary.json alone (the terminal, or a summary without its run folder).
 
-    Reads `low_level_bytes` / `high_level_bytes` / `releases` / `release_period_iterations` where a newer
-    summary has them; otherwise the band between the start (or end) level and the peak.
+    summary.json keeps no lowest level or releases, only the band between the start (or end) level and the peak:
+    the text then names the peak alone.
     """
     series = plateau_series(entry)
     if series is None:
         return None
-    values = (entry.get("memory") or {}).get(series) or {}
-    start, end, peak = (values.get(key) for key in ("start_level_bytes", "end_level_bytes", "peak_bytes"))
+    values = (entry.get("memory") or {}).get(series)
+    if values is None:
+        return None
+    start, end, peak = values.get("start_level_bytes"), values.get("end_level_bytes"), values.get("peak_bytes")
     levels = [v for v in (start, end) if isinstance(v, (int, float))]
-    peak_only = "low_level_bytes" not in values
-    low = values.get("low_level_bytes", min(levels) if levels else None)
-    high = values.get("high_level_bytes", peak if isinstance(peak, (int, float)) else (max(levels) if levels else None))
+    low = min(levels) if levels else None
+    high = peak if isinstance(peak, (int, float)) else (max(levels) if levels else None)
     if low is None or high is None:
         return None
     return Levels(series=series, unit=str(values.get("unit") or "bytes"),
                   pattern=str(values.get("pattern") or entry.get("pattern") or ""), low=float(low), high=float(high),
-                  releases=int(values.get("releases") or 0), release_size=values.get("release_bytes"),
-                  period_iterations=values.get("release_period_iterations"),
                   first_iteration=values.get("first_iteration"), last_iteration=values.get("last_iteration"),
-                  peak_only=peak_only)
+                  peak_only=True)

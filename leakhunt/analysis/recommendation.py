@@ -3,13 +3,16 @@ recommended strategy's factors against each other one, and for built-in strategi
 turns a losing pattern into the recommended one. Pure: numbers and words in, no formatting of figures.
 
 Custom workloads (`--workload FILE.py:FUNC`) get the ranking and the figures, never invented code advice:
-leakhunt does not know what their code looks like.
+leakhunt does not know what their code looks like. The ranking is decided here, once, for every renderer
+(report/views.py words it).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+from leakhunt.analysis.summary_types import StrategySummary, Summary
 
 BUILTIN_FACTORY_PREFIX = "leakhunt.strategies"
 # Memory classes, best first. flat and plateau both stay bounded: "no leak". inconclusive may still leak;
@@ -115,7 +118,7 @@ def _number(value: Any) -> float | None:
     return float(value) if value == value else None  # NaN is no figure
 
 
-def builtin_name(entry: dict[str, Any]) -> str | None:
+def builtin_name(entry: StrategySummary) -> str | None:
     """The registry name of a built-in strategy, None for a custom workload."""
     from leakhunt.strategies.registry import STRATEGIES
 
@@ -131,13 +134,13 @@ def builtin_name(entry: dict[str, Any]) -> str | None:
     return plain if plain in STRATEGIES else None
 
 
-def memory_class(entry: dict[str, Any]) -> int:
+def memory_class(entry: StrategySummary) -> int:
     return MEMORY_CLASS.get(str(entry.get("verdict")), UNKNOWN_CLASS)
 
 
-def rank_strategies(entries: list[dict[str, Any]]) -> tuple[Ranked, ...]:
+def rank_strategies(entries: list[StrategySummary]) -> tuple[Ranked, ...]:
     """No leak first, then by throughput (images/s, highest first), then the smaller peak RSS."""
-    def key(item: tuple[int, dict[str, Any]]):
+    def key(item: tuple[int, StrategySummary]):
         index, entry = item
         speed = _number(entry.get("images_per_s"))
         peak = _number(entry.get("peak_rss_bytes"))
@@ -150,12 +153,12 @@ def rank_strategies(entries: list[dict[str, Any]]) -> tuple[Ranked, ...]:
                  for rank, (index, entry) in enumerate(ordered, start=1))
 
 
-def _axes(entry: dict[str, Any]) -> dict[str, str]:
+def _axes(entry: StrategySummary) -> dict[str, str]:
     kwargs = (entry.get("strategy") or {}).get("factory_kwargs") or {}
     return {axis: str(kwargs.get(axis)) for axis in AXIS_LABELS if axis in kwargs}
 
 
-def code_change(loser: dict[str, Any], winner: dict[str, Any]) -> CodeChange | None:
+def code_change(loser: StrategySummary, winner: StrategySummary) -> CodeChange | None:
     """The change from a losing built-in strategy to the recommended built-in one (None for custom ones)."""
     source, target = builtin_name(loser), builtin_name(winner)
     if source is None or target is None:
@@ -176,7 +179,7 @@ def code_change(loser: dict[str, Any], winner: dict[str, Any]) -> CodeChange | N
                       after_code=str((winner.get("strategy") or {}).get("code_pattern") or ""))
 
 
-def _versus(best: Ranked, other: Ranked, entries: list[dict[str, Any]]) -> Versus:
+def _versus(best: Ranked, other: Ranked, entries: list[StrategySummary]) -> Versus:
     factor = None
     if best.images_per_s and other.images_per_s:
         factor = best.images_per_s / other.images_per_s
@@ -190,7 +193,7 @@ def _versus(best: Ranked, other: Ranked, entries: list[dict[str, Any]]) -> Versu
                   same_peak=same_peak, change=code_change(entries[other.index], entries[best.index]))
 
 
-def recommend(summary: dict[str, Any]) -> Recommendation:
+def recommend(summary: Summary) -> Recommendation:
     """Rank the run's strategies and pick the one to use (a strategy without a leak, the fastest of them)."""
     entries = list(summary.get("strategies") or [])
     ranking = rank_strategies(entries)
