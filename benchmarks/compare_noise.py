@@ -201,7 +201,7 @@ def judge_pair(folder_a: Path, folder_b: Path, pair: tuple, out_dir: Path) -> di
     from leakhunt.report.compare import compare_runs
 
     name_a, name_b, kind, what, want_latency, want_memory = pair
-    comparison = compare_runs(folder_a, folder_b, out_dir=out_dir, formats=("md", "html", "json"))
+    comparison: Any = compare_runs(folder_a, folder_b, out_dir=out_dir, formats=("md", "html", "json"))
     (row,) = comparison["strategies"]
     latency, memory = _latency_outcome(row), _memory_outcome(row)
     false_differs = []

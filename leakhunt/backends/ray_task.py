@@ -20,7 +20,7 @@ from typing import Any
 from leakhunt import rundir
 from leakhunt.harness.progress_ui import ProgressDisplay
 from leakhunt.harness.strategy import StrategyRun
-from leakhunt.rundir.config import RunConfig
+from leakhunt.rundir.config import RunConfig, RunConfigJson
 from leakhunt.rundir.records import RunRecord
 from leakhunt.rundir.run_json import GpuDevice
 from leakhunt.sampling import NvmlSampler, RssSampler
@@ -36,7 +36,7 @@ class WorkerPayload:
 
     index: int
     count: int
-    config_json: dict[str, Any]  # the run's RunConfig with this one strategy
+    config_json: RunConfigJson  # the run's RunConfig with this one strategy
     folder_name: str  # NN-<slug>, the same as in the run folder
     worker_root: str  # where the worker keeps the folder while the strategy runs
     num_cpus: int

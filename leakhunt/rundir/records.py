@@ -14,7 +14,10 @@ from __future__ import annotations
 import dataclasses
 import traceback
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from typing import Any, Literal, cast, get_args
+
+from leakhunt.rundir.config import RunConfigJson
+from leakhunt.rundir.run_json import EnvironmentJson, HostJson
 
 # How a child ended (status.json "outcome", written by harness/exit_status.py).
 Outcome = Literal["completed", "failed", "crashed", "hung", "interrupted", "unknown"]
@@ -206,10 +209,10 @@ class RunRecord:
     finished_utc: str | None = None
     interrupted: bool = False
     notes: tuple[Any, ...] = ()
-    config: dict[str, Any] = field(default_factory=dict)  # RunConfig.to_json() of the run
-    environment: dict[str, Any] = field(default_factory=dict)
-    samplers: dict[str, Any] = field(default_factory=dict)
-    host: dict[str, Any] = field(default_factory=dict)  # available_memory_bytes, gpu_total_bytes
+    config: RunConfigJson = field(default_factory=lambda: RunConfigJson())  # RunConfig.to_json() of the run
+    environment: EnvironmentJson = field(default_factory=lambda: EnvironmentJson())
+    samplers: dict[str, str] = field(default_factory=dict)  # sampler name -> "available" or "unavailable: why"
+    host: HostJson = field(default_factory=lambda: HostJson())
     backend: dict[str, Any] = field(default_factory=dict)  # name, hosts_note, placements (--backend ray)
 
     @classmethod
@@ -223,8 +226,10 @@ class RunRecord:
             finished_utc=_text_or_none(data.get("finished_utc")),
             interrupted=bool(data.get("interrupted", False)),
             notes=tuple(notes) if isinstance(notes, (list, tuple)) else (),
-            config=config, environment=_section(data, "environment"), samplers=_section(data, "samplers"),
-            host=_section(data, "host"), backend=_section(data, "backend"),
+            # The sections as the runner wrote them: each reader below checks the types of what it uses.
+            config=cast(RunConfigJson, config), environment=cast(EnvironmentJson, _section(data, "environment")),
+            samplers=cast("dict[str, str]", _section(data, "samplers")), host=cast(HostJson, _section(data, "host")),
+            backend=_section(data, "backend"),
         )
 
     @property

@@ -36,6 +36,9 @@ class EnvironmentJson(TypedDict, total=False):
     gpus: list[GpuDevice]
     driver_version: str | None
     env_vars: dict[str, str]
+    ram_bytes: int  # run folders written before ram_total_bytes
+    driver: str  # ... and before driver_version
+    cuda: str  # a CUDA version, where an older writer recorded one
 
 
 class HostJson(TypedDict, total=False):
