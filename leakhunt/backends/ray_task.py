@@ -21,7 +21,7 @@ from leakhunt import rundir
 from leakhunt.harness.progress_ui import ProgressDisplay
 from leakhunt.harness.strategy import StrategyRun
 from leakhunt.rundir.config import RunConfig, RunConfigJson
-from leakhunt.rundir.records import RunRecord
+from leakhunt.rundir.records import RunRecord, StatusJson
 from leakhunt.rundir.run_json import GpuDevice
 from leakhunt.sampling import NvmlSampler, RssSampler
 
@@ -70,7 +70,7 @@ class Placement:
 @dataclass(frozen=True)
 class WorkerResult:
     index: int
-    status: dict[str, Any]
+    status: StatusJson
     placement: Placement
     folder_tar_gz: bytes
     worker_wall_s: float

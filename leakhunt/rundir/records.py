@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import traceback
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast, get_args
+from typing import Any, Literal, TypedDict, cast, get_args
 
 from leakhunt.rundir.config import RunConfigJson
 from leakhunt.rundir.run_json import EnvironmentJson, HostJson
@@ -24,6 +24,34 @@ Outcome = Literal["completed", "failed", "crashed", "hung", "interrupted", "unkn
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 # Where the workload raised: importing its file, calling its factory, a step, or close().
 ERROR_PHASES = ("import", "build", "step", "close")
+
+
+class _StatusJsonBase(TypedDict):
+    outcome: Outcome
+    exit_code: int | None
+    signal: int | None
+    signal_name: str | None
+    description: str
+    steps_completed: int
+    iterations_completed: int
+    warmup_completed: int
+    wall_time_s: float
+    memory_limit_hit: bool
+    hung: bool
+    bad_workload: bool
+    cgroup_oom_kills: int | None
+    memory_limit_method: str | None
+    stopped_early: bool
+    stop_reason: str
+
+
+class StatusJson(_StatusJsonBase, total=False):
+    """status.json as harness/exit_status.StrategyStatus writes it; the optional keys only when they are set."""
+
+    gpu_process_attribution: str
+    fault_traceback: str
+    settled_at_iteration: int
+    stop_requested_monotonic_s: float
 
 
 def outcome_of(status: dict[str, Any]) -> Outcome:
