@@ -33,7 +33,8 @@ def judge_pair(folder_a: Path, folder_b: Path, pair: tuple, out_dir: Path) -> di
     from leakhunt.report.compare import compare_runs
 
     name_a, name_b, kind, what, want_latency, want_memory = pair
-    comparison = compare_runs(folder_a, folder_b, out_dir=out_dir, formats=("md", "html", "json"))
+    # Read loosely, as a JSON reader would: older and newer rows alike.
+    comparison: Any = compare_runs(folder_a, folder_b, out_dir=out_dir, formats=("md", "html", "json"))
     (row,) = comparison["strategies"]
     latency, memory = _latency_outcome(row), _memory_outcome(row)
     false_differs = []
@@ -55,6 +56,8 @@ def judge_pair(folder_a: Path, folder_b: Path, pair: tuple, out_dir: Path) -> di
         "latency_tolerance": deciding[0]["tolerance"] if deciding else None,
         "wait_share_a": conditions_a.get("runqueue_wait_share"),
         "wait_share_b": conditions_b.get("runqueue_wait_share"),
+        "threads_wait_a": conditions_a.get("threads_wait_fraction"),
+        "threads_wait_b": conditions_b.get("threads_wait_fraction"),
         "reference_ratio": _ratio(conditions_a.get("reference_ms"), conditions_b.get("reference_ms")),
         "rss_slope_a": row.get("rss_slope_a_bytes_per_iter"), "rss_slope_b": row.get("rss_slope_b_bytes_per_iter"),
         "span": (row.get("span") or {}).get("last_iteration"),
@@ -101,23 +104,29 @@ def compare_all(runs_dir: Path, cases: list[str], repeats: int) -> list[dict[str
     return records
 
 
+def _pair_of(record: dict[str, Any], key: str) -> str:
+    """"a / b" of record[key_a] and record[key_b] as percentages, "-" where either is unknown."""
+    first, second = record.get(f"{key}_a"), record.get(f"{key}_b")
+    return f"{first:.0%} / {second:.0%}" if first is not None and second is not None else "-"
+
+
 def print_table(records: list[dict[str, Any]]) -> dict[str, Any]:
     rows = []
     for record in records:
         met = ("error" if record.get("error") else
                "**no**" if record["false_differs"] or record["found"] is False else "yes")
-        waits = (f"{record['wait_share_a']:.0%} / {record['wait_share_b']:.0%}"
-                 if record.get("wait_share_a") is not None and record.get("wait_share_b") is not None else "-")
+        waits = _pair_of(record, "wait_share")
+        threads = _pair_of(record, "threads_wait")
         slopes = (f"{_bytes(record.get('rss_slope_a'))} → {_bytes(record.get('rss_slope_b'))}"
                   if record.get("rss_slope_a") is not None else "-")
         rows.append([record["case"], record["pair"], record["what"], record.get("span", "-"),
                      record.get("latency", "-"), _pct(record.get("latency_raw_change")),
                      f"{_pct(record.get('latency_net_change'))} (±{_pct(record.get('latency_tolerance'))[1:]})",
-                     _num(record.get("reference_ratio")), waits, record.get("memory", "-"), slopes, met])
+                     _num(record.get("reference_ratio")), waits, threads, record.get("memory", "-"), slopes, met])
     header = ["case", "pair", "B is", "span (iterations)", "latency", "median step raw",
-              "net of the machine (tolerance)", "reference B/A", "run-queue wait A / B", "memory", "RSS slope A → B",
-              "target met"]
-    print("\n".join(markdown_table(header, "lllrlrrrrlll", rows)))
+              "net of the machine (tolerance)", "reference B/A", "step thread's run-queue wait A / B",
+              "all threads' wait fraction A / B", "memory", "RSS slope A → B", "target met"]
+    print("\n".join(markdown_table(header, "lllrlrrrrrlll", rows)))
     same = [record for record in records if record["kind"] == "same"]
     planted = [record for record in records if record["kind"] == "planted"]
     false_same = sum(bool(record["false_differs"]) for record in same)

@@ -13,12 +13,19 @@ Per strategy matched by name:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
-from leakhunt.analysis.latency_change import LatencyChange, LevelSeries, judge_latency
+from leakhunt.analysis.comparison_types import (
+    ComparisonRow,
+    ConditionsRow,
+    LatencyFields,
+    LatencyViewRow,
+    MemoryFields,
+    RowIdentity,
+)
+from leakhunt.analysis.latency_change import LatencyChange, LevelSeries, View, judge_latency
 from leakhunt.analysis.latency_local import local_levels
 from leakhunt.analysis.latency_span import latency_in_span
 from leakhunt.analysis.memory_change import MemoryChange, compare_series, compared_series, series_in_span
@@ -82,7 +89,7 @@ def memory_outcome(changes: list[MemoryChange]) -> str:
     return moved.pop() if moved else "same"
 
 
-def _memory_fields(changes: list[MemoryChange]) -> dict[str, Any]:
+def _memory_fields(changes: list[MemoryChange]) -> MemoryFields:
     rss = changes[0]
     shown = [change for change in changes if change is rss or change.outcome in ("more", "less")]
     return {
@@ -102,12 +109,27 @@ def _memory_fields(changes: list[MemoryChange]) -> dict[str, Any]:
     }
 
 
-def _conditions_dict(conditions: SpanConditions) -> dict[str, Any]:
-    return {key: value for key, value in asdict(conditions).items()}
+def _conditions_row(conditions: SpanConditions) -> ConditionsRow:
+    return {
+        "cpu_ms_per_iteration": conditions.cpu_ms_per_iteration,
+        "wall_ms_per_iteration": conditions.wall_ms_per_iteration, "cpu_share": conditions.cpu_share,
+        "reference_ms": conditions.reference_ms, "reference_mem_ms": conditions.reference_mem_ms,
+        "reference_readings": conditions.reference_readings, "cpu_readings": conditions.cpu_readings,
+        "runqueue_wait_share": conditions.runqueue_wait_share,
+        "threads_wait_fraction": conditions.threads_wait_fraction,
+    }
+
+
+def _view_row(view: View) -> LatencyViewRow:
+    return {
+        "name": view.name, "raw_ratio": view.raw_ratio, "ratio": view.ratio, "low_ratio": view.low_ratio,
+        "high_ratio": view.high_ratio, "normalised": view.normalised, "tolerance": view.tolerance,
+        "decides": view.decides, "says": view.says,
+    }
 
 
 def _latency_fields(change: LatencyChange, a: StrategyAnalysis, b: StrategyAnalysis, span: CommonSpan,
-                    conditions: tuple[SpanConditions, SpanConditions]) -> dict[str, Any]:
+                    conditions: tuple[SpanConditions, SpanConditions]) -> LatencyFields:
     span_a = latency_in_span(a, span.first_iteration, span.last_iteration, SPAN_QUANTILES)
     span_b = latency_in_span(b, span.first_iteration, span.last_iteration, SPAN_QUANTILES)
     p50_a, p50_b = span_a.at(0.5), span_b.at(0.5)
@@ -115,7 +137,7 @@ def _latency_fields(change: LatencyChange, a: StrategyAnalysis, b: StrategyAnaly
     decided = [view for view in change.views if view.decides]
     return {
         "latency_outcome": change.outcome, "latency_in_words": change.words, "cpu_bound": change.cpu_bound,
-        "latency_views": [{**asdict(view), "says": view.says} for view in change.views],
+        "latency_views": [_view_row(view) for view in change.views],
         "latency_p50_a_ms": p50_a, "latency_p50_b_ms": p50_b,
         "latency_p99_a_ms": span_a.at(0.99), "latency_p99_b_ms": span_b.at(0.99),
         "latency_p50_delta_ms": None if p50_a is None or p50_b is None else p50_b - p50_a,
@@ -125,7 +147,7 @@ def _latency_fields(change: LatencyChange, a: StrategyAnalysis, b: StrategyAnaly
         "latency_comparable": change.outcome != "not comparable",
         "latency_not_comparable_reason": change.not_comparable_reason,
         "reference_p50_a_ms": conditions[0].reference_ms, "reference_p50_b_ms": conditions[1].reference_ms,
-        "conditions_a": _conditions_dict(conditions[0]), "conditions_b": _conditions_dict(conditions[1]),
+        "conditions_a": _conditions_row(conditions[0]), "conditions_b": _conditions_row(conditions[1]),
     }
 
 
@@ -148,10 +170,10 @@ def compare_latency(a: StrategyAnalysis, b: StrategyAnalysis, strategy_a, strate
 
 
 def compare_strategy(a: StrategyAnalysis, b: StrategyAnalysis, strategy_a, strategy_b,
-                     run_a: RunRecord | None = None, run_b: RunRecord | None = None) -> dict[str, Any]:
+                     run_a: RunRecord | None = None, run_b: RunRecord | None = None) -> ComparisonRow:
     """One matched strategy: A's and B's analyses with their rundir.StrategyData (for the readings)."""
     run_a, run_b = run_a or RunRecord(), run_b or RunRecord()
-    row: dict[str, Any] = {
+    identity: RowIdentity = {
         "name": b.name, "verdict_a": a.verdict.verdict, "verdict_b": b.verdict.verdict,
         "verdict_changed": a.verdict.verdict != b.verdict.verdict,
         "iterations_a": a.iterations_completed, "iterations_b": b.iterations_completed,
@@ -160,15 +182,13 @@ def compare_strategy(a: StrategyAnalysis, b: StrategyAnalysis, strategy_a, strat
     }
     span = common_span(a, b)
     if span is None:
-        return {**row, "span": None, "span_words": "no measured iterations in one of the runs",
+        return {**identity, "span": None, "span_words": "no measured iterations in one of the runs",
                 "memory_outcome": "unknown", "latency_outcome": "unknown", "rss_slope_significant": False,
                 "latency_significant": False, "latency_comparable": True}
-    row.update(span={"first_iteration": span.first_iteration, "last_iteration": span.last_iteration},
-               span_words=span.words)
     changes = [compare_series(series, series_in_span(strategy_a, a, series, span.first_iteration, span.last_iteration),
                               series_in_span(strategy_b, b, series, span.first_iteration, span.last_iteration))
                for series in compared_series(a, b)]
-    row.update(_memory_fields(changes))
     change, conditions = compare_latency(a, b, strategy_a, strategy_b, span, run_a, run_b)
-    row.update(_latency_fields(change, a, b, span, conditions))
-    return row
+    return {**identity, "span": {"first_iteration": span.first_iteration, "last_iteration": span.last_iteration},
+            "span_words": span.words, **_memory_fields(changes),
+            **_latency_fields(change, a, b, span, conditions)}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from leakhunt.rundir.config import RunConfigJson
 from leakhunt.rundir.records import RunRecord
 
 # (label, where in run.json: section and key); compared as written, missing on either side is not a difference.
@@ -17,7 +18,7 @@ _ENVIRONMENT_FIELDS = (("TensorFlow", "tensorflow"), ("Python", "python"), ("Num
                        ("logical CPUs", "cpu_count_logical"), ("OS", "os"), ("host", "host_id"))
 
 
-def _stopping(config: dict[str, Any]) -> str | None:
+def _stopping(config: RunConfigJson) -> str | None:
     value = config.get("until_decided")
     if not isinstance(value, bool):
         return None

@@ -47,6 +47,7 @@ from leakhunt.analysis.verdict import (
 )
 from leakhunt.rundir.config import DEFAULT_SAMPLE_INTERVAL_S
 from leakhunt.rundir.records import ChildInfo, ErrorRecord, RunRecord, StatusRecord
+from leakhunt.rundir.run_json import HostJson
 
 # Parent-sampled series (samples.csv column) and child-read ones (iterations.csv column, iteration-aligned).
 # "rss" is the child's own RSS read at the end of a step; run folders written before the child read itself
@@ -126,7 +127,7 @@ def _growth_estimates(iterations: pd.DataFrame, samples: pd.DataFrame, warmup_st
 
 
 def _projections(estimates: dict[str, GrowthEstimate | None], judgements: dict, samples: pd.DataFrame,
-                 host: dict, seconds_per_iteration) -> list:
+                 host: HostJson, seconds_per_iteration) -> list:
     """When host or GPU memory runs out at the leak's rate (only for a series judged a leak)."""
     projections = []
     rss_estimate = estimates.get("rss")

@@ -23,7 +23,8 @@ from leakhunt.analysis.strategy_data import (
     warmup_steps_of,
 )
 from leakhunt.analysis.summary_entry import strategy_summary
-from leakhunt.analysis.summary_types import RunSummary, Summary
+from leakhunt.analysis.summary_types import RunConfigSummary, RunSummary, Summary
+from leakhunt.rundir.config import RunConfigJson
 from leakhunt.rundir.records import RunRecord
 
 # Names other modules and tests import from here.
@@ -32,10 +33,20 @@ __all__ = ["CHILD_SERIES", "COUNTERS", "RUN_CONFIG_FIELDS", "SAMPLED_SERIES", "S
            "samples_during_loop", "strategy_summary", "summarize", "warmup_steps_of"]
 
 SUMMARY_FORMAT_VERSION = 1
-RUN_CONFIG_FIELDS = ("iterations", "until_decided", "duration_s", "warmup_steps", "sample_interval_s",
-                     "signal_every_steps",
-                     "fail_on_leak", "leak_threshold_bytes_per_iter", "iteration_timeout_s", "memory_limit_bytes",
-                     "attribute")
+RUN_CONFIG_FIELDS = tuple(RunConfigSummary.__annotations__)  # iterations, until_decided, ... attribute
+
+
+def _config_summary(config: RunConfigJson) -> RunConfigSummary:
+    return {
+        "iterations": config.get("iterations"), "until_decided": config.get("until_decided"),
+        "duration_s": config.get("duration_s"), "warmup_steps": config.get("warmup_steps"),
+        "sample_interval_s": config.get("sample_interval_s"), "signal_every_steps": config.get("signal_every_steps"),
+        "fail_on_leak": config.get("fail_on_leak"),
+        "leak_threshold_bytes_per_iter": config.get("leak_threshold_bytes_per_iter"),
+        "iteration_timeout_s": config.get("iteration_timeout_s"),
+        "memory_limit_bytes": config.get("memory_limit_bytes"),
+        "attribute": config.get("attribute"),
+    }
 
 
 def run_summary(run: RunRecord) -> RunSummary:
@@ -45,7 +56,7 @@ def run_summary(run: RunRecord) -> RunSummary:
         "finished_utc": run.finished_utc,
         "interrupted": run.interrupted,
         "notes": list(run.notes),
-        "config": {name: run.config.get(name) for name in RUN_CONFIG_FIELDS},
+        "config": _config_summary(run.config),
         "environment": run.environment,
         "samplers": run.samplers,
         "host": run.host,

@@ -7,10 +7,13 @@ docs/summary-schema.md says what each one means. Groups mirror the builders in s
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from leakhunt.analysis.attribution_types import AttributionSummary
 from leakhunt.analysis.verdict_types import MemoryVerdict, Pattern, StrategyVerdict
+
+if TYPE_CHECKING:  # rundir's package imports pandas: `import leakhunt` stays light
+    from leakhunt.rundir.run_json import EnvironmentJson, HostJson
 
 
 class PostCollectionSummary(TypedDict):
@@ -221,6 +224,22 @@ class StrategySummary(VerdictFields, OutcomeFields, RssFields, OtherSeriesFields
     """One strategy's summary.json entry (the keys of the groups above, in the file's order)."""
 
 
+class RunConfigSummary(TypedDict):
+    """The run's settings summary.json repeats, values as run.json has them (None where it lacks one)."""
+
+    iterations: int | None
+    until_decided: bool | None
+    duration_s: float | None
+    warmup_steps: int | None
+    sample_interval_s: float | None
+    signal_every_steps: int | None
+    fail_on_leak: bool | None
+    leak_threshold_bytes_per_iter: float | None
+    iteration_timeout_s: float | None
+    memory_limit_bytes: int | None
+    attribute: str | None
+
+
 class RunSummary(TypedDict):
     """summary.json's `run`: how the run was made."""
 
@@ -229,10 +248,10 @@ class RunSummary(TypedDict):
     finished_utc: str | None
     interrupted: bool
     notes: list[str]
-    config: dict[str, Any]  # RUN_CONFIG_FIELDS of run.json's config, values as run.json has them
-    environment: dict[str, Any]  # run.json's environment record (versions, CPU, GPUs), passed through
-    samplers: dict[str, Any]
-    host: dict[str, Any]
+    config: RunConfigSummary
+    environment: EnvironmentJson  # run.json's environment record (versions, CPU, GPUs), passed through
+    samplers: dict[str, str]
+    host: HostJson
     backend: str
     hosts_note: str | None
 

@@ -6,10 +6,11 @@ from typing import Any, Protocol
 
 from leakhunt.harness.progress_ui import ProgressDisplay
 from leakhunt.rundir.config import RunConfig
+from leakhunt.rundir.records import StatusJson
 
 # One status.json dict per strategy that ran, keyed by its index in config.strategies (Ray finishes them out
 # of order; a Ctrl-C leaves the ones that finished).
-Statuses = dict[int, dict[str, Any]]
+Statuses = dict[int, StatusJson]
 
 
 class Backend(Protocol):

@@ -34,6 +34,7 @@ from leakhunt.backends.ray_task import (
 from leakhunt.errors import BadInputError
 from leakhunt.harness.progress_ui import ProgressDisplay
 from leakhunt.rundir.config import RunConfig
+from leakhunt.rundir.records import StatusJson
 from leakhunt.sampling.oom import oom_kill_count
 
 # ray.init() retries an address where nothing listens for ever, printing a warning every few seconds: the
@@ -142,7 +143,7 @@ class RayBackend:
             self._cancel(pending, submitted_s, display, statuses)
             raise
 
-    def _collect(self, ref: Any, index: int, wall_s: float, display: ProgressDisplay) -> dict[str, Any]:
+    def _collect(self, ref: Any, index: int, wall_s: float, display: ProgressDisplay) -> StatusJson:
         """One finished task: its folder into the run folder, or a status saying why nothing came back."""
         ray, config = self.ray, self.config
         spec = config.strategies[index]
@@ -164,7 +165,7 @@ class RayBackend:
                         f"iterations, {wall_s:.1f} s since queued)")
         return status
 
-    def _salvage(self, index: int, folder: Path, failure: RayFailure, wall_s: float) -> dict[str, Any]:
+    def _salvage(self, index: int, folder: Path, failure: RayFailure, wall_s: float) -> StatusJson:
         """No result came back: keep what the worker left on this host (a local cluster), then say why."""
         worker_folder = self.worker_root / folder.name
         placement_path = self.worker_root / (folder.name + PLACEMENT_SUFFIX)

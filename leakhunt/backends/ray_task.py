@@ -20,8 +20,9 @@ from typing import Any
 from leakhunt import rundir
 from leakhunt.harness.progress_ui import ProgressDisplay
 from leakhunt.harness.strategy import StrategyRun
-from leakhunt.rundir.config import RunConfig
-from leakhunt.rundir.records import RunRecord
+from leakhunt.rundir.config import RunConfig, RunConfigJson
+from leakhunt.rundir.records import RunRecord, StatusJson
+from leakhunt.rundir.run_json import GpuDevice
 from leakhunt.sampling import NvmlSampler, RssSampler
 
 # Next to a strategy's folder on the worker, written before its child starts: if the worker dies, whoever
@@ -35,7 +36,7 @@ class WorkerPayload:
 
     index: int
     count: int
-    config_json: dict[str, Any]  # the run's RunConfig with this one strategy
+    config_json: RunConfigJson  # the run's RunConfig with this one strategy
     folder_name: str  # NN-<slug>, the same as in the run folder
     worker_root: str  # where the worker keeps the folder while the strategy runs
     num_cpus: int
@@ -58,7 +59,7 @@ class Placement:
     device: str  # "gpu" (a whole GPU of its own) or "cpu"
     # As Ray set it for the task: an index (or UUID) into the node's GPUs, mapped by UUID for NVML.
     cuda_visible_devices: str | None
-    gpus: tuple[dict[str, Any], ...]  # the NVML devices the child could see (index, name, uuid, memory)
+    gpus: tuple[GpuDevice, ...]  # the NVML devices the child could see (index, name, uuid, memory)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -69,7 +70,7 @@ class Placement:
 @dataclass(frozen=True)
 class WorkerResult:
     index: int
-    status: dict[str, Any]
+    status: StatusJson
     placement: Placement
     folder_tar_gz: bytes
     worker_wall_s: float
@@ -101,7 +102,7 @@ def unpack_folder(data: bytes, folder: Path) -> None:
                 (folder / member.name).write_bytes(source.read())
 
 
-def visible_gpus(nvml: NvmlSampler | None) -> tuple[dict[str, Any], ...]:
+def visible_gpus(nvml: NvmlSampler | None) -> tuple[GpuDevice, ...]:
     """The GPUs this process may use, after NvmlSampler mapped CUDA_VISIBLE_DEVICES to NVML devices by UUID."""
     return () if nvml is None else tuple(nvml.describe_devices())
 

@@ -6,11 +6,11 @@ import dataclasses
 import signal
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import cast
 
 from leakhunt import rundir
 from leakhunt.rundir import CHILD_EXIT_BAD_WORKLOAD, CHILD_EXIT_COMPLETED, CHILD_EXIT_WORKLOAD_RAISED, FAULT_FILE
-from leakhunt.rundir.records import Outcome
+from leakhunt.rundir.records import Outcome, StatusJson
 from leakhunt.units import human_bytes
 
 # The last part of faulthandler's output kept in status.json (the report shows it for crashed children).
@@ -43,11 +43,12 @@ class StrategyStatus:
     settled_at_iteration: int | None = None
     stop_requested_monotonic_s: float | None = None  # when the parent set the stop flag
 
-    def to_json(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        for optional in ("settled_at_iteration", "stop_requested_monotonic_s"):
-            if data[optional] is None:
-                del data[optional]
+    def to_json(self) -> StatusJson:
+        data = cast(StatusJson, dataclasses.asdict(self))  # the dataclass's fields are StatusJson's keys
+        if self.settled_at_iteration is None:
+            del data["settled_at_iteration"]
+        if self.stop_requested_monotonic_s is None:
+            del data["stop_requested_monotonic_s"]
         if self.gpu_process_attribution is None:
             del data["gpu_process_attribution"]  # no NVML: the field is absent, as before it existed
         if self.fault_traceback is None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Callable, Protocol
 
 import psutil
 
 from leakhunt import rundir
 from leakhunt.rundir.config import RunConfig
 from leakhunt.rundir.progress_file import ProgressFile
+from leakhunt.sampling.base import SampleRow
 from leakhunt.units import human_bytes
 
 RATE_WINDOW_S = 5.0  # the progress rate is measured over the last few seconds
@@ -37,15 +38,20 @@ class MonitorResult:
 ProgressCallback = Callable[[int, "float | None", "float | None", "float | None"], None]
 
 
-def _csv_text(value: Any) -> str:
+def _csv_text(value: object) -> str:
     if value is None:
         return ""
     return '"' + str(value).replace('"', "'").replace("\n", " ") + '"'
 
 
-def _sample_line(row: dict[str, Any]) -> str:
-    return ",".join(rundir.format_optional(row.get(column)) if column != "nvml_error" else _csv_text(row.get(column))
-                    for column in rundir.SAMPLE_COLUMNS) + "\n"
+def _cell(column: str, value: object) -> str:
+    if column == "nvml_error":
+        return _csv_text(value)
+    return rundir.format_optional(value if isinstance(value, (int, float)) else None)  # every other column: a number
+
+
+def _sample_line(row: SampleRow) -> str:
+    return ",".join(_cell(column, row.get(column)) for column in rundir.SAMPLE_COLUMNS) + "\n"
 
 
 class Monitor:
@@ -66,9 +72,9 @@ class Monitor:
         self._baseline_rss: float | None = None
         self._rate_window: list[tuple[float, int]] = []
 
-    def _sample(self, process: Child, now_s: float, steps_done: int) -> tuple[dict[str, Any], int | None]:
+    def _sample(self, process: Child, now_s: float, steps_done: int) -> tuple[SampleRow, int | None]:
         returncode = process.poll()
-        row: dict[str, Any] = {"t_monotonic_s": now_s, "steps_done": steps_done}
+        row: SampleRow = {"t_monotonic_s": now_s, "steps_done": steps_done}
         try:
             row.update(self.rss.sample(process.pid))
         except (psutil.NoSuchProcess, psutil.ZombieProcess, ProcessLookupError):
@@ -107,7 +113,7 @@ class Monitor:
             return None
         return (window[-1][1] - window[0][1]) / (window[-1][0] - window[0][0])
 
-    def _tick(self, row: dict[str, Any], steps_done: int, now_s: float) -> None:
+    def _tick(self, row: SampleRow, steps_done: int, now_s: float) -> None:
         rss_bytes = row.get("rss_bytes")
         if self._baseline_rss is None and steps_done >= self.config.warmup_steps and rss_bytes is not None:
             self._baseline_rss = rss_bytes

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
 from leakhunt import rundir
 from leakhunt.harness.exit_status import Observed, StrategyStatus, classify
@@ -15,6 +14,7 @@ from leakhunt.harness.progress_ui import ProgressDisplay
 from leakhunt.harness.settle_watch import SettleWatcher
 from leakhunt.rundir.config import ChildTask, RunConfig, StrategySpec
 from leakhunt.rundir.progress_file import PROGRESS_FILE, ProgressFile
+from leakhunt.rundir.records import StatusJson
 from leakhunt.sampling import NvmlSampler, RssSampler
 from leakhunt.units import human_duration
 
@@ -89,7 +89,7 @@ class StrategyRun:
             samples.close()
         return monitor.result, False, None
 
-    def run(self) -> dict[str, Any]:
+    def run(self) -> StatusJson:
         config, strategy_dir = self.config, self.strategy_dir
         strategy_dir.mkdir(parents=True, exist_ok=False)
         rundir.write_json_atomic(strategy_dir / rundir.STRATEGY_FILE, self.spec.to_json())

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pathlib
-from typing import Any
 
 from leakhunt import rundir
 from leakhunt.analysis.comparison import compare_strategy
+from leakhunt.analysis.comparison_types import Comparison, ComparisonRow, ConditionsRow, RunInfo
 from leakhunt.analysis.machine_difference import LATENCY_MIN_CHANGE
 from leakhunt.analysis.memory_change import MIN_RELATIVE_SLOPE_CHANGE
 from leakhunt.analysis.run_differences import run_differences
@@ -36,11 +36,11 @@ METHOD_TEXT = (
     "what the correction carries. Verdicts A → B are each run's own, over its whole run.")
 
 
-def _is_moved(row: dict[str, Any]) -> tuple[bool, bool]:
+def _is_moved(row: ComparisonRow) -> tuple[bool, bool]:
     return row.get("memory_outcome") in ("more", "less", "mixed"), row.get("latency_outcome") in ("slower", "faster")
 
 
-def _conditions_text(conditions: dict[str, Any] | None) -> str:
+def _conditions_text(conditions: ConditionsRow | None) -> str:
     if not conditions:
         return "–"
     parts = []
@@ -59,7 +59,7 @@ def _conditions_text(conditions: dict[str, Any] | None) -> str:
     return ", ".join(parts) or "no machine readings"
 
 
-def detail_lines(row: dict[str, Any]) -> list[tuple[str, str]]:
+def detail_lines(row: ComparisonRow) -> list[tuple[str, str]]:
     """(label, text) lines under a strategy's table row."""
     lines = [("Compared over", row.get("span_words") or "–"),
              ("Memory", row.get("memory_in_words") or "–"),
@@ -71,7 +71,7 @@ def detail_lines(row: dict[str, Any]) -> list[tuple[str, str]]:
     return lines
 
 
-def render_compare_markdown(comparison: dict[str, Any]) -> str:
+def render_compare_markdown(comparison: Comparison) -> str:
     lines = ["## leakhunt comparison", "",
              f"A: {md_escape(comparison['run_a']['label'])}, B: {md_escape(comparison['run_b']['label'])}", ""]
     if comparison["run_differences"]:
@@ -94,14 +94,14 @@ def render_compare_markdown(comparison: dict[str, Any]) -> str:
     for row in comparison["strategies"]:
         lines += ["", f"### {md_escape(row['name'])}", ""]
         lines += [f"- {label}: {md_escape(text)}" for label, text in detail_lines(row)]
-    for key, label in (("only_in_a", "Only in A"), ("only_in_b", "Only in B")):
-        if comparison[key]:
-            lines += ["", f"{label}: " + ", ".join(md_escape(name) for name in comparison[key])]
+    for names, label in ((comparison["only_in_a"], "Only in A"), (comparison["only_in_b"], "Only in B")):
+        if names:
+            lines += ["", f"{label}: " + ", ".join(md_escape(name) for name in names)]
     lines += ["", METHOD_TEXT, ""]
     return "\n".join(lines)
 
 
-def render_compare_html(comparison: dict[str, Any]) -> str:
+def render_compare_html(comparison: Comparison) -> str:
     from leakhunt.report.html import _environment
 
     rows = []
@@ -121,13 +121,13 @@ def render_compare_html(comparison: dict[str, Any]) -> str:
         only_in_b=comparison["only_in_b"], method=METHOD_TEXT)
 
 
-def _run_info(run: rundir.RunData) -> dict[str, Any]:
+def _run_info(run: rundir.RunData) -> RunInfo:
     record = RunRecord.from_json(run.meta)
     return {"label": run.folder.name, "started_utc": record.started_utc, "command_line": list(record.command_line)}
 
 
 def compare_runs(run_a: pathlib.Path, run_b: pathlib.Path, out_dir: pathlib.Path | None = None,
-                 formats=("md", "html")) -> dict:
+                 formats=("md", "html")) -> Comparison:
     """Match strategies by name, compare them over their common span, write compare.md/.html to out_dir
     (default run_b)."""
     data_a = rundir.read_run(pathlib.Path(run_a))
@@ -137,7 +137,7 @@ def compare_runs(run_a: pathlib.Path, run_b: pathlib.Path, out_dir: pathlib.Path
     record_a, record_b = RunRecord.from_json(data_a.meta), RunRecord.from_json(data_b.meta)
     by_name_a = {a.name: (a, strategy) for a, strategy in zip(analyses_a, data_a.strategies, strict=True)}
     names_b = {b.name for b in analyses_b}
-    comparison = to_jsonable({
+    built: Comparison = {
         "run_a": _run_info(data_a),
         "run_b": _run_info(data_b),
         "run_differences": run_differences(record_a, record_b),
@@ -146,7 +146,8 @@ def compare_runs(run_a: pathlib.Path, run_b: pathlib.Path, out_dir: pathlib.Path
                        for b, strategy_b in zip(analyses_b, data_b.strategies, strict=True) if b.name in by_name_a],
         "only_in_a": [a.name for a in analyses_a if a.name not in names_b],
         "only_in_b": [b.name for b in analyses_b if b.name not in by_name_a],
-    })
+    }
+    comparison: Comparison = to_jsonable(built)  # the same keys; numpy numbers and tuples made plain
     target = pathlib.Path(out_dir) if out_dir is not None else pathlib.Path(run_b)
     target.mkdir(parents=True, exist_ok=True)
     renderers = {"md": render_compare_markdown, "html": render_compare_html, "json": render_json}

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from leakhunt.analysis.summary_types import StrategySummary
+
+if TYPE_CHECKING:  # rundir's package imports pandas
+    from leakhunt.rundir.run_json import EnvironmentJson
 from leakhunt.units import (
     human_amount,
     human_bytes,
@@ -114,12 +117,13 @@ def plain_numbers(text: Any) -> str:
     return _SCIENTIFIC.sub(plain, str(text))
 
 
-def environment_line(environment: dict[str, Any]) -> str:
+def environment_line(environment: EnvironmentJson) -> str:
     """One line for a ticket: Python, TF, NumPy, CPU, RAM, OS, GPUs, driver."""
     parts = []
-    for label, key in (("Python", "python"), ("TensorFlow", "tensorflow"), ("NumPy", "numpy")):
-        if environment.get(key):
-            parts.append(f"{label} {environment[key]}")
+    for label, version in (("Python", environment.get("python")), ("TensorFlow", environment.get("tensorflow")),
+                           ("NumPy", environment.get("numpy"))):
+        if version:
+            parts.append(f"{label} {version}")
     if environment.get("cpu"):
         cores = environment.get("cpu_count_logical")
         parts.append(f"CPU {environment['cpu']}" + (f" ({cores} threads)" if cores else ""))

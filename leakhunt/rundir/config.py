@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, cast
 
 DEFAULT_SAMPLE_INTERVAL_S = 0.1
 # The child reads itself (RSS, C heap, Python blocks, TF allocator) every K steps. 0 means "auto": K chosen
@@ -15,6 +15,55 @@ DEFAULT_SIGNAL_EVERY_STEPS = 0
 # "ray" (one Ray task per strategy, spread over a cluster; leakhunt/backends/).
 BACKENDS = ("local", "ray")
 ATTRIBUTE_MODES = ("auto", "off")
+
+
+class StrategySpecJson(TypedDict, total=False):
+    """strategy.json (StrategySpec.to_json); total=False because readers take the file as they find it."""
+
+    name: str
+    factory: str
+    factory_kwargs: dict[str, Any]  # the factory's own keyword arguments: whatever it accepts
+    description: str
+    code_pattern: str
+
+
+class RunConfigJson(TypedDict, total=False):
+    """run.json's `config` (RunConfig.to_json); total=False: an older folder lacks the newer keys."""
+
+    strategies: list[StrategySpecJson]
+    out_dir: str
+    iterations: int
+    duration_s: float | None
+    warmup_steps: int
+    sample_interval_s: float
+    signal_every_steps: int
+    force: bool
+    fail_on_leak: bool
+    leak_threshold_bytes_per_iter: float
+    iteration_timeout_s: float | None
+    memory_limit_bytes: int | None
+    redact_paths: bool
+    show_progress: bool
+    until_decided: bool
+    backend: str
+    ray_address: str | None
+    ray_cpus_per_strategy: int | None
+    command_line: list[str]
+    notes: list[str]
+    attribute: str
+
+
+class ChildTaskJson(TypedDict):
+    """task.json: what the child reads at start (ChildTask.to_json)."""
+
+    spec: StrategySpecJson
+    strategy_dir: str
+    iterations: int
+    duration_s: float | None
+    warmup_steps: int
+    signal_every_steps: int
+    final_linger_s: float
+    until_decided: bool
 
 
 @dataclass(frozen=True)
@@ -31,11 +80,12 @@ class StrategySpec:
     description: str = ""
     code_pattern: str = ""
 
-    def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+    def to_json(self) -> StrategySpecJson:
+        return {"name": self.name, "factory": self.factory, "factory_kwargs": dict(self.factory_kwargs),
+                "description": self.description, "code_pattern": self.code_pattern}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "StrategySpec":
+    def from_json(cls, data: StrategySpecJson) -> "StrategySpec":
         return cls(
             name=data["name"],
             factory=data["factory"],
@@ -78,8 +128,9 @@ class RunConfig:
     # by line, in a second child with allocation tracking: leakhunt/attribution/), "off" skips it.
     attribute: str = "auto"
 
-    def to_json(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
+    def to_json(self) -> RunConfigJson:
+        # Every field, in the dataclass's order (the file's), with paths and tuples made JSON.
+        data = cast(RunConfigJson, dataclasses.asdict(self))
         data["out_dir"] = str(self.out_dir)
         data["strategies"] = [spec.to_json() for spec in self.strategies]
         data["command_line"] = list(self.command_line)
@@ -87,9 +138,10 @@ class RunConfig:
         return data
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "RunConfig":
+    def from_json(cls, data: RunConfigJson) -> "RunConfig":
         known = {f.name for f in dataclasses.fields(cls)}
-        values = {key: value for key, value in data.items() if key in known}
+        # The file's keys as the dataclass's keyword arguments (keys a newer version added are left out).
+        values: dict[str, Any] = {key: value for key, value in data.items() if key in known}
         values["out_dir"] = Path(values["out_dir"])
         values["strategies"] = tuple(StrategySpec.from_json(s) for s in values["strategies"])
         values["command_line"] = tuple(values.get("command_line", ()))
@@ -115,7 +167,7 @@ class ChildTask:
     # The parent looks at the readings while the child runs (flush often; serve its collection requests).
     until_decided: bool = False
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> ChildTaskJson:
         return {
             "spec": self.spec.to_json(),
             "strategy_dir": str(self.strategy_dir),
@@ -128,7 +180,7 @@ class ChildTask:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "ChildTask":
+    def from_json(cls, data: ChildTaskJson) -> "ChildTask":
         return cls(
             spec=StrategySpec.from_json(data["spec"]),
             strategy_dir=Path(data["strategy_dir"]),

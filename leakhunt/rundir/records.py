@@ -14,13 +14,44 @@ from __future__ import annotations
 import dataclasses
 import traceback
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from typing import Any, Literal, TypedDict, cast, get_args
+
+from leakhunt.rundir.config import RunConfigJson
+from leakhunt.rundir.run_json import EnvironmentJson, HostJson
 
 # How a child ended (status.json "outcome", written by harness/exit_status.py).
 Outcome = Literal["completed", "failed", "crashed", "hung", "interrupted", "unknown"]
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 # Where the workload raised: importing its file, calling its factory, a step, or close().
 ERROR_PHASES = ("import", "build", "step", "close")
+
+
+class _StatusJsonBase(TypedDict):
+    outcome: Outcome
+    exit_code: int | None
+    signal: int | None
+    signal_name: str | None
+    description: str
+    steps_completed: int
+    iterations_completed: int
+    warmup_completed: int
+    wall_time_s: float
+    memory_limit_hit: bool
+    hung: bool
+    bad_workload: bool
+    cgroup_oom_kills: int | None
+    memory_limit_method: str | None
+    stopped_early: bool
+    stop_reason: str
+
+
+class StatusJson(_StatusJsonBase, total=False):
+    """status.json as harness/exit_status.StrategyStatus writes it; the optional keys only when they are set."""
+
+    gpu_process_attribution: str
+    fault_traceback: str
+    settled_at_iteration: int
+    stop_requested_monotonic_s: float
 
 
 def outcome_of(status: dict[str, Any]) -> Outcome:
@@ -206,10 +237,10 @@ class RunRecord:
     finished_utc: str | None = None
     interrupted: bool = False
     notes: tuple[Any, ...] = ()
-    config: dict[str, Any] = field(default_factory=dict)  # RunConfig.to_json() of the run
-    environment: dict[str, Any] = field(default_factory=dict)
-    samplers: dict[str, Any] = field(default_factory=dict)
-    host: dict[str, Any] = field(default_factory=dict)  # available_memory_bytes, gpu_total_bytes
+    config: RunConfigJson = field(default_factory=lambda: RunConfigJson())  # RunConfig.to_json() of the run
+    environment: EnvironmentJson = field(default_factory=lambda: EnvironmentJson())
+    samplers: dict[str, str] = field(default_factory=dict)  # sampler name -> "available" or "unavailable: why"
+    host: HostJson = field(default_factory=lambda: HostJson())
     backend: dict[str, Any] = field(default_factory=dict)  # name, hosts_note, placements (--backend ray)
 
     @classmethod
@@ -223,8 +254,10 @@ class RunRecord:
             finished_utc=_text_or_none(data.get("finished_utc")),
             interrupted=bool(data.get("interrupted", False)),
             notes=tuple(notes) if isinstance(notes, (list, tuple)) else (),
-            config=config, environment=_section(data, "environment"), samplers=_section(data, "samplers"),
-            host=_section(data, "host"), backend=_section(data, "backend"),
+            # The sections as the runner wrote them: each reader below checks the types of what it uses.
+            config=cast(RunConfigJson, config), environment=cast(EnvironmentJson, _section(data, "environment")),
+            samplers=cast("dict[str, str]", _section(data, "samplers")), host=cast(HostJson, _section(data, "host")),
+            backend=_section(data, "backend"),
         )
 
     @property

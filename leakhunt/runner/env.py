@@ -11,9 +11,10 @@ import os
 import platform
 import sys
 from importlib import metadata
-from typing import Any
 
 import psutil
+
+from leakhunt.rundir.run_json import EnvironmentJson, GpuDevice
 
 PACKAGES_REPORTED = (
     "leakhunt", "tensorflow", "tensorflow-cpu", "keras", "numpy", "pandas", "scipy", "pillow",
@@ -55,8 +56,8 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def capture_environment(gpu_devices: list[dict[str, Any]] | None = None,
-                        driver_version: str | None = None) -> dict[str, Any]:
+def capture_environment(gpu_devices: list[GpuDevice] | None = None,
+                        driver_version: str | None = None) -> EnvironmentJson:
     memory = psutil.virtual_memory()
     env_vars = {name: os.environ[name] for name in ENV_VARS_ALLOWED if name in os.environ}
     if "LD_PRELOAD" in os.environ:

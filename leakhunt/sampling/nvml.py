@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from leakhunt.sampling.base import Probe, Sampler
+from leakhunt.sampling.base import GpuDevice, Probe, Sampler, SampleRow
 
 # Device memory that moved by more than this while the child ran, with no NVML process entry of its own,
 # means NVML cannot attribute memory to the child (TF takes hundreds of MiB on its first GPU op).
@@ -91,12 +91,12 @@ class NvmlSampler(Sampler):
             return Probe(False, f"CUDA_VISIBLE_DEVICES={visible!r} names none of NVML's {count} GPU(s)")
         return Probe(True)
 
-    def describe_devices(self) -> list[dict[str, Any]]:
+    def describe_devices(self) -> list[GpuDevice]:
         """Names, totals and the driver version, for run.json's environment."""
         nvml = self._nvml
         devices = []
         for index, handle in zip(self._indices, self._handles, strict=False):
-            entry: dict[str, Any] = {"index": index}
+            entry: GpuDevice = {"index": index}
             try:
                 entry["name"] = _text(nvml.nvmlDeviceGetName(handle))
                 entry["memory_total_bytes"] = int(nvml.nvmlDeviceGetMemoryInfo(handle).total)
@@ -166,7 +166,7 @@ class NvmlSampler(Sampler):
                 pass
         return clock, reasons
 
-    def sample(self, pid: int) -> dict[str, Any]:
+    def sample(self, pid: int) -> SampleRow:
         nvml = self._nvml
         process_bytes = 0
         used_bytes = 0

@@ -9,11 +9,10 @@ USS_TIME_BUDGET of wall time, i.e. about once a second for a TensorFlow child, e
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import psutil
 
-from leakhunt.sampling.base import Probe, Sampler
+from leakhunt.sampling.base import Probe, Sampler, SampleRow
 
 # Fraction of wall time the parent may spend walking the child's page tables for USS. 2% keeps both the
 # parent's CPU and the time the child's mmap lock is shared with us small.
@@ -74,7 +73,7 @@ class RssSampler(Sampler):
                 self._uss_source = "none"
         return None
 
-    def sample(self, pid: int) -> dict[str, Any]:
+    def sample(self, pid: int) -> SampleRow:
         if self._process is None or self._process.pid != pid:
             self._process = psutil.Process(pid)
             self._next_uss_s = 0.0

@@ -1,0 +1,48 @@
+"""Sections of run.json (the runner writes them, RunRecord reads them) as TypedDicts. total=False: a run
+folder outlives the version that wrote it, so a reader finds only the keys its writer knew."""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+
+class GpuDevice(TypedDict, total=False):
+    """One GPU NVML saw (run.json's environment, a Ray placement); `error` instead of name and total when
+    NVML failed to read them. The same keys as sampling.base.GpuDevice, which writes it."""
+
+    index: int
+    name: str
+    memory_total_bytes: int
+    error: str
+    uuid: str
+
+
+class EnvironmentJson(TypedDict, total=False):
+    """run.json's `environment`: the software and machine the run had (runner/env.capture_environment)."""
+
+    python: str
+    python_implementation: str
+    os: str
+    platform: str
+    machine: str
+    host_id: str | None
+    cpu: str | None
+    cpu_count_logical: int | None
+    cpu_count_physical: int | None
+    ram_total_bytes: int
+    packages: dict[str, str]
+    tensorflow: str | None
+    numpy: str | None
+    gpus: list[GpuDevice]
+    driver_version: str | None
+    env_vars: dict[str, str]
+    ram_bytes: int  # run folders written before ram_total_bytes
+    driver: str  # ... and before driver_version
+    cuda: str  # a CUDA version, where an older writer recorded one
+
+
+class HostJson(TypedDict, total=False):
+    """run.json's `host`: what the projections divide by."""
+
+    available_memory_bytes: int
+    gpu_total_bytes: int | None
