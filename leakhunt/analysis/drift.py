@@ -139,12 +139,6 @@ def exact_windows(x: np.ndarray, y: np.ndarray) -> LatencyWindows | None:
                           _fifths_change(x, y), x, y, np.repeat(np.arange(len(windows)), [w.size for w in windows]))
 
 
-def series_trend(x: np.ndarray, y: np.ndarray) -> SeriesTrend | None:
-    """Window medians, first-to-last-fifth change and monotonicity of one latency series (x in order)."""
-    windows = exact_windows(x, y)
-    return None if windows is None else _trend(windows)
-
-
 def _trend(windows: LatencyWindows) -> SeriesTrend:
     medians = windows.medians_ms
     return SeriesTrend(tuple(float(m) for m in medians), windows.change_first_to_last_fifth, _kendall_tau(medians),

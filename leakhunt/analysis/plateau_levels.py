@@ -146,16 +146,6 @@ def strategy_series_levels(analysis, strategy, entry: StrategySummary) -> dict[s
     return found
 
 
-def strategy_levels(analysis, strategy, entry: StrategySummary) -> Levels | None:
-    """Bounds of a plateau strategy (None for any other verdict), from its data on disk."""
-    series = plateau_series(entry)
-    if series is None:
-        return None
-    if analysis.estimates.get(series) is None:
-        return levels_from_summary(entry)
-    return strategy_series_levels(analysis, strategy, entry).get(series)
-
-
 def run_series_levels(analyses, strategies, summary: Summary) -> list[dict[str, Levels]]:
     """Per strategy (summary order), the bounds of each of its plateau series."""
     return [strategy_series_levels(analysis, strategy, entry)

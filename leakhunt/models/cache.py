@@ -97,5 +97,3 @@ def cached_entry(name: str, build: Callable[[Path], None]) -> Path:
     return final_path
 
 
-def is_temp_leftover(path: Path) -> bool:
-    return path.name.startswith(TEMP_PREFIX) or path.name.endswith(".lock")

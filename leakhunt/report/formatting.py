@@ -97,17 +97,6 @@ def fmt_count(value: Any) -> str:
     return human_count(float(value)) if is_number(value) else MISSING
 
 
-def fmt_percent(value: Any) -> str:
-    return f"{value:+.0%}" if is_number(value) else MISSING
-
-
-def fmt_p_value(value: Any) -> str:
-    """'0.034', '< 0.001' (never 1.2e-05)."""
-    if not is_number(value):
-        return MISSING
-    return "< 0.001" if value < 0.001 else f"{value:.3f}"
-
-
 def plain_numbers(text: Any) -> str:
     """Analysis text with any float in scientific notation rewritten plainly (1.2e+03 -> 1,200)."""
     def plain(match: re.Match) -> str:
