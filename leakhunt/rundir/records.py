@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict, cast, get_args
 
 from leakhunt.rundir.config import RunConfigJson
-from leakhunt.rundir.run_json import EnvironmentJson, HostJson
+from leakhunt.rundir.run_json import BackendJson, EnvironmentJson, HostJson
 
 # How a child ended (status.json "outcome", written by harness/exit_status.py).
 Outcome = Literal["completed", "failed", "crashed", "hung", "interrupted", "unknown"]
@@ -241,7 +241,7 @@ class RunRecord:
     environment: EnvironmentJson = field(default_factory=lambda: EnvironmentJson())
     samplers: dict[str, str] = field(default_factory=dict)  # sampler name -> "available" or "unavailable: why"
     host: HostJson = field(default_factory=lambda: HostJson())
-    backend: dict[str, Any] = field(default_factory=dict)  # name, hosts_note, placements (--backend ray)
+    backend: BackendJson = field(default_factory=lambda: BackendJson())  # name, hosts_note, placements (Ray)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunRecord:
@@ -257,7 +257,7 @@ class RunRecord:
             # The sections as the runner wrote them: each reader below checks the types of what it uses.
             config=cast(RunConfigJson, config), environment=cast(EnvironmentJson, _section(data, "environment")),
             samplers=cast("dict[str, str]", _section(data, "samplers")), host=cast(HostJson, _section(data, "host")),
-            backend=_section(data, "backend"),
+            backend=cast(BackendJson, _section(data, "backend")),
         )
 
     @property

@@ -46,3 +46,52 @@ class HostJson(TypedDict, total=False):
 
     available_memory_bytes: int
     gpu_total_bytes: int | None
+
+
+class PlacementJson(TypedDict):
+    """Where one strategy ran on Ray (backends/ray_task.Placement): strategy.json's `placement`, run.json's
+    backend `placements` and the summary entry's `placement`."""
+
+    node_id: str
+    host_name: str
+    node_ip: str
+    worker_pid: int
+    num_cpus: int
+    num_gpus: int
+    device: str  # "gpu" (a whole GPU of its own) or "cpu"
+    cuda_visible_devices: str | None
+    gpus: list[GpuDevice]
+
+
+class NodeShapeJson(TypedDict):
+    """One alive Ray node and what it offers (backends/ray_options.NodeShape)."""
+
+    node_id: str
+    host_name: str
+    ip: str
+    cpus: float
+    gpus: float
+
+
+class TaskOptionsJson(TypedDict):
+    """How one strategy's Ray task was declared (backends/ray_options.TaskOptions)."""
+
+    max_calls: int
+    max_retries: int
+    retry_exceptions: bool
+    num_cpus: int
+    num_gpus: int
+
+
+class BackendJson(TypedDict, total=False):
+    """run.json's `backend`: what ran where. A local run has only `name`; a Ray run all of them."""
+
+    name: str  # "local" or "ray"
+    ray_version: str | None
+    address: str | None
+    cluster: list[NodeShapeJson]
+    task_options: dict[str, TaskOptionsJson]  # by strategy index
+    placements: dict[str, PlacementJson]  # by strategy index
+    worker_wall_s: dict[str, float]
+    timeline_unix_s: dict[str, dict[str, float]]  # submitted, started, finished, collected (time.time())
+    hosts_note: str | None  # when strategies ran on several hosts
