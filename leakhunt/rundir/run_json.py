@@ -3,7 +3,10 @@ folder outlives the version that wrote it, so a reader finds only the keys its w
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
+
+if TYPE_CHECKING:
+    from leakhunt.rundir.config import RunConfigJson
 
 
 class GpuDevice(TypedDict, total=False):
@@ -95,3 +98,20 @@ class BackendJson(TypedDict, total=False):
     worker_wall_s: dict[str, float]
     timeline_unix_s: dict[str, dict[str, float]]  # submitted, started, finished, collected (time.time())
     hosts_note: str | None  # when strategies ran on several hosts
+
+
+class RunJson(TypedDict, total=False):
+    """run.json as the runner writes it (runner._start_run, then finished_utc, interrupted and backend when the
+    strategies are done); rundir.records.RunRecord reads it. total=False: `backend` comes only at the end."""
+
+    leakhunt_run_format: int
+    config: RunConfigJson
+    command_line: list[str]
+    environment: EnvironmentJson
+    samplers: dict[str, str]  # sampler name -> "available" or "unavailable: why"
+    host: HostJson
+    started_utc: str
+    finished_utc: str | None
+    interrupted: bool
+    notes: list[str]
+    backend: BackendJson
