@@ -7,7 +7,7 @@ parent) and the verdict pass's judgement. Pure: dicts in, a plain dict out; `lea
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Literal
 
 from leakhunt.analysis.attribution_fit import fit_site, site_floor
 from leakhunt.analysis.attribution_sites import Site, judge_sites, kind_rates
@@ -22,6 +22,15 @@ from leakhunt.analysis.attribution_types import (
     SiteSummary,
 )
 from leakhunt.rundir.attribution_records import RetracingRecord
+
+if TYPE_CHECKING:
+    from leakhunt.rundir.attribution_records import (
+        AttributionJson,
+        AttributionStatusJson,
+        CheckpointRecord,
+        PassTiming,
+        PlanJson,
+    )
 
 MAX_SITES = 8  # the report lists the largest sites; the rest is summed in the share they leave unexplained
 MAX_CACHES = 5
@@ -46,7 +55,7 @@ def _skipped(context: AttributionContext) -> str:
     return "skipped: no attribution pass in this run folder"
 
 
-def _status(raw: dict[str, Any] | None, status: dict[str, Any] | None, context: AttributionContext) -> str:
+def _status(raw: AttributionJson | None, status: AttributionStatusJson | None, context: AttributionContext) -> str:
     if status is None and raw is None:
         return _skipped(context)
     if raw is not None and raw.get("error"):
@@ -58,7 +67,7 @@ def _status(raw: dict[str, Any] | None, status: dict[str, Any] | None, context: 
     return "done"
 
 
-def _iterations(raw: dict[str, Any]) -> list[float]:
+def _iterations(raw: AttributionJson) -> list[float]:
     return [float(reading.get("iteration", 0)) for reading in raw.get("checkpoints") or []]
 
 
@@ -93,31 +102,42 @@ def _retracing_entry(retracing: RetracingRecord | None) -> RetracingSummary | No
             "varying": retracing.get("varying")}
 
 
-def _pass_slope(readings: list[dict[str, Any]], iterations: list[float], series: str) -> float | None:
+def _pass_slope(readings: list[CheckpointRecord], iterations: list[float],
+                series: Literal["rss_bytes", "heap_bytes"]) -> float | None:
     fit = fit_site(iterations, [reading.get(series) for reading in readings])
     return None if fit is None else fit.slope_bytes_per_iter
 
 
-def _pass_slopes(raw: dict[str, Any], iterations: list[float]) -> PassSlopes:
+def _pass_slopes(raw: AttributionJson, iterations: list[float]) -> PassSlopes:
     readings = raw.get("checkpoints") or []
     return {"rss_slope_bytes_per_iter": _pass_slope(readings, iterations, "rss_bytes"),
             "heap_slope_bytes_per_iter": _pass_slope(readings, iterations, "heap_bytes")}
 
 
-def _cost(raw: dict[str, Any], status: dict[str, Any] | None, context: AttributionContext) -> AttributionCost:
-    status = status or {}
-    timing = raw.get("timing_s") or {}
-    plan = status.get("plan") or {}
+def _plan(status: AttributionStatusJson | None) -> PlanJson | None:
+    return None if status is None else status.get("plan")
+
+
+def _plan_why(status: AttributionStatusJson | None) -> str | None:
+    plan = _plan(status)
+    return plan.get("why") if plan else None
+
+
+def _cost(raw: AttributionJson, status: AttributionStatusJson | None, context: AttributionContext) -> AttributionCost:
+    timing: PassTiming = raw.get("timing_s") or {}
+    plan = _plan(status)
+    step_ms = plan.get("step_ms") if plan else None
     tracked_steps = max(int(raw.get("iterations") or 0), 1)
     tracked_ms = 1e3 * float(timing.get("tracked") or 0.0) / tracked_steps
-    return {"wall_s": status.get("wall_s"), "peak_rss_bytes": status.get("peak_rss_bytes"),
+    return {"wall_s": None if status is None else status.get("wall_s"),
+            "peak_rss_bytes": None if status is None else status.get("peak_rss_bytes"),
             "verdict_pass_wall_s": context.verdict_wall_s,
             "verdict_pass_peak_rss_bytes": context.verdict_peak_rss_bytes,
-            "tracked_step_ms": tracked_ms, "untracked_step_ms": plan.get("step_ms"),
-            "slowdown": tracked_ms / plan["step_ms"] if plan.get("step_ms") else None, "phases_s": timing}
+            "tracked_step_ms": tracked_ms, "untracked_step_ms": step_ms,
+            "slowdown": tracked_ms / step_ms if step_ms else None, "phases_s": timing}
 
 
-def _done_fields(raw: dict[str, Any], status: dict[str, Any] | None,
+def _done_fields(raw: AttributionJson, status: AttributionStatusJson | None,
                  context: AttributionContext) -> tuple[list[SiteSummary], AttributionFindings]:
     iterations = _iterations(raw)
     growth = context.strategy_growth_bytes_per_iter
@@ -140,11 +160,11 @@ def _done_fields(raw: dict[str, Any], status: dict[str, Any] | None,
         "tracker": raw.get("tracker"), "tracker_note": raw.get("tracker_note"), "witness": raw.get("witness"),
         "checkpoints": len(iterations), "warmup_steps": raw.get("warmup_steps"),
         "stop_reason": raw.get("stop_reason"), "pass": _pass_slopes(raw, iterations),
-        "length_reason": (status or {}).get("plan", {}).get("why"), "cost": _cost(raw, status, context),
+        "length_reason": _plan_why(status), "cost": _cost(raw, status, context),
     }
 
 
-def attribution_entry(raw: dict[str, Any] | None, status: dict[str, Any] | None,
+def attribution_entry(raw: AttributionJson | None, status: AttributionStatusJson | None,
                       context: AttributionContext) -> AttributionSummary:
     """summary.json's `attribution` of one strategy (fields in the order docs/summary-schema.md lists them)."""
     state = _status(raw, status, context)

@@ -8,11 +8,14 @@ the renderers only format them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from leakhunt.analysis.attribution_fit import SiteGrowth, fit_site, site_floor, total_series
 from leakhunt.analysis.attribution_witness import UnseenGrowth, unseen_growth
 from leakhunt.rundir.attribution_records import RetracingRecord, StackFrame, TfFunctionRecord
+
+if TYPE_CHECKING:
+    from leakhunt.rundir.attribution_records import AttributionJson, GraphSiteRecord, SiteRecord, WitnessLineRecord
 
 PYTHON_KINDS = ("python", "python_small")
 NATIVE_KINDS = ("native", "native_mmap")
@@ -49,9 +52,11 @@ class Site:
         return own + self.unseen_bytes_per_iter + sum(rate for _, rate in self.merged)
 
 
-def _site_of(entry: dict[str, Any]) -> Site:
-    return Site(str(entry.get("file")), int(entry.get("line") or 0), entry.get("function"),
-                str(entry.get("code") or ""))
+def _site_of(entry: SiteRecord | WitnessLineRecord | GraphSiteRecord | TfFunctionRecord,
+             key: tuple[str, int] | None = None) -> Site:
+    """The Site of an attribution.json record's line (or of `key`, where the record's own line is not it)."""
+    file, line = (str(entry.get("file")), int(entry.get("line") or 0)) if key is None else key
+    return Site(file, line, entry.get("function"), str(entry.get("code") or ""))
 
 
 def _slope(iterations: Sequence[float], series: Sequence[float | None]) -> float:
@@ -59,7 +64,7 @@ def _slope(iterations: Sequence[float], series: Sequence[float | None]) -> float
     return 0.0 if fit is None else fit.slope_bytes_per_iter
 
 
-def _tracked_sites(raw: dict[str, Any], iterations: list[float]) -> dict[tuple[str, int], Site]:
+def _tracked_sites(raw: AttributionJson, iterations: list[float]) -> dict[tuple[str, int], Site]:
     sites: dict[tuple[str, int], Site] = {}
     for entry in raw.get("sites") or []:
         site = _site_of(entry)
@@ -71,7 +76,7 @@ def _tracked_sites(raw: dict[str, Any], iterations: list[float]) -> dict[tuple[s
     return sites
 
 
-def _add_unseen(sites: dict[tuple[str, int], Site], raw: dict[str, Any], iterations: list[float],
+def _add_unseen(sites: dict[tuple[str, int], Site], raw: AttributionJson, iterations: list[float],
                 floor: float) -> UnseenGrowth:
     heap = {key: total_series([site.bytes_by_kind[kind] for kind in HEAP_KINDS if kind in site.bytes_by_kind])
             for key, site in sites.items()}
@@ -88,7 +93,7 @@ def _add_unseen(sites: dict[tuple[str, int], Site], raw: dict[str, Any], iterati
     return unseen
 
 
-def _add_graph_ops(sites: dict[tuple[str, int], Site], raw: dict[str, Any], iterations: list[float]) -> None:
+def _add_graph_ops(sites: dict[tuple[str, int], Site], raw: AttributionJson, iterations: list[float]) -> None:
     for entry in raw.get("tf_graph") or []:
         site = sites.get((str(entry.get("file")), int(entry.get("line") or 0)))
         if site is None:
@@ -97,13 +102,13 @@ def _add_graph_ops(sites: dict[tuple[str, int], Site], raw: dict[str, Any], iter
         site.op_types = dict(entry.get("op_types") or {})
 
 
-def _add_retracing(sites: dict[tuple[str, int], Site], raw: dict[str, Any], iterations: list[float]) -> None:
+def _add_retracing(sites: dict[tuple[str, int], Site], raw: AttributionJson, iterations: list[float]) -> None:
     functions: list[TfFunctionRecord] = raw.get("tf_functions") or []  # as the attribution child wrote them
     for entry in functions:
         key = (str(entry.get("file")), int(entry.get("line") or 0))
         if key[1] == 0:
             key = (str(entry.get("def_file")), int(entry.get("def_line") or 0))
-        site = sites.setdefault(key, _site_of({**entry, "file": key[0], "line": key[1]}))
+        site = sites.setdefault(key, _site_of(entry, key))
         traces = entry.get("traces")
         fit = fit_site(iterations, traces) if traces else None
         site.retracing = {**entry, "traces_per_iter": None if fit is None else fit.slope_bytes_per_iter}
@@ -145,7 +150,7 @@ class SiteJudgement:
     no_user_frame_bytes_per_iter: float
 
 
-def judge_sites(raw: dict[str, Any], iterations: list[float], strategy_growth: float | None) -> SiteJudgement:
+def judge_sites(raw: AttributionJson, iterations: list[float], strategy_growth: float | None) -> SiteJudgement:
     """Every site of the pass: leak sites (largest first), caches, and the growth no line can be given."""
     floor = site_floor(strategy_growth)
     sites = _tracked_sites(raw, iterations)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-from leakhunt.rundir.attribution_records import StackFrame, VaryingArgument
+from leakhunt.rundir.attribution_records import PassTiming, StackFrame, VaryingArgument
 
 
 class RetracingSummary(TypedDict):
@@ -83,7 +83,7 @@ class AttributionCost(TypedDict):
     tracked_step_ms: float
     untracked_step_ms: float | None
     slowdown: float | None
-    phases_s: dict[str, float]
+    phases_s: PassTiming
 
 
 class AttributionBase(TypedDict):

@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from leakhunt.analysis.attribution_fit import fit_site
+
+if TYPE_CHECKING:
+    from leakhunt.rundir.attribution_records import WitnessLineRecord
 
 # The named lines must account for the whole unseen growth within this share of it.
 EXCESS_MATCH_SHARE = 0.25
@@ -34,7 +37,7 @@ class UnseenGrowth:
     half_widths: dict[tuple[str, int], float] = field(default_factory=dict)  # of each named line's 95% interval
 
 
-def _excesses(witness_lines: Sequence[dict[str, Any]], tracked_heap: dict[tuple[str, int], list[float | None]],
+def _excesses(witness_lines: Sequence[WitnessLineRecord], tracked_heap: dict[tuple[str, int], list[float | None]],
               iterations: Sequence[float], half_widths: dict[tuple[str, int], float]
               ) -> list[tuple[tuple[str, int], str, float, bool]]:
     """(key, function, excess slope, still growing) for every witnessed line; fills each line's half width."""
@@ -74,7 +77,7 @@ def _matching_lines(candidates: dict[tuple[str, int], float], total: float,
     return None
 
 
-def unseen_growth(witness_lines: Sequence[dict[str, Any]],
+def unseen_growth(witness_lines: Sequence[WitnessLineRecord],
                   tracked_heap: dict[tuple[str, int], list[float | None]], iterations: Sequence[float],
                   floor: float, unseen_total: float) -> UnseenGrowth:
     """Name the lines whose heap growth the tracker missed (`unseen_total` bytes per iteration in all: the

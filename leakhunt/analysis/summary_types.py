@@ -13,7 +13,7 @@ from leakhunt.analysis.attribution_types import AttributionSummary
 from leakhunt.analysis.verdict_types import MemoryVerdict, Pattern, StrategyVerdict
 
 if TYPE_CHECKING:  # rundir's package imports pandas: `import leakhunt` stays light
-    from leakhunt.rundir.run_json import EnvironmentJson, HostJson
+    from leakhunt.rundir.run_json import EnvironmentJson, HostJson, PlacementJson
 
 
 class PostCollectionSummary(TypedDict):
@@ -209,7 +209,7 @@ class DetailFields(TypedDict):
     strategy: StrategySpecSummary
     child: ChildSummary
     wall_time_s: float | None
-    placement: dict[str, Any] | None  # the Ray placement record as the backend wrote it (--backend ray)
+    placement: PlacementJson | None  # the Ray placement record as the backend wrote it (--backend ray)
     stopped_early: bool
     stop_reason: str
     verdict_covers: str

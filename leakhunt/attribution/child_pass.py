@@ -19,7 +19,7 @@ import tempfile
 import time
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from leakhunt import rundir
 from leakhunt.attribution.frames import CodeScope
@@ -30,6 +30,9 @@ from leakhunt.attribution.site_series import SiteTable, code_line
 from leakhunt.attribution.task import AttributionTask, checkpoint_iterations
 from leakhunt.attribution.tf_evidence import FunctionWatch, GraphWatch, tensorflow_loaded
 from leakhunt.sampling.self_memory import SelfMemoryReader
+
+if TYPE_CHECKING:
+    from leakhunt.rundir.attribution_records import AttributionJson, CheckpointRecord, SiteEvidence, WitnessLineRecord
 
 ATTRIBUTION_FORMAT = 1
 # A site whose bytes never moved by this much between checkpoints cannot carry a slope worth reporting.
@@ -85,7 +88,7 @@ class Trackers:
         self.graphs = GraphWatch(tf, scope) if tf is not None else None
         self.functions = FunctionWatch(tf, scope) if tf is not None else None
         self.witness_series: dict[tuple[str, int], list[int]] = {}
-        self.readings: list[dict[str, Any]] = []
+        self.readings: list[CheckpointRecord] = []
         self.witness_on = False
 
     def start(self) -> None:
@@ -116,16 +119,17 @@ class Trackers:
         self.witness.stop()
         self.capture.stop()
 
-    def results(self) -> dict[str, Any]:
+    def results(self) -> SiteEvidence:
         table = SiteTable(self.scope, len(self.readings))
         snapshots = self.capture.read_sites(table)
         if snapshots is not None:
             for reading, snapshot in zip(self.readings, snapshots, strict=False):
                 reading["snapshot"] = snapshot
-        witness = [{"file": key[0], "line": key[1], "function": self.witness.functions.get(key),
-                    "code": code_line(key[0], key[1]), "bytes": series}
-                   for key, series in self.witness_series.items()
-                   if max(series) - min(series) >= MIN_SITE_CHANGE_BYTES]
+        witness: list[WitnessLineRecord] = [
+            {"file": key[0], "line": key[1], "function": self.witness.functions.get(key),
+             "code": code_line(key[0], key[1]), "bytes": series}
+            for key, series in self.witness_series.items()
+            if max(series) - min(series) >= MIN_SITE_CHANGE_BYTES]
         return {"sites": table.to_json(MIN_SITE_CHANGE_BYTES), "witness_lines": witness,
                 "tf_graph": [] if self.graphs is None else self.graphs.sites(),
                 "tf_functions": [] if self.functions is None else self.functions.retracing()}
@@ -147,7 +151,7 @@ def _tracked_loop(task: AttributionTask, step: Any, trackers: Trackers) -> tuple
     return done, f"ran {done} tracked steps"
 
 
-def run_pass(task: AttributionTask) -> dict[str, Any]:
+def run_pass(task: AttributionTask) -> AttributionJson:
     """The whole pass; returns attribution.json's content (raises if the workload does)."""
     started_s = time.monotonic()
     workload, factory = load_workload(task)
@@ -192,6 +196,7 @@ def main(argv: list[str] | None = None) -> None:
     task = AttributionTask.from_json(json.loads(Path(argv[0]).read_text(encoding="utf-8")))
     out = task.strategy_dir / rundir.ATTRIBUTION_FILE
     code = 0
+    result: AttributionJson
     try:
         result = run_pass(task)
     except Exception as error:  # noqa: BLE001 - a failed pass is reported as such, the verdict stands

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import time
 import traceback
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psutil
 
@@ -19,6 +19,9 @@ from leakhunt.attribution.task import AttributionTask
 from leakhunt.harness.progress_ui import ProgressDisplay
 from leakhunt.rundir.config import RunConfig, StrategySpec
 from leakhunt.rundir.records import RunRecord
+
+if TYPE_CHECKING:
+    from leakhunt.rundir.attribution_records import AttributionStatusJson, PlanJson
 
 # The tracked steps' time budget. Long enough for a dozen checkpoints over tens of steps of a slow model,
 # short against a verdict pass that ran minutes; the child stops at its next checkpoint past TIME_LIMIT_FACTOR x.
@@ -52,6 +55,10 @@ class Plan:
     def time_limit_s(self) -> float:
         return TIME_LIMIT_FACTOR * self.budget_s
 
+    def to_json(self) -> PlanJson:
+        return {"warmup_steps": self.warmup_steps, "iterations": self.iterations, "checkpoints": self.checkpoints,
+                "step_ms": self.step_ms, "budget_s": self.budget_s, "why": self.why}
+
 
 def plan_pass(step_ms: float | None, verdict_warmup_steps: int, memory_warmup_end: int | None) -> Plan:
     """The attribution pass's length from the verdict pass's step time and a time budget."""
@@ -81,9 +88,10 @@ def _memory_warmup_end(analysis: Any) -> int | None:
 
 
 def _write_status(strategy_dir: Path, outcome: str, reason: str | None, wall_s: float, peak_rss: int | None,
-                  exit_code: int | None, plan: Plan | None) -> dict[str, Any]:
-    status = {"outcome": outcome, "reason": reason, "wall_s": round(wall_s, 3), "peak_rss_bytes": peak_rss,
-              "exit_code": exit_code, "plan": None if plan is None else asdict(plan)}
+                  exit_code: int | None, plan: Plan | None) -> AttributionStatusJson:
+    status: AttributionStatusJson = {"outcome": outcome, "reason": reason, "wall_s": round(wall_s, 3),
+                                     "peak_rss_bytes": peak_rss, "exit_code": exit_code,
+                                     "plan": None if plan is None else plan.to_json()}
     rundir.write_json_atomic(strategy_dir / rundir.ATTRIBUTION_STATUS_FILE, status)
     return status
 
@@ -139,7 +147,7 @@ def _time_limit_s(plan: Plan, analysis: Any) -> float:
 
 
 def attribute_strategy(config: RunConfig, spec: StrategySpec, index: int, strategy_dir: Path, run: RunRecord,
-                       display: ProgressDisplay) -> dict[str, Any] | None:
+                       display: ProgressDisplay) -> AttributionStatusJson | None:
     """Run the attribution pass if the verdict pass judged a leak; None when it did not (nothing written)."""
     started_s = time.monotonic()
     plan: Plan | None = None

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from leakhunt.attribution.frames import CodeScope, Frame, site_index, traced_body_frame
 
 if TYPE_CHECKING:
-    from leakhunt.rundir.attribution_records import StackFrame
+    from leakhunt.rundir.attribution_records import SiteRecord, StackFrame
 
 NO_USER_SITE = ("<no frame in your code>", 0)
 STACK_FRAMES_KEPT = 40  # the report shows a site's path; deeper frames add nothing a reader uses
@@ -52,7 +52,7 @@ class SiteSeries:
             self.best_stack = tuple(stack[:STACK_FRAMES_KEPT])
             self.traced_from = traced_from
 
-    def to_json(self, scope: CodeScope) -> dict[str, Any]:
+    def to_json(self, scope: CodeScope) -> SiteRecord:
         return {
             "file": self.filename, "line": self.line, "function": self.function,
             "code": code_line(self.filename, self.line),
@@ -101,7 +101,7 @@ class SiteTable:
         read = [value for value in live_bytes if value is not None]
         site.offer_stack(stack, read[-1] - read[0] if read else 0.0, traced_from)
 
-    def to_json(self, min_change_bytes: float) -> list[dict[str, Any]]:
+    def to_json(self, min_change_bytes: float) -> list[SiteRecord]:
         """Sites whose bytes moved by at least min_change_bytes between any two checkpoints (the rest is
         noise no slope can come from, and would only make the file large)."""
         kept = []

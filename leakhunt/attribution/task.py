@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
-from leakhunt.rundir.config import StrategySpec
+from leakhunt.rundir.config import StrategySpec, StrategySpecJson
 
 TRACKERS = ("auto", "tracemalloc")  # auto: memray where it runs, else tracemalloc
+
+
+class AttributionTaskJson(TypedDict):
+    """attribution-task.json: AttributionTask's fields, the spec and folder as JSON."""
+
+    spec: StrategySpecJson
+    strategy_dir: str
+    warmup_steps: int
+    iterations: int
+    checkpoints: int
+    tracked_time_limit_s: float
+    tracker: str
 
 
 @dataclass(frozen=True)
@@ -21,13 +33,13 @@ class AttributionTask:
     tracked_time_limit_s: float  # past this, the child takes its last checkpoint and stops early
     tracker: str = "auto"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> AttributionTaskJson:
         return {"spec": self.spec.to_json(), "strategy_dir": str(self.strategy_dir),
                 "warmup_steps": self.warmup_steps, "iterations": self.iterations, "checkpoints": self.checkpoints,
                 "tracked_time_limit_s": self.tracked_time_limit_s, "tracker": self.tracker}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "AttributionTask":
+    def from_json(cls, data: AttributionTaskJson) -> "AttributionTask":
         return cls(spec=StrategySpec.from_json(data["spec"]), strategy_dir=Path(data["strategy_dir"]),
                    warmup_steps=int(data["warmup_steps"]), iterations=int(data["iterations"]),
                    checkpoints=int(data["checkpoints"]), tracked_time_limit_s=float(data["tracked_time_limit_s"]),

@@ -17,7 +17,7 @@ from leakhunt.attribution.frames import CodeScope, Frame, site_index
 from leakhunt.attribution.site_series import code_line
 
 if TYPE_CHECKING:
-    from leakhunt.rundir.attribution_records import TfFunctionRecord, VaryingArgument
+    from leakhunt.rundir.attribution_records import GraphSiteRecord, TfFunctionRecord, VaryingArgument
 
 MAX_SIGNATURES_COMPARED = 20  # the newest concrete functions tell which argument varies
 
@@ -48,8 +48,8 @@ class GraphWatch:
     def checkpoint(self) -> None:
         self.counts.append([len(graph.get_operations()) for graph in self.graphs])
 
-    def sites(self) -> list[dict[str, Any]]:
-        by_site: dict[tuple[str, int, str | None], dict[str, Any]] = {}
+    def sites(self) -> list[GraphSiteRecord]:
+        by_site: dict[tuple[str, int, str | None], GraphSiteRecord] = {}
         checkpoints = len(self.counts)
         for position, graph in enumerate(self.graphs):
             first = self.counts[0][position]

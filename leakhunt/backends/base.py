@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
 
 from leakhunt.harness.progress_ui import ProgressDisplay
 from leakhunt.rundir.config import RunConfig
 from leakhunt.rundir.records import StatusJson
+from leakhunt.rundir.run_json import BackendJson
 
 # One status.json dict per strategy that ran, keyed by its index in config.strategies (Ray finishes them out
 # of order; a Ctrl-C leaves the ones that finished).
@@ -22,7 +23,7 @@ class Backend(Protocol):
     def run_strategies(self, config: RunConfig, display: ProgressDisplay, statuses: Statuses) -> None:
         """Run every strategy, filling `statuses` as each one ends; KeyboardInterrupt after stopping them."""
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> BackendJson:
         """run.json's `backend` record: what ran where (`hosts_note` when that was several hosts)."""
 
     def close(self) -> None:

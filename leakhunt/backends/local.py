@@ -4,7 +4,6 @@ a host would pollute each other's memory readings and latencies)."""
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from leakhunt import rundir
 from leakhunt.backends.base import Statuses
@@ -12,6 +11,7 @@ from leakhunt.harness.progress_ui import ProgressDisplay
 from leakhunt.harness.strategy import StrategyRun
 from leakhunt.rundir.config import RunConfig
 from leakhunt.rundir.records import RunRecord
+from leakhunt.rundir.run_json import BackendJson
 from leakhunt.sampling import NvmlSampler, RssSampler
 
 
@@ -44,7 +44,7 @@ class LocalBackend:
                 attribute_strategy(config, spec, index, strategy_dir, run, display)
             strategy_wall_s.append(time.monotonic() - started_s)
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> BackendJson:
         return {"name": self.name}
 
     def close(self) -> None:

@@ -35,6 +35,7 @@ from leakhunt.errors import BadInputError
 from leakhunt.harness.progress_ui import ProgressDisplay
 from leakhunt.rundir.config import RunConfig
 from leakhunt.rundir.records import StatusJson
+from leakhunt.rundir.run_json import BackendJson, PlacementJson
 from leakhunt.sampling.oom import oom_kill_count
 
 # ray.init() retries an address where nothing listens for ever, printing a warning every few seconds: the
@@ -80,7 +81,7 @@ class RayBackend:
         self.owns_connection = False
         self.cluster = ClusterShape(())
         self.options: dict[int, TaskOptions] = {}
-        self.placements: dict[int, dict[str, Any]] = {}
+        self.placements: dict[int, PlacementJson] = {}
         self.task_wall_s: dict[int, float] = {}
         # index -> {submitted, started, finished, collected} (time.time()): Ray's own cost per strategy.
         self.timeline: dict[int, dict[str, float]] = {}
@@ -159,7 +160,8 @@ class RayBackend:
             self.timeline[index].update(started=result.started_unix_s, finished=result.finished_unix_s,
                                         collected=time.time())
             status = result.status
-        host = (self.placements.get(index) or {}).get("host_name", "an unknown host")
+        placement = self.placements.get(index)
+        host = placement.get("host_name", "an unknown host") if placement else "an unknown host"
         display.message(f"leakhunt: [{index + 1}/{len(config.strategies)}] {spec.name} on {host}: "
                         f"{status['outcome']}: {status['description']} ({status['iterations_completed']} "
                         f"iterations, {wall_s:.1f} s since queued)")
@@ -169,7 +171,7 @@ class RayBackend:
         """No result came back: keep what the worker left on this host (a local cluster), then say why."""
         worker_folder = self.worker_root / folder.name
         placement_path = self.worker_root / (folder.name + PLACEMENT_SUFFIX)
-        placement = rundir.read_json(placement_path) if placement_path.is_file() else None
+        placement: PlacementJson | None = rundir.read_json(placement_path) if placement_path.is_file() else None
         description = failure.description
         if worker_folder.is_dir():
             shutil.copytree(worker_folder, folder, dirs_exist_ok=True)
@@ -211,11 +213,11 @@ class RayBackend:
             return None
         return after - self._oom_kills_before
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> BackendJson:
         ray_version = getattr(self.ray, "__version__", None)
         return {
             "name": self.name, "ray_version": ray_version, "address": self.config.ray_address,
-            "cluster": [dataclasses.asdict(node) for node in self.cluster.nodes],
+            "cluster": [node.to_json() for node in self.cluster.nodes],
             "task_options": {str(index): options.to_json() for index, options in self.options.items()},
             "placements": {str(index): placement for index, placement in sorted(self.placements.items())},
             "worker_wall_s": {str(index): wall for index, wall in sorted(self.task_wall_s.items())},

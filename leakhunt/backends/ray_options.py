@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from leakhunt.errors import BadInputError
 from leakhunt.rundir.config import StrategySpec
+from leakhunt.rundir.run_json import NodeShapeJson, TaskOptionsJson
 
 # Ray re-runs a task whose worker died up to 3 times by default: a profiler would then report a silent rerun
 # instead of the `crashed` finding. Never retry, not even on an exception.
@@ -30,6 +31,10 @@ class NodeShape:
     ip: str
     cpus: float
     gpus: float
+
+    def to_json(self) -> NodeShapeJson:
+        return {"node_id": self.node_id, "host_name": self.host_name, "ip": self.ip, "cpus": self.cpus,
+                "gpus": self.gpus}
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,23 @@ def cluster_shape(ray_nodes: list[dict[str, Any]]) -> ClusterShape:
     return ClusterShape(tuple(nodes))
 
 
+class RemoteKwargs(TypedDict):
+    """ray.remote()'s keyword arguments for a strategy's task."""
+
+    max_calls: int
+    max_retries: int
+    retry_exceptions: bool
+
+
+class OptionsKwargs(TypedDict):
+    """.options()'s keyword arguments for one strategy's call."""
+
+    num_cpus: int
+    num_gpus: int
+    max_retries: int
+    retry_exceptions: bool
+
+
 @dataclass(frozen=True)
 class TaskOptions:
     """How one strategy's task is declared: `ray.remote(**remote_kwargs())(...).options(**options_kwargs())`
@@ -77,15 +99,15 @@ class TaskOptions:
     max_calls: int = MAX_CALLS
     retry_exceptions: bool = False
 
-    def remote_kwargs(self) -> dict[str, Any]:
+    def remote_kwargs(self) -> RemoteKwargs:
         return {"max_calls": self.max_calls, "max_retries": self.max_retries,
                 "retry_exceptions": self.retry_exceptions}
 
-    def options_kwargs(self) -> dict[str, Any]:
+    def options_kwargs(self) -> OptionsKwargs:
         return {"num_cpus": self.num_cpus, "num_gpus": self.num_gpus, "max_retries": self.max_retries,
                 "retry_exceptions": self.retry_exceptions}
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> TaskOptionsJson:
         return {**self.remote_kwargs(), **self.options_kwargs()}
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Sequence
 
 from leakhunt.rundir.config import StrategySpec
+from leakhunt.rundir.run_json import PlacementJson
 
 
-def hosts_note(strategies: Sequence[StrategySpec], placements: dict[int, dict[str, Any]]) -> str | None:
+def hosts_note(strategies: Sequence[StrategySpec], placements: dict[int, PlacementJson]) -> str | None:
     """A run note when strategies ran on more than one host: latencies are then not comparable across them."""
     # Keyed by Ray's node id: two containers may share a host name.
     by_node: dict[str, tuple[str, list[str]]] = {}

@@ -13,16 +13,15 @@ import shutil
 import socket
 import tarfile
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from leakhunt import rundir
 from leakhunt.harness.progress_ui import ProgressDisplay
 from leakhunt.harness.strategy import StrategyRun
 from leakhunt.rundir.config import RunConfig, RunConfigJson
 from leakhunt.rundir.records import RunRecord, StatusJson
-from leakhunt.rundir.run_json import GpuDevice
+from leakhunt.rundir.run_json import GpuDevice, PlacementJson
 from leakhunt.sampling import NvmlSampler, RssSampler
 
 # Next to a strategy's folder on the worker, written before its child starts: if the worker dies, whoever
@@ -61,10 +60,10 @@ class Placement:
     cuda_visible_devices: str | None
     gpus: tuple[GpuDevice, ...]  # the NVML devices the child could see (index, name, uuid, memory)
 
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["gpus"] = list(self.gpus)
-        return data
+    def to_json(self) -> PlacementJson:
+        return {"node_id": self.node_id, "host_name": self.host_name, "node_ip": self.node_ip,
+                "worker_pid": self.worker_pid, "num_cpus": self.num_cpus, "num_gpus": self.num_gpus,
+                "device": self.device, "cuda_visible_devices": self.cuda_visible_devices, "gpus": list(self.gpus)}
 
 
 @dataclass(frozen=True)
@@ -139,7 +138,7 @@ def current_placement(payload: WorkerPayload, nvml: NvmlSampler | None) -> Place
                      gpus=visible_gpus(nvml))
 
 
-def add_placement(strategy_json: Path, placement: dict[str, Any]) -> None:
+def add_placement(strategy_json: Path, placement: PlacementJson) -> None:
     spec = rundir.read_json(strategy_json) if strategy_json.is_file() else {}
     rundir.write_json_atomic(strategy_json, {**spec, "placement": placement})
 

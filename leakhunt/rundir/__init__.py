@@ -31,7 +31,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd  # noqa: F401  (readers return DataFrames; pandas does not import TensorFlow)
 
@@ -43,6 +43,9 @@ from leakhunt.rundir.csv_stream import CsvAppender as CsvAppender
 from leakhunt.rundir.csv_stream import format_optional as format_optional
 from leakhunt.rundir.csv_stream import read_csv_tolerant
 from leakhunt.rundir.latency_blocks import LATENCY_BLOCKS_FILE, LatencyBlocks, empty_blocks, read_latency_blocks
+
+if TYPE_CHECKING:
+    from leakhunt.rundir.attribution_records import AttributionJson, AttributionStatusJson
 
 # 1: a row of iterations.csv per step. 2: rows for the first steps and the reading steps, latency_blocks.csv for
 # the rest (a folder of format 1 has no latency_blocks.csv and reads as before).
@@ -187,8 +190,8 @@ class StrategyData:
     error: dict[str, Any] | None = None
     collections: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         {column: pd.Series(dtype="float64") for column in COLLECTION_COLUMNS}))
-    attribution: dict[str, Any] | None = None  # attribution.json (the attribution pass's raw series)
-    attribution_status: dict[str, Any] | None = None  # attribution-status.json
+    attribution: AttributionJson | None = None  # attribution.json (the attribution pass's raw series)
+    attribution_status: AttributionStatusJson | None = None  # attribution-status.json
     latency_blocks: LatencyBlocks = field(default_factory=empty_blocks)  # format 2: steps without a row
 
     @property

@@ -11,13 +11,13 @@ whole report.
 
 from __future__ import annotations
 
-import dataclasses
 import traceback
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict, cast, get_args
 
+from leakhunt.rundir.child_json import ChildInfoJson, ErrorJson
 from leakhunt.rundir.config import RunConfigJson
-from leakhunt.rundir.run_json import EnvironmentJson, HostJson
+from leakhunt.rundir.run_json import BackendJson, EnvironmentJson, HostJson
 
 # How a child ended (status.json "outcome", written by harness/exit_status.py).
 Outcome = Literal["completed", "failed", "crashed", "hung", "interrupted", "unknown"]
@@ -93,8 +93,9 @@ class ErrorRecord:
         """"Type: message", as the summary and the report quote it."""
         return f"{self.type if self.type is not None else 'Error'}: {self.message if self.message is not None else ''}"
 
-    def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+    def to_json(self) -> ErrorJson:
+        return {"type": self.type, "message": self.message, "phase": self.phase, "step": self.step,
+                "traceback": self.traceback}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ErrorRecord:
@@ -132,17 +133,18 @@ class ChildInfo:
     # When its loop ended (after its last step): against the parent's stop request, how promptly it stopped.
     loop_ended_monotonic_s: float | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"pid": self.pid, "images_per_step": self.images_per_step,
-                                "build_time_s": self.build_time_s, "tensorflow_loaded": self.tensorflow_loaded,
-                                "notes": list(self.notes)}
+    def to_json(self) -> ChildInfoJson:
+        data: ChildInfoJson = {"pid": self.pid, "images_per_step": self.images_per_step,
+                               "build_time_s": self.build_time_s, "tensorflow_loaded": self.tensorflow_loaded,
+                               "notes": list(self.notes)}
         if self.tensorflow_loaded:
-            data.update(tf_version=self.tf_version, cuda_version=self.cuda_version, cudnn_version=self.cudnn_version,
-                        tf_gpus=list(self.tf_gpus))
+            data.update({"tf_version": self.tf_version, "cuda_version": self.cuda_version,
+                         "cudnn_version": self.cudnn_version, "tf_gpus": list(self.tf_gpus)})
         data["unavailable"] = dict(self.unavailable)
         if self.reading_every_steps_last is not None:  # the loop finished: the end-of-loop fields
-            data.update(reading_every_steps_last=self.reading_every_steps_last, stopped_early=self.stopped_early,
-                        close_started_monotonic_s=self.close_started_monotonic_s)
+            data.update({"reading_every_steps_last": self.reading_every_steps_last,
+                         "stopped_early": self.stopped_early,
+                         "close_started_monotonic_s": self.close_started_monotonic_s})
             if self.loop_ended_monotonic_s is not None:  # absent in folders written before it existed
                 data["loop_ended_monotonic_s"] = self.loop_ended_monotonic_s
         return data
@@ -241,7 +243,7 @@ class RunRecord:
     environment: EnvironmentJson = field(default_factory=lambda: EnvironmentJson())
     samplers: dict[str, str] = field(default_factory=dict)  # sampler name -> "available" or "unavailable: why"
     host: HostJson = field(default_factory=lambda: HostJson())
-    backend: dict[str, Any] = field(default_factory=dict)  # name, hosts_note, placements (--backend ray)
+    backend: BackendJson = field(default_factory=lambda: BackendJson())  # name, hosts_note, placements (Ray)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunRecord:
@@ -257,7 +259,7 @@ class RunRecord:
             # The sections as the runner wrote them: each reader below checks the types of what it uses.
             config=cast(RunConfigJson, config), environment=cast(EnvironmentJson, _section(data, "environment")),
             samplers=cast("dict[str, str]", _section(data, "samplers")), host=cast(HostJson, _section(data, "host")),
-            backend=_section(data, "backend"),
+            backend=cast(BackendJson, _section(data, "backend")),
         )
 
     @property

@@ -17,7 +17,7 @@ import datetime as dt
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 import psutil
 
@@ -27,6 +27,7 @@ from leakhunt.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_LEAK_FOUND, E
 from leakhunt.harness.progress_ui import ProgressDisplay
 from leakhunt.harness.strategy import StrategyRun
 from leakhunt.rundir.config import RunConfig
+from leakhunt.rundir.run_json import GpuDevice, RunJson
 from leakhunt.runner.env import capture_environment
 from leakhunt.sampling import NvmlSampler, RssSampler
 
@@ -74,24 +75,31 @@ def prepare_out_dir(out_dir: Path, force: bool) -> None:
                 shutil.rmtree(target)
 
 
-def probe_samplers(config: RunConfig) -> tuple[RssSampler, NvmlSampler | None, dict[str, str], dict[str, Any]]:
+class GpuInfo(TypedDict):
+    """The GPUs NVML sees at the start of a run (none without NVML), for run.json's environment and host."""
+
+    devices: list[GpuDevice]
+    driver_version: str | None
+
+
+def probe_samplers(config: RunConfig) -> tuple[RssSampler, NvmlSampler | None, dict[str, str], GpuInfo]:
     rss = RssSampler()
     rss_probe = rss.probe()
     if not rss_probe.available:
         raise BadInputError(f"cannot sample process memory here: {rss_probe.reason}")
     nvml = NvmlSampler()
     nvml_probe = nvml.probe()
-    gpu_info: dict[str, Any] = {"devices": [], "driver_version": None}
+    gpu_info: GpuInfo = {"devices": [], "driver_version": None}
     if nvml_probe.available:
         gpu_info = {"devices": nvml.describe_devices(), "driver_version": nvml.driver_version()}
     samplers = {"rss": rss_probe.describe(), "nvml": nvml_probe.describe()}
     return rss, (nvml if nvml_probe.available else None), samplers, gpu_info
 
 
-def _start_run(config: RunConfig, samplers: dict[str, str], gpu_info: dict[str, Any]) -> dict[str, Any]:
+def _start_run(config: RunConfig, samplers: dict[str, str], gpu_info: GpuInfo) -> RunJson:
     """Write run.json (the run's config, environment and samplers) before any child starts."""
     gpu_total = sum(d.get("memory_total_bytes", 0) for d in gpu_info["devices"]) or None
-    meta: dict[str, Any] = {
+    meta: RunJson = {
         "leakhunt_run_format": rundir.RUN_FOLDER_FORMAT,
         "config": config.to_json(),
         "command_line": list(config.command_line),
@@ -151,7 +159,7 @@ def run(config: RunConfig) -> RunResult:
 
 
 def _run_with(backend: Backend, config: RunConfig, nvml: NvmlSampler | None, samplers: dict[str, str],
-              gpu_info: dict[str, Any]) -> tuple[Statuses, bool]:
+              gpu_info: GpuInfo) -> tuple[Statuses, bool]:
     """Write run.json, let the backend run the strategies, and finish run.json (also on Ctrl-C)."""
     display = ProgressDisplay(enabled=config.show_progress)
     meta = _start_run(config, samplers, gpu_info)
