@@ -92,8 +92,3 @@ def traced_body_frame(stack: Sequence[Frame], scope: CodeScope, site: int) -> Fr
         if scope.is_user(stack[position][1]):
             return stack[position]
     return None
-
-
-def user_frames(stack: Sequence[Frame], scope: CodeScope) -> list[Frame]:
-    """The user's frames of a stack, innermost first: what the report shows as the site's path."""
-    return [frame for frame in stack if scope.is_user(frame[1])]
