@@ -1,5 +1,6 @@
 """The attribution pass with real children (no TensorFlow): the true lines of a Python and a ctypes leak, a pass
-that crashes or hangs (the verdict stands), and --attribute off."""
+that crashes or hangs (the verdict stands). --attribute off: tests/cli/test_soak_engine.py (its run soaks a leak
+with the pass turned off)."""
 
 from __future__ import annotations
 
@@ -108,17 +109,6 @@ def test_a_hanging_attribution_child_is_killed_at_its_time_limit(tmp_path, monke
                        until_decided=False)
     outcome, reason, _, _ = run_child(task, tmp_path, config, limit_s=3.0)
     assert (outcome, reason) == ("failed", "timed out after 3 s (the child was killed)")
-
-
-def test_attribute_off_runs_no_second_pass(tmp_path, attribution_run):
-    workloads = attribution_run[0]
-    out = tmp_path / "run"
-    result = run_cli("soak", "--workload", f"{workloads}:leaky", "--iterations", "3000", "--out", str(out),
-                     "--no-progress", "--attribute", "off")
-    assert result.returncode == 0, result.stderr
-    entry = json.loads((out / "summary.json").read_text())["strategies"][0]
-    assert (entry["verdict"], entry["attribution"]["status"]) == ("leak", "skipped: --attribute off")
-    assert not list(out.rglob("attribution*"))
 
 
 def test_where_memray_cannot_run_tracemalloc_and_the_witness_still_find_both_lines(tmp_path, attribution_run):

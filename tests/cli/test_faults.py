@@ -25,6 +25,7 @@ def fault_run(tmp_path_factory):
         "--workload", f"{FAULTS}:flat",
         "--iterations", "2000", "--warmup", "0", "--iteration-timeout", "1.5", "--memory-limit", "300MiB",
         "--out", str(out), "--no-progress", "--exact",  # every fault must be reached, not a settled verdict
+        "--attribute", "off",  # no test here reads the attribution pass (tests/cli/test_attribution.py does)
     )
     summary = json.loads((out / "summary.json").read_text())
     statuses = {

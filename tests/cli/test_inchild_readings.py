@@ -15,8 +15,9 @@ from leakhunt.rundir.config import RunConfig, StrategySpec
 
 def soak(out: Path, functions: list[str], iterations: int) -> dict:
     specs = tuple(StrategySpec(name, f"{FAST_STEPS}:{name}") for name in functions)
+    # No attribution pass (tests/cli/test_attribution.py has its own run): these tests read the soak's readings.
     runner.run(RunConfig(strategies=specs, out_dir=out, iterations=iterations, warmup_steps=10,
-                         show_progress=False, until_decided=False))
+                         show_progress=False, until_decided=False, attribute="off"))
     summary = json.loads((out / "summary.json").read_text())
     return {entry["name"]: entry for entry in summary["strategies"]}
 

@@ -105,7 +105,8 @@ def test_the_marker_form_soaks_the_test_function_itself(user_tests):
         import time
         import pytest
 
-        @pytest.mark.leakhunt(iterations=1500, max_bytes_per_iter=1024)
+        # attribute="off": a soak option through the marker, and no attribution child (the test above has one)
+        @pytest.mark.leakhunt(iterations=1500, max_bytes_per_iter=1024, attribute="off")
         def test_leaky_step():
             kept = []
             def step():
@@ -116,6 +117,8 @@ def test_the_marker_form_soaks_the_test_function_itself(user_tests):
     result = user_tests.runpytest_subprocess("-q")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*leak: *KiB/iter*"])
+    (summary,) = user_tests.path.rglob("summary.json")
+    assert json.loads(summary.read_text())["strategies"][0]["attribution"]["status"] == "skipped: --attribute off"
 
 
 def test_the_plugin_can_be_turned_off(user_tests):

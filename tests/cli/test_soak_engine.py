@@ -24,6 +24,8 @@ def engine_run(tmp_path_factory):
         "--workload", f"{FAULTS}:raise_at_50",
         "--workload", f"{FAULTS}:object_form",
         "--iterations", "2000", "--warmup", "20", "--out", str(out), "--no-progress", "--exact",
+        # The attribution pass has its own run (tests/cli/test_attribution.py); here it would only add a child.
+        "--attribute", "off",
     )
     summary = json.loads((out / "summary.json").read_text())
     by_name = {entry["name"]: entry for entry in summary["strategies"]}
@@ -52,6 +54,13 @@ def test_planted_16k_leak_is_judged_leak_with_slope_within_20_percent(engine_run
     assert low <= entry["rss_slope_bytes_per_iter"] <= high
     assert entry["rss_growth_bytes"] > 0.5 * TRUE_LEAK_BYTES_PER_ITER * 2000
     assert entry["iterations_completed"] == 2000
+
+
+def test_attribute_off_runs_no_second_pass_even_for_a_leak(engine_run):
+    out, _, _, by_name = engine_run
+    entry = by_name["faults:leak_16k"]
+    assert (entry["verdict"], entry["attribution"]["status"]) == ("leak", "skipped: --attribute off")
+    assert not list(out.rglob("attribution*"))
 
 
 def test_allocate_and_free_workload_is_flat(engine_run):

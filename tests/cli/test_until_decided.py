@@ -21,8 +21,9 @@ def settled_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("settle") / "run"
     specs = tuple(StrategySpec(name, f"{FAST_STEPS}:{name}") for name in ("paced_leak_16k", "paced_flat",
                                                                             "raise_at_300"))
+    # No attribution pass (tests/cli/test_attribution.py soaks until decided with one): these read when each stopped.
     runner.run(RunConfig(strategies=specs, out_dir=out, iterations=MAX_ITERATIONS, warmup_steps=10,
-                         show_progress=False, until_decided=True))
+                         show_progress=False, until_decided=True, attribute="off"))
     summary = json.loads((out / "summary.json").read_text())
     return out, {entry["name"]: entry for entry in summary["strategies"]}
 

@@ -38,7 +38,9 @@ def _entries(out):
 @pytest.fixture(scope="module")
 def local_and_ray_runs(tmp_path_factory, ray_address):
     root = tmp_path_factory.mktemp("ray_vs_local")
-    local = run_cli("soak", *_workload_args(WORKLOADS), *SOAK_ARGS, "--out", str(root / "local"))
+    # The attribution pass runs on Ray only (the test below reads it there); locally it has its own tests.
+    local = run_cli("soak", *_workload_args(WORKLOADS), *SOAK_ARGS, "--out", str(root / "local"),
+                    "--attribute", "off")
     started_s = time.monotonic()
     on_ray = run_cli("soak", *_workload_args(WORKLOADS), *SOAK_ARGS, "--out", str(root / "ray"),
                      "--backend", "ray", "--ray-address", ray_address)
@@ -60,6 +62,7 @@ def test_ray_gives_the_local_verdicts_and_summary_fields(local_and_ray_runs):
     assert set(_summary(ray_out)["run"]) == set(_summary(local_out)["run"])
     assert on_ray["faults:leak_16k"]["verdict"] == "leak"
     assert on_ray["faults:leak_16k"]["rss_slope_bytes_per_iter"] == pytest.approx(16 * 1024, rel=0.25)
+    assert on_ray["faults:leak_16k"]["attribution"]["status"] == "done"  # the second pass ran on Ray too
     assert on_ray["faults:flat"]["verdict"] == "flat"
     assert on_ray["faults:leak_16k"]["iterations_completed"] == on_ray["faults:flat"]["iterations_completed"] == 400
     killed = on_ray["faults:sigkill_at_300"]

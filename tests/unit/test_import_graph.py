@@ -9,6 +9,7 @@ was one)."""
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -22,6 +23,12 @@ def module_name(path: Path) -> str:
     if parts[-1] == "__init__":
         parts.pop()
     return ".".join(parts)
+
+
+@functools.cache
+def parsed(path: Path) -> ast.Module:
+    """A module's syntax tree, parsed once per session: several tests walk the whole package (read-only)."""
+    return ast.parse(path.read_text(encoding="utf-8"), str(path))
 
 
 def all_modules() -> dict[str, Path]:
@@ -40,7 +47,7 @@ def _absolute(node: ast.ImportFrom, importer: str, is_package: bool) -> str:
 def imports_of(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
     """The leakhunt modules `name` imports anywhere in its body (a `from pkg import sub` names the submodule)."""
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+    for node in ast.walk(parsed(path)):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names if alias.name in modules)
         elif isinstance(node, ast.ImportFrom):
@@ -90,9 +97,15 @@ def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return cycles
 
 
-def import_graph() -> dict[str, set[str]]:
+@functools.cache
+def _package_import_graph() -> dict[str, frozenset[str]]:
     modules = all_modules()
-    return {name: imports_of(name, path, modules) for name, path in modules.items()}
+    return {name: frozenset(imports_of(name, path, modules)) for name, path in modules.items()}
+
+
+def import_graph() -> dict[str, set[str]]:
+    """The package's module graph, walked once per session (a fresh copy for each caller)."""
+    return {name: set(imported) for name, imported in _package_import_graph().items()}
 
 
 def test_the_walker_sees_imports_inside_functions_and_relative_imports():
@@ -149,7 +162,7 @@ RAY_MODULES = {"leakhunt.backends.ray_backend", "leakhunt.backends.ray_task"}
 
 def ray_imports(path: Path) -> list[tuple[int, bool]]:
     """(line, at module level) of every `import ray...` / `from ray... import` in a file."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    tree = parsed(path)
     top_level = {id(node) for node in tree.body}
     found = []
     for node in ast.walk(tree):

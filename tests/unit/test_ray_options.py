@@ -1,10 +1,10 @@
 """--backend ray without running Ray: the options each task gets, the GPU mapping a worker sees, the folder
-round trip, the hosts note, and the one-line errors (Ray missing, unknown backend)."""
+round trip, the hosts note, and the one-line errors (Ray missing, unknown backend). The note in a rendered report:
+tests/report/test_report_ray_hosts.py."""
 
 from __future__ import annotations
 
 import io
-import json
 import os
 import sys
 import tarfile
@@ -160,21 +160,3 @@ def test_backend_ray_without_ray_installed_is_one_line_and_exit_2(monkeypatch, t
 def test_bad_backend_options_are_one_line(tmp_path, args, fragment):
     result = invoke_cli("soak", "--workload", f"{FAULTS}:flat", *args, "--out", str(tmp_path / "run"))
     assert_one_line_error(result, fragment)
-
-
-def test_report_html_and_summary_md_show_the_hosts_note(tmp_path):
-    from helpers.run_folder import write_run, write_strategy
-    from leakhunt.report.build import build_outputs
-
-    root = write_run(tmp_path / "run", iterations=300)
-    write_strategy(root, 0, "a", "flat", 50.0, iterations=300)
-    write_strategy(root, 1, "b", "leak", 50.0, iterations=300)
-    specs = (spec(name="a"), spec(name="b"))
-    note = hosts_note(specs, {0: {"node_id": "n1", "host_name": "h1<i>"}, 1: {"node_id": "n2", "host_name": "h2"}})
-    meta = json.loads((root / "run.json").read_text())
-    (root / "run.json").write_text(json.dumps({**meta, "backend": {"name": "ray", "hosts_note": note}}))
-    summary = build_outputs(root)
-    assert summary["run"]["hosts_note"] == note and summary["run"]["backend"] == "ray"
-    report = (root / "report.html").read_text()
-    assert "Several hosts:" in report and "h1&lt;i&gt;" in report  # escaped like every user string
-    assert "**Several hosts:**" in (root / "summary.md").read_text()

@@ -27,10 +27,10 @@ from leakhunt.report.markdown import MAX_BYTES
 from leakhunt.report.terminal import terminal_summary_lines
 
 
-@pytest.fixture(scope="module")
-def four(tmp_path_factory) -> tuple[Path, dict]:
-    root = write_default_four(tmp_path_factory.mktemp("human") / "run")
-    return root, build_outputs(root)
+@pytest.fixture
+def four(default_four_built) -> tuple[Path, dict]:
+    """The four default strategies, all three outputs built once per session (tests/report/conftest.py)."""
+    return default_four_built
 
 
 class _Text(html.parser.HTMLParser):

@@ -35,8 +35,8 @@ def test_where_it_grows_in_every_output_with_user_strings_escaped(tmp_path):
     assert any(line.strip().startswith("where: serve.py:41") for line in terminal_summary_lines(summary))
 
 
-def test_a_failed_attribution_pass_changes_no_verdict_and_says_so(tmp_path):
-    baseline = build_outputs(write_default_four(tmp_path / "baseline"), formats=("json",))
+def test_a_failed_attribution_pass_changes_no_verdict_and_says_so(tmp_path, default_four_built):
+    baseline = default_four_built[1]  # the same four strategies without an attribution pass
     run = write_default_four(tmp_path / "run")
     ar.write_attribution(tutorial_folder(run), {"attribution_format": 1, "error": "MemoryError: "},
                          {"outcome": "failed", "reason": "the attribution child exited with code 3", "wall_s": 4.0})
@@ -50,9 +50,9 @@ def test_a_failed_attribution_pass_changes_no_verdict_and_says_so(tmp_path):
     assert "Attribution failed: MemoryError" in (run / "report.html").read_text(encoding="utf-8")
 
 
-def test_strategies_that_do_not_leak_get_no_attribution_pass_and_no_section(tmp_path):
-    run = write_default_four(tmp_path / "run")
-    summary = json.loads(json.dumps(build_outputs(run)))
+def test_strategies_that_do_not_leak_get_no_attribution_pass_and_no_section(default_four_built):
+    run, built = default_four_built  # the four default strategies, no attribution files
+    summary = json.loads(json.dumps(built))
     statuses = {entry["name"]: entry["attribution"]["status"] for entry in summary["strategies"]}
     assert statuses["persistent"] == "skipped: the verdict is flat, not a leak"
     assert statuses["tutorial"] == "skipped: no attribution pass in this run folder"
