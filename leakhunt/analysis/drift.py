@@ -41,7 +41,7 @@ DRIFT_MIN_TAU = 0.5
 DRIFT_MIN_ITERATIONS = 50
 # --until-decided stops only once the latency trend is decided too, so that the drift flag of a stopped run is the
 # one a longer run would get: "drift" when both trends pass the test by this factor of DRIFT_MIN_FRACTION;
-# "none" when the trend that can clear it (the corrected one, else the raw one) does not pass, and its rate so far,
+# "none" when one of the two trends (either clears the flag: it needs both) does not pass, and its rate so far,
 # held for DRIFT_HORIZON_FACTOR times the iterations run (at most to the maximum), would add less than
 # DRIFT_MIN_FRACTION / DRIFT_SETTLE_MARGIN between the first and the last fifth. Anything in between keeps the run
 # going. The horizon is a compromise: held to a maximum 40x away, the noise of a 130-iteration slope alone would
@@ -189,6 +189,8 @@ def drift_state(drift: DriftAnalysis | None, span_iterations: float, max_span_it
     if drift.slowing:
         clear = all(trend.change_first_to_last_fifth >= DRIFT_SETTLE_MARGIN * DRIFT_MIN_FRACTION for trend in trends)
         return "drift" if clear else "undecided"
-    clearing = drift.corrected if drift.corrected is not None else drift.raw
-    projected = _projected_change(clearing, span_iterations, max_span_iterations)
+    # The flag needs both trends to slow, so either one that will not is enough to clear it: the raw trend of a
+    # step that does not slow with the machine (a sleep, a GPU wait) stays flat while its corrected trend moves
+    # with the machine's own drift.
+    projected = min(_projected_change(trend, span_iterations, max_span_iterations) for trend in trends)
     return "none" if projected < DRIFT_MIN_FRACTION / DRIFT_SETTLE_MARGIN else "undecided"

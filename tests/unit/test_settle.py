@@ -118,6 +118,13 @@ def test_drift_states():
     doubling = analyse_drift(x, 10 * (1 + x / 400) + rng.normal(0, 0.3, x.size), reference_x, reference)
     assert drift_state(doubling, 399, 5000) == "drift"
     assert drift_state(None, 399, 5000) == "undecided"
+    # a step that does not slow with the machine (a sleep) on a machine that speeds up 20%: its corrected trend
+    # rises, its raw trend is flat, and the flag needs both: decided, no drift (it kept a 1 ms sleep loop going
+    # to its maximum)
+    speeding_up = 0.3 * (1 - 0.2 * reference_x / 400) + rng.normal(0, 0.002, reference_x.size)
+    sleeping = analyse_drift(x, 10 + rng.normal(0, 0.05, x.size), reference_x, speeding_up)
+    assert sleeping.corrected is not None and sleeping.corrected.change_first_to_last_fifth > 0.1
+    assert drift_state(sleeping, 399, 5000) == "none"
     # a trend the machine was not read for at both ends stays undecided: the run goes on
     unread = analyse_drift(x, 10 + rng.normal(0, 0.3, x.size), reference_x[:10], reference[:10])
     assert drift_state(unread, 399, 5000) == "undecided"
