@@ -16,6 +16,9 @@ from leakhunt.analysis.attribution import AttributionContext, attribution_entry
 from leakhunt.attribution.task import AttributionTask
 from leakhunt.rundir.config import StrategySpec
 
+# CI time: this module runs with -m slow (README).
+pytestmark = pytest.mark.slow
+
 WORKLOAD = REPO_ROOT / "tests" / "workloads" / "tf_attribution.py"
 
 

@@ -6,7 +6,10 @@ import json
 import subprocess
 import sys
 
+import pytest
 
+
+@pytest.mark.slow  # CI time: run with -m slow (README)
 def test_doctor_cli_json_exits_0_and_tests_tensorflow_in_a_child():
     result = subprocess.run([sys.executable, "-m", "leakhunt", "doctor", "--json"], capture_output=True, text=True,
                             timeout=300)

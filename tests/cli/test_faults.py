@@ -129,6 +129,7 @@ def test_ctrl_c_stops_and_reaps_the_child_reports_and_exits_130(tmp_path):
     assert (out / "report.html").is_file()
 
 
+@pytest.mark.slow  # CI time: run with -m slow (README)
 def test_hard_killed_parent_leaves_no_orphan_and_report_rebuilds(tmp_path):
     out = tmp_path / "run"
     parent = subprocess.Popen(

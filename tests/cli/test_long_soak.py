@@ -15,6 +15,9 @@ from leakhunt.child.latency import EXACT_STEPS
 from leakhunt.rundir.latency_blocks import LATENCY_BLOCKS_FILE, read_latency_blocks
 from leakhunt.sampling.schedule import READINGS_UNCAPPED
 
+# CI time: this module runs with -m slow (README).
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def long_run(tmp_path_factory):

@@ -10,6 +10,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from helpers import REPO_ROOT
 from helpers.model_files import make_random_bytes
 from leakhunt.models import cache
@@ -68,6 +70,7 @@ def test_concurrent_builders_build_once_and_agree(tmp_path):
     assert len(build_log.read_text().split()) == 1
 
 
+@pytest.mark.slow  # CI time: run with -m slow (README)
 def test_the_installed_cli_reports_a_bad_model_in_one_line(tmp_path, frozen_path):
     bad_path = make_random_bytes(tmp_path, frozen_path)
     result = subprocess.run(

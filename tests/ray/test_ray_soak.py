@@ -102,6 +102,7 @@ def test_placement_and_rays_options_are_recorded(local_and_ray_runs):
     assert all(f" on {socket.gethostname()}: " in line for line in finished)
 
 
+@pytest.mark.slow  # CI time: run with -m slow (README)
 def test_a_dead_ray_worker_is_a_crashed_finding_and_the_run_goes_on(tmp_path, ray_address):
     out = tmp_path / "run"
     result = run_cli("soak", *_workload_args(("kill_parent_after_2s", "flat")), "--iterations", "100000",
@@ -132,6 +133,7 @@ def _running_children():
     return found
 
 
+@pytest.mark.slow  # CI time: run with -m slow (README)
 def test_ctrl_c_cancels_outstanding_tasks_and_reports_what_ran(tmp_path, ray_address):
     out = tmp_path / "run"
     driver = subprocess.Popen(

@@ -104,6 +104,7 @@ def test_saved_model_traces_its_post_processing_once(images_dir, tiny_model_path
     _assert_detections(outputs, 1, 40, 48)
 
 
+@pytest.mark.slow  # CI time: run with -m slow (README)
 def test_tf_function_retrace_traces_on_every_call(images_dir, tiny_model_paths):
     workload, outputs, evidence, shapes = _run("tf-function-retrace", 3, images=images_dir)
     assert [item["tracing_count"] for item in evidence] == [1, 2, 3]
@@ -126,6 +127,7 @@ def test_fixed_resize_on_the_default_images(tiny_model_paths):
     _assert_detections(outputs, 3, 48, 64)
 
 
+@pytest.mark.slow  # CI time: run with -m slow (README)
 def test_user_models_cross_api_families(images_dir, tiny_model_paths, tmp_path):
     frozen_path, saved_model_path = tiny_model_paths
     user_saved_model = tmp_path / "my_saved_model"
