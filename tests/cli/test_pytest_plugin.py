@@ -73,6 +73,7 @@ def test_a_flat_test_passes_and_reports_can_be_kept(user_tests, tmp_path):
     assert list(reports.glob("*/report.html"))
 
 
+@pytest.mark.slow  # CI time: run with -m slow (README)
 def test_an_inconclusive_check_warns_and_fails_when_strict(user_tests):
     user_tests.makepyfile(test_user='''
         from workloads import make_flat
@@ -100,6 +101,7 @@ def test_a_workload_that_raises_fails_with_its_exception_text(user_tests):
     result.stdout.fnmatch_lines(["*failed: RuntimeError: the model exploded*"])
 
 
+@pytest.mark.slow  # CI time: run with -m slow (README)
 def test_the_marker_form_soaks_the_test_function_itself(user_tests):
     user_tests.makepyfile(test_marked='''
         import time
@@ -149,6 +151,7 @@ def make_leaky_here():
     return step
 
 
+@pytest.mark.slow  # CI time: run with -m slow (README)
 def test_the_api_result_matches_the_clis_summary(tmp_path):
     workloads = tmp_path / "workloads.py"
     workloads.write_text(WORKLOADS, encoding="utf-8")

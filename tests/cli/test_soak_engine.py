@@ -141,6 +141,7 @@ def test_fail_on_leak_exits_1_and_a_high_threshold_exits_0(tmp_path):
     assert above_threshold.returncode == 0, above_threshold.stderr
 
 
+@pytest.mark.slow  # CI time: run with -m slow (README)
 def test_duration_stops_a_strategy_before_its_iterations(tmp_path):
     out = tmp_path / "run"
     result = run_cli("soak", "--workload", f"{FAULTS}:flat", "--iterations", "1000000", "--duration", "2s",
@@ -152,6 +153,7 @@ def test_duration_stops_a_strategy_before_its_iterations(tmp_path):
     assert status["wall_time_s"] < 15
 
 
+@pytest.mark.slow  # CI time: run with -m slow (README)
 def test_compare_cli_writes_markdown_and_html(engine_run, tmp_path):
     out = engine_run[0]
     after = tmp_path / "after"
