@@ -85,22 +85,43 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value:+.0%}"
 
 
-def compare_all(runs_dir: Path, cases: list[str], repeats: int) -> list[dict[str, Any]]:
+def _side(runs_dir: Path, group: int, per_side: int, case: str, soak_name: str) -> Path | None:
+    """The folder `leakhunt compare` takes as one side: the run folder of one repeat, or (per_side > 1) a folder
+    of links to the run folders of `per_side` consecutive repeats (None when any of them is missing)."""
+    repeats = range(group * per_side, (group + 1) * per_side)
+    folders = [runs_dir / f"r{repeat}" / case / soak_name for repeat in repeats]
+    if not all((folder / "run.json").exists() for folder in folders):
+        return None
+    if per_side == 1:
+        return folders[0]
+    side = runs_dir / "sides" / f"g{group}" / case / soak_name
+    side.mkdir(parents=True, exist_ok=True)
+    for folder in folders:
+        link = side / folder.parent.parent.name
+        if not link.exists():
+            link.symlink_to(folder.resolve(), target_is_directory=True)
+    return side
+
+
+def compare_all(runs_dir: Path, cases: list[str], repeats: int, per_side: int = 1) -> list[dict[str, Any]]:
+    """Every pair of every case: per repeat, or with `per_side` repeats as each side (groups of consecutive
+    repeats: the two sides' runs were made interleaved in time)."""
     records = []
-    for repeat in range(repeats):
+    for group in range(repeats // per_side):
         for case in cases:
-            root = runs_dir / f"r{repeat}" / case
             for pair in PAIRS:
-                folder_a, folder_b = root / pair[0], root / pair[1]
-                if not (folder_a / "run.json").exists() or not (folder_b / "run.json").exists():
+                folder_a = _side(runs_dir, group, per_side, case, pair[0])
+                folder_b = _side(runs_dir, group, per_side, case, pair[1])
+                if folder_a is None or folder_b is None:
                     continue
+                out = runs_dir / ("sides" if per_side > 1 else "") / f"{'g' if per_side > 1 else 'r'}{group}" / case
                 try:
-                    record = judge_pair(folder_a, folder_b, pair, root / "compare" / f"{pair[0]}-{pair[1]}")
+                    record = judge_pair(folder_a, folder_b, pair, out / "compare" / f"{pair[0]}-{pair[1]}")
                 except Exception as error:  # noqa: BLE001 - one broken pair is recorded, the others still count
                     traceback.print_exc()
                     record = {"pair": f"{pair[0]} -> {pair[1]}", "kind": pair[2], "what": pair[3],
                               "error": f"{type(error).__name__}: {error}", "false_differs": [], "found": False}
-                records.append({"case": case, "repeat": repeat, **record})
+                records.append({"case": case, "repeat": group, "runs_per_side": per_side, **record})
     return records
 
 

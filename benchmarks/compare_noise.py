@@ -31,6 +31,7 @@ built-in `persistent` strategy on the `tiny` preset, ~50 ms steps). Run it under
     /work/tools/machine quiet python benchmarks/compare_noise.py --quick         # shorter soaks, fewer pairs
     python benchmarks/compare_noise.py --compare-only /tmp/cmp-runs              # re-judge kept run folders
     ... --cases numpy_flat,tf1_leak --repeats 2 --keep-runs /tmp/cmp-runs --json /tmp/cmp.json
+    ... --soaks base,base2,slower --repeats 3 --per-side 3   # each side 3 runs (a folder of run folders)
 
 It prints one Markdown table row per pair (what compare said about latency and memory, the common span,
 the conditions) and a last line: false "differs" of the same code, planted changes found.
@@ -153,6 +154,9 @@ def main() -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", help="comma-separated: numpy_flat, keras_call, tf1_leak, maskrcnn_tiny")
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--per-side", type=int, default=1,
+                        help="judge each pair with this many repeats per side (a folder of run folders); "
+                             "--repeats a multiple of it")
     parser.add_argument("--soaks", help=f"comma-separated soaks to run (default all: {', '.join(SOAKS)})")
     parser.add_argument("--quick", action="store_true", help="shorter soaks (smoke test)")
     parser.add_argument("--hogs", type=int, default=os.cpu_count() or 1, help="busy processes in a loaded soak")
@@ -165,6 +169,8 @@ def main() -> int:
     unknown = [name for name in chosen if name not in cases]
     if unknown:
         parser.error(f"unknown case(s) {', '.join(unknown)}; known: {', '.join(cases)}")
+    if args.per_side < 1 or args.repeats % args.per_side:
+        parser.error(f"--repeats ({args.repeats}) must be a multiple of --per-side ({args.per_side})")
     soak_facts: dict[str, Any] = {}
     folder = nullcontext(args.compare_only) if args.compare_only else runs_folder(args.keep_runs, "compare-noise",
                                                                                     fresh=False)
@@ -174,9 +180,10 @@ def main() -> int:
             soak_facts = run_soaks([cases[name] for name in chosen], args.repeats, runs_dir, args.hogs, args.quick,
                                    only)
             (runs_dir / "soaks.json").write_text(json.dumps(soak_facts, indent=1), encoding="utf-8")
-        print(f"\ncompare_noise: {os.cpu_count()} CPU(s), {args.hogs} hog(s) in a loaded soak, default mode "
+        print(f"\ncompare_noise: {os.cpu_count()} CPU(s), {args.hogs} hog(s) in a loaded soak, {args.per_side} run(s) "
+              f"per side, default mode "
               f"(until-decided){', --quick' if args.quick else ''}; run folders {runs_dir}\n")
-        records = compare_all(runs_dir, chosen, args.repeats)
+        records = compare_all(runs_dir, chosen, args.repeats, args.per_side)
         totals = print_table(records)
         write_json(args.json, {"records": records, "totals": totals, "soaks": soak_facts})
     ok = totals["same_code_false_differs"] == 0 and totals["planted_found"] == totals["planted_pairs"]

@@ -13,6 +13,7 @@ Per strategy matched by name:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +30,7 @@ from leakhunt.analysis.latency_change import LatencyChange, LevelSeries, View, j
 from leakhunt.analysis.latency_local import local_levels
 from leakhunt.analysis.latency_span import latency_in_span
 from leakhunt.analysis.memory_change import MemoryChange, compare_series, compared_series, series_in_span
+from leakhunt.analysis.repeated_memory import RepeatedMemoryChange
 from leakhunt.analysis.run_differences import strategy_differences
 from leakhunt.analysis.span_conditions import SpanConditions, span_conditions
 from leakhunt.analysis.strategy_analysis import StrategyAnalysis
@@ -54,7 +56,7 @@ def last_measured_iteration(analysis: StrategyAnalysis) -> int | None:
     return analysis.iterations_completed - 1 if analysis.iterations_completed > 0 else None
 
 
-def _warmup_end(analysis: StrategyAnalysis) -> int:
+def warmup_end(analysis: StrategyAnalysis) -> int:
     estimate = analysis.estimates.get("rss")
     return 0 if estimate is None else int(estimate.warmup_end_iteration)
 
@@ -65,7 +67,7 @@ def common_span(a: StrategyAnalysis, b: StrategyAnalysis) -> CommonSpan | None:
     if last_a is None or last_b is None:
         return None
     last = min(last_a, last_b)
-    warmup_a, warmup_b = _warmup_end(a), _warmup_end(b)
+    warmup_a, warmup_b = warmup_end(a), warmup_end(b)
     first = max(warmup_a, warmup_b)
     if first >= last:
         first = 0  # a warm-up that ate the whole shorter run: compare everything rather than nothing
@@ -79,7 +81,8 @@ def common_span(a: StrategyAnalysis, b: StrategyAnalysis) -> CommonSpan | None:
     return CommonSpan(first, last, f"iterations {first}–{last}: {start} {end}")
 
 
-def memory_outcome(changes: list[MemoryChange]) -> str:
+def memory_outcome(changes: Sequence[MemoryChange | RepeatedMemoryChange]) -> str:
+    """RSS's outcome decides "unknown"; one series more and another less is "mixed"."""
     outcomes = {change.outcome for change in changes}
     if not changes or changes[0].outcome == "unknown":
         return "unknown"
@@ -109,7 +112,7 @@ def _memory_fields(changes: list[MemoryChange]) -> MemoryFields:
     }
 
 
-def _conditions_row(conditions: SpanConditions) -> ConditionsRow:
+def conditions_row(conditions: SpanConditions) -> ConditionsRow:
     return {
         "cpu_ms_per_iteration": conditions.cpu_ms_per_iteration,
         "wall_ms_per_iteration": conditions.wall_ms_per_iteration, "cpu_share": conditions.cpu_share,
@@ -120,7 +123,7 @@ def _conditions_row(conditions: SpanConditions) -> ConditionsRow:
     }
 
 
-def _view_row(view: View) -> LatencyViewRow:
+def view_row(view: View) -> LatencyViewRow:
     return {
         "name": view.name, "raw_ratio": view.raw_ratio, "ratio": view.ratio, "low_ratio": view.low_ratio,
         "high_ratio": view.high_ratio, "normalised": view.normalised, "tolerance": view.tolerance,
@@ -137,7 +140,7 @@ def _latency_fields(change: LatencyChange, a: StrategyAnalysis, b: StrategyAnaly
     decided = [view for view in change.views if view.decides]
     return {
         "latency_outcome": change.outcome, "latency_in_words": change.words, "cpu_bound": change.cpu_bound,
-        "latency_views": [_view_row(view) for view in change.views],
+        "latency_views": [view_row(view) for view in change.views],
         "latency_p50_a_ms": p50_a, "latency_p50_b_ms": p50_b,
         "latency_p99_a_ms": span_a.at(0.99), "latency_p99_b_ms": span_b.at(0.99),
         "latency_p50_delta_ms": None if p50_a is None or p50_b is None else p50_b - p50_a,
@@ -147,7 +150,7 @@ def _latency_fields(change: LatencyChange, a: StrategyAnalysis, b: StrategyAnaly
         "latency_comparable": change.outcome != "not comparable",
         "latency_not_comparable_reason": change.not_comparable_reason,
         "reference_p50_a_ms": conditions[0].reference_ms, "reference_p50_b_ms": conditions[1].reference_ms,
-        "conditions_a": _conditions_row(conditions[0]), "conditions_b": _conditions_row(conditions[1]),
+        "conditions_a": conditions_row(conditions[0]), "conditions_b": conditions_row(conditions[1]),
     }
 
 

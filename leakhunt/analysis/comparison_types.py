@@ -138,6 +138,10 @@ class ComparisonRow(_ComparisonRowBase, total=False):
     reference_p50_b_ms: float | None
     conditions_a: ConditionsRow
     conditions_b: ConditionsRow
+    # With repeats (a folder of run folders per side): each side's run folders; the conditions are then the
+    # medians over a side's runs, the slopes the medians with the hull of the runs' intervals.
+    runs_a: list[str]
+    runs_b: list[str]
 
 
 class RunInfo(TypedDict):
@@ -155,3 +159,6 @@ class Comparison(TypedDict):
     strategies: list[ComparisonRow]
     only_in_a: list[str]
     only_in_b: list[str]
+    # Every run folder of each side (one each without repeats).
+    runs_a: list[RunInfo]
+    runs_b: list[RunInfo]

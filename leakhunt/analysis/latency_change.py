@@ -167,7 +167,7 @@ def _words(outcome: LatencyOutcome, views: tuple[View, ...], p50_a: float, p50_b
     return f"{outcome}: {reason}; {text}"
 
 
-def _decide(views: list[View], reason: str | None) -> tuple[LatencyOutcome, str | None]:
+def decide_views(views: list[View], reason: str | None) -> tuple[LatencyOutcome, str | None]:
     """Every deciding view must see a change as large as the tolerance, in one direction, and at least one of
     them must be sure of it (its interval excludes no change); all small is "same"; anything else "unclear"."""
     if reason is not None:
@@ -202,6 +202,6 @@ def judge_latency(p50_a: float | None, p50_b: float | None, conditions_a: SpanCo
             # Several threads' CPU time per iteration does not scale with the step's latency: 20% more work on
             # one thread of a step that keeps two busy adds ~10% of CPU. All threads' waits carry the machine.
             views[1] = dataclasses.replace(views[1], decides=False)
-    outcome, reason = _decide(views, too_different(conditions_a, conditions_b, cpu_bound, tolerance))
+    outcome, reason = decide_views(views, too_different(conditions_a, conditions_b, cpu_bound, tolerance))
     return LatencyChange(outcome, tuple(views), _words(outcome, tuple(views), p50_a, p50_b, reason), cpu_bound,
                          reason if outcome == "not comparable" else None)

@@ -127,11 +127,13 @@ def _parse_formats(values: Optional[list[str]]) -> tuple[str, ...]:
 
 @app.command()
 def compare(
-    run_a: Annotated[Path, typer.Argument(help="The 'before' run folder.")],
-    run_b: Annotated[Path, typer.Argument(help="The 'after' run folder.")],
+    run_a: Annotated[Path, typer.Argument(help="The 'before' run folder, or a folder of several (repeats).")],
+    run_b: Annotated[Path, typer.Argument(help="The 'after' run folder, or a folder of several (repeats).")],
     out: Annotated[Optional[Path], typer.Option(help="Folder for compare.md/compare.html (default RUN_B).")] = None,
 ) -> None:
-    """Per-strategy deltas of slope and latency between two runs, and which differences are significant."""
+    """Per-strategy deltas of slope and latency between two runs, and which differences are significant.
+    Give each side as a folder of 3-5 run folders of its code (repeats) to tell a change under ~25% from the
+    spread between two processes of the same code."""
     with cli_errors():
         from leakhunt.report.compare import compare_runs
 

@@ -9,6 +9,8 @@ from leakhunt.analysis.comparison import compare_strategy
 from leakhunt.analysis.comparison_types import Comparison, ComparisonRow, ConditionsRow, RunInfo
 from leakhunt.analysis.machine_difference import LATENCY_MIN_CHANGE
 from leakhunt.analysis.memory_change import MIN_RELATIVE_SLOPE_CHANGE
+from leakhunt.analysis.repeated_comparison import RunOfSide, compare_repeated_strategy
+from leakhunt.analysis.repeated_latency import REPEATS_MIN_CHANGE
 from leakhunt.analysis.run_differences import run_differences
 from leakhunt.analysis.summarize import analyze_run
 from leakhunt.report.build import write_text_atomic
@@ -33,7 +35,13 @@ METHOD_TEXT = (
     "reference kernel there, paired with the other run at the same iterations; a change is called when every "
     f"view passes the tolerance ({LATENCY_MIN_CHANGE:.0%}, more when the two machines were crowded or fast "
     "differently) and its 95% interval excludes no change; \"not comparable\" when the machines differ beyond "
-    "what the correction carries. Verdicts A → B are each run's own, over its whole run.")
+    "what the correction carries. Verdicts A → B are each run's own, over its whole run. With several runs per "
+    "side (a folder of run folders), memory differs only when every pairing of an A run with a B run says so, "
+    f"and latency compares each run's level net of the machine side against side: the change must pass "
+    f"{REPEATS_MIN_CHANGE:.0%} (more on a crowded machine) and its 95% interval, from the spread between the runs "
+    "of each side, must exclude no change; an interval that cannot rule out a 20% change either way is "
+    "\"unclear\". Two processes of the same code differ by up to ~15-25% here: one run per side cannot confirm a "
+    "change that small.")
 
 
 def _is_moved(row: ComparisonRow) -> tuple[bool, bool]:
@@ -66,6 +74,9 @@ def detail_lines(row: ComparisonRow) -> list[tuple[str, str]]:
              ("Latency", row.get("latency_in_words") or "–"),
              ("Machine", f"A: {_conditions_text(row.get('conditions_a'))}; "
                          f"B: {_conditions_text(row.get('conditions_b'))}")]
+    if row.get("runs_a") or row.get("runs_b"):
+        lines.insert(1, ("Runs", f"A: {', '.join(row.get('runs_a', []))}; B: {', '.join(row.get('runs_b', []))} "
+                                 "(the machine lines are the medians over each side's runs)"))
     if row.get("differences"):
         lines.append(("Built differently", "; ".join(row["differences"])))
     return lines
@@ -126,26 +137,67 @@ def _run_info(run: rundir.RunData) -> RunInfo:
     return {"label": run.folder.name, "started_utc": record.started_utc, "command_line": list(record.command_line)}
 
 
+def _side_info(side: pathlib.Path, runs: list[rundir.RunData]) -> RunInfo:
+    """The side as the top line names it: its run folder, or its folder of runs with their count."""
+    if len(runs) == 1:
+        return _run_info(runs[0])
+    return {**_run_info(runs[0]), "label": f"{pathlib.Path(side).name} ({len(runs)} runs)"}
+
+
+def _analysed(runs: list[rundir.RunData]) -> list[dict[str, RunOfSide]]:
+    """Per run: strategy name -> that run's view of it."""
+    result = []
+    for run in runs:
+        _, analyses = analyze_run(run)
+        record = RunRecord.from_json(run.meta)
+        result.append({analysis.name: RunOfSide(run.folder.name, analysis, strategy, record)
+                       for analysis, strategy in zip(analyses, run.strategies, strict=True)})
+    return result
+
+
+def _in_every(runs: list[dict[str, RunOfSide]]) -> list[str]:
+    return [name for name in runs[0] if all(name in run for run in runs[1:])]
+
+
+def _differences(runs_a: list[rundir.RunData], runs_b: list[rundir.RunData]) -> list[str]:
+    """A against B (first runs), then how the runs within a side were made differently."""
+    records_a = [RunRecord.from_json(run.meta) for run in runs_a]
+    records_b = [RunRecord.from_json(run.meta) for run in runs_b]
+    found = run_differences(records_a[0], records_b[0])
+    for side, records, runs in (("A", records_a, runs_a), ("B", records_b, runs_b)):
+        for record, run in zip(records[1:], runs[1:], strict=True):
+            found += [f"within {side}, {run.folder.name}: {line}" for line in run_differences(records[0], record)]
+    return found
+
+
 def compare_runs(run_a: pathlib.Path, run_b: pathlib.Path, out_dir: pathlib.Path | None = None,
                  formats=("md", "html")) -> Comparison:
     """Match strategies by name, compare them over their common span, write compare.md/.html to out_dir
-    (default run_b)."""
-    data_a = rundir.read_run(pathlib.Path(run_a))
-    data_b = rundir.read_run(pathlib.Path(run_b))
-    _, analyses_a = analyze_run(data_a)
-    _, analyses_b = analyze_run(data_b)
-    record_a, record_b = RunRecord.from_json(data_a.meta), RunRecord.from_json(data_b.meta)
-    by_name_a = {a.name: (a, strategy) for a, strategy in zip(analyses_a, data_a.strategies, strict=True)}
-    names_b = {b.name for b in analyses_b}
+    (default run_b). Each side is a run folder, or a folder of run folders (repeats of its code: latency is
+    then judged against the spread between runs, analysis/repeated_latency.py)."""
+    data_a = [rundir.read_run(folder) for folder in rundir.runs_of_side(pathlib.Path(run_a))]
+    data_b = [rundir.read_run(folder) for folder in rundir.runs_of_side(pathlib.Path(run_b))]
+    sides_a, sides_b = _analysed(data_a), _analysed(data_b)
+    names_a, names_b = _in_every(sides_a), _in_every(sides_b)
+    matched = [name for name in names_b if name in names_a]
+    repeated = len(data_a) > 1 or len(data_b) > 1
+    rows = []
+    for name in matched:
+        a_runs, b_runs = [runs[name] for runs in sides_a], [runs[name] for runs in sides_b]
+        if repeated:
+            rows.append(compare_repeated_strategy(a_runs, b_runs))
+        else:
+            rows.append(compare_strategy(a_runs[0].analysis, b_runs[0].analysis, a_runs[0].strategy,
+                                         b_runs[0].strategy, a_runs[0].record, b_runs[0].record))
     built: Comparison = {
-        "run_a": _run_info(data_a),
-        "run_b": _run_info(data_b),
-        "run_differences": run_differences(record_a, record_b),
-        "strategies": [compare_strategy(by_name_a[b.name][0], b, by_name_a[b.name][1], strategy_b, record_a,
-                                        record_b)
-                       for b, strategy_b in zip(analyses_b, data_b.strategies, strict=True) if b.name in by_name_a],
-        "only_in_a": [a.name for a in analyses_a if a.name not in names_b],
-        "only_in_b": [b.name for b in analyses_b if b.name not in by_name_a],
+        "run_a": _side_info(run_a, data_a),
+        "run_b": _side_info(run_b, data_b),
+        "run_differences": _differences(data_a, data_b),
+        "strategies": rows,
+        "only_in_a": [name for name in names_a if name not in names_b],
+        "only_in_b": [name for name in names_b if name not in names_a],
+        "runs_a": [_run_info(run) for run in data_a],
+        "runs_b": [_run_info(run) for run in data_b],
     }
     comparison: Comparison = to_jsonable(built)  # the same keys; numpy numbers and tuples made plain
     target = pathlib.Path(out_dir) if out_dir is not None else pathlib.Path(run_b)

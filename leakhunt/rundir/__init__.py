@@ -222,6 +222,21 @@ def require_run_folder(folder: Path) -> None:
         )
 
 
+def runs_of_side(folder: Path) -> list[Path]:
+    """The run folders one side of a compare stands for: `folder` itself when it is a run folder, else the run
+    folders directly inside it (repeats of one code, in name order). NotARunFolderError when it is neither."""
+    if not Path(folder).exists():
+        raise NotARunFolderError(f"run folder not found: {folder}")
+    if is_run_folder(folder := Path(folder)):
+        return [folder]
+    inside = sorted(sub for sub in folder.iterdir() if sub.is_dir() and is_run_folder(sub)) if folder.is_dir() else []
+    if not inside:
+        raise NotARunFolderError(
+            f"{folder} is neither a leakhunt run folder (no {RUN_META_FILE} and {STRATEGIES_DIR}/) nor a folder of "
+            "run folders; pass a folder that `leakhunt soak --out` created, or one holding several of them")
+    return inside
+
+
 def read_run(folder: Path) -> RunData:
     """Load a run folder from disk. Raises NotARunFolderError (one clear line) if it is not one."""
     folder = Path(folder)
