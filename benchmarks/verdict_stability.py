@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import json
 import os
 import sys
 import time
@@ -157,7 +158,22 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--keep-runs", type=Path, help="keep the run folders here (default: a deleted temp dir)")
     parser.add_argument("--patterns-dir", type=Path, default=PATTERNS_DIR, help="where to find the TF patterns")
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
+    parser.add_argument("--merge", type=Path, nargs="+", metavar="JSON",
+                        help="no soaks: the tables of the runs recorded in these --json files together (repeats "
+                             "made in several sittings; --cases still selects)")
     return parser.parse_args()
+
+
+def merged_records(files: list[Path]) -> list[dict]:
+    """Every run record of earlier --json files, each tagged with the file it came from."""
+    records = []
+    for path in files:
+        try:
+            runs = json.loads(path.read_text(encoding="utf-8"))["runs"]
+        except (OSError, ValueError, KeyError) as error:
+            raise SystemExit(f"--merge: cannot read the runs of {path}: {error}") from None
+        records += [{**record, "merged_from": str(path)} for record in runs]
+    return records
 
 
 def _run_chosen(args: argparse.Namespace, chosen: list[Case], repeats: int) -> tuple[list[dict], bool]:
@@ -213,7 +229,13 @@ def main() -> int:
                   f"(quick {case.quick_iterations})")
         return 0
     chosen = select(cases, args.cases)
-    records, interrupted = _run_chosen(args, chosen, repeats)
+    if args.merge:
+        records, interrupted = merged_records(args.merge), False
+        chosen = [case for case in chosen if any(record["case"] == case.name for record in records)]
+        records = [record for record in records if record["case"] in {case.name for case in chosen}]
+        repeats = len({(record["repeat"], record["condition"]) for record in records})
+    else:
+        records, interrupted = _run_chosen(args, chosen, repeats)
     rows, modes_table, missed = _print_results(args, chosen, records, repeats, interrupted)
     write_json(args.json, {"repeats": repeats, "quick": args.quick, "hogs": args.hogs, "interrupted": interrupted,
                            "warmup_steps": WARMUP_STEPS, "cases": rows, "modes": modes_table, "runs": records,

@@ -44,6 +44,9 @@ LatencyOutcome = Literal["slower", "faster", "same", "unclear", "not comparable"
 # Fewer intervals between reference readings than this in a run's span: no correction, "unclear".
 MIN_REFERENCE_READINGS = 3
 CONFIDENCE_Z = 1.96
+# An uncorrected (raw) change at least this large decides on its own: a comparable machine (not "not
+# comparable": a tolerance under MAX_TOLERANCE) does not double or halve a step.
+UNCORRECTED_DECISIVE_RATIO = 2.0
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,13 @@ class View:
         if self.ratio <= 1 / (1 + self.tolerance):
             return "faster"
         return "same"
+
+    @property
+    def beyond_any_machine(self) -> bool:
+        """An uncorrected change of UNCORRECTED_DECISIVE_RATIO or more: no machine difference that leaves two
+        runs comparable makes a step that much faster or slower (a fix that takes an op-per-call loop from
+        79 ms to 0.5 ms is over before the reference kernel is read often enough to correct it)."""
+        return max(self.ratio, 1 / self.ratio) >= UNCORRECTED_DECISIVE_RATIO
 
     @property
     def certain(self) -> bool:
@@ -161,6 +171,9 @@ def _words(outcome: LatencyOutcome, views: tuple[View, ...], p50_a: float, p50_b
         low = min(abs(view.ratio - 1) for view in deciding)
         high = max(abs(view.ratio - 1) for view in deciding)
         size = f"{low:.0%}" if round(low, 2) == round(high, 2) else f"{low:.0%}-{high:.0%}"
+        if not all(view.normalised for view in deciding):
+            return (f"B is {outcome} by {size} raw (too few machine-speed readings to correct for the machine, "
+                    f"but no comparable machine changes a step {UNCORRECTED_DECISIVE_RATIO:g}x): {text}")
         return f"B is {outcome} by {size} net of the machine: {text}"
     if outcome == "same":
         return f"no change of {views[0].tolerance:.0%} or more net of the machine: {text}"
@@ -174,6 +187,9 @@ def decide_views(views: list[View], reason: str | None) -> tuple[LatencyOutcome,
         return "not comparable", reason
     deciding = [view for view in views if view.decides]
     if not all(view.normalised for view in deciding):
+        if all(view.normalised or view.beyond_any_machine for view in deciding) and \
+                len({view.large for view in deciding}) == 1 and deciding[0].large != "same":
+            return deciding[0].large, None
         return "unclear", "too few machine-speed readings in the span to correct for the machine"
     large = {view.large for view in deciding}
     if large == {"same"}:

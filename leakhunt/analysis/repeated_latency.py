@@ -26,7 +26,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from leakhunt.analysis.latency_change import LatencyChange, LevelSeries, View, decide_views, view_words
+from leakhunt.analysis.latency_change import (
+    UNCORRECTED_DECISIVE_RATIO,
+    LatencyChange,
+    LevelSeries,
+    View,
+    decide_views,
+    view_words,
+)
 from leakhunt.analysis.machine_difference import (
     LATENCY_MIN_CHANGE,
     is_cpu_bound,
@@ -185,7 +192,10 @@ def _words(outcome: str, views: list[View], changes: list[SideChange | None], ra
     if outcome in ("slower", "faster"):
         deciding = [view for view in views if view.decides]
         size = min(abs(view.ratio - 1) for view in deciding)
-        return f"B is {outcome} by {size:.0%} net of the machine over {runs}: {text}"
+        how = "net of the machine" if all(view.normalised for view in deciding) else (
+            "raw (too few machine-speed readings to correct, but no comparable machine changes a step "
+            f"{UNCORRECTED_DECISIVE_RATIO:g}x)")
+        return f"B is {outcome} by {size:.0%} {how} over {runs}: {text}"
     if outcome == "same":
         return f"no change of {views[0].tolerance:.0%} or more net of the machine over {runs}: {text}"
     return f"{outcome}: {reason}; over {runs}: {text}"

@@ -165,3 +165,18 @@ def test_median_interval_covers_the_median():
     values = np.random.default_rng(0).normal(10, 1, 400)
     median, low, high = median_interval(values)
     assert low < median < high and high - low < 0.5
+
+
+@pytest.mark.parametrize("factor_b, outcome", [(0.02, "faster"), (1.5, "unclear")])
+def test_a_change_no_machine_explains_is_called_without_a_correction(tmp_path, factor_b, outcome):
+    # GIVEN runs too short for the machine-speed reference to be read 3 times in their common span (a fix that
+    # took an op-per-call loop from ~80 ms to under 2 ms stops before the kernel is read often enough)
+    comparison = compare(tmp_path, dict(done=60, work_ms=lambda x: np.full(x.shape, 80.0), seed=1),
+                         dict(done=60, work_ms=lambda x: np.full(x.shape, 80.0 * factor_b), seed=2))
+    (row,) = comparison["strategies"]
+    # THEN a 50x faster step is called (raw, and says so); a 1.5x one cannot be told from the machine
+    assert row["latency_outcome"] == outcome, row["latency_in_words"]
+    if outcome == "faster":
+        assert row["latency_in_words"].startswith("B is faster by 98% raw (too few machine-speed readings")
+    else:
+        assert "too few machine-speed readings in the span" in row["latency_in_words"]
