@@ -47,6 +47,12 @@ CONFIDENCE_Z = 1.96
 # An uncorrected (raw) change at least this large decides on its own: a comparable machine (not "not
 # comparable": a tolerance under MAX_TOLERANCE) does not double or halve a step.
 UNCORRECTED_DECISIVE_RATIO = 2.0
+# One run per side calls a change only from this size on: two processes of the same code on the shared host,
+# both quiet, differed by up to 24% net of everything the child reads about its machine (a numpy step at 100%
+# of a CPU, never waiting, both reference kernels faster in the slower one; docs/benchmarks.md, "compare under
+# noise"). Smaller changes are "unclear" and the words say how to tell: repeats per side
+# (analysis/repeated_latency.py).
+SINGLE_RUN_PROCESS_SPREAD = 0.3
 
 
 @dataclass(frozen=True)
@@ -199,6 +205,20 @@ def decide_views(views: list[View], reason: str | None) -> tuple[LatencyOutcome,
     return "unclear", "the step time and the CPU time per iteration disagree"
 
 
+def within_process_spread(outcome: LatencyOutcome, views: list[View]) -> str | None:
+    """Why one run per side cannot call this change (None when it can): a change net of the machine smaller
+    than what two processes of the same code differ by."""
+    deciding = [view for view in views if view.decides]
+    if outcome not in ("slower", "faster") or not all(view.normalised for view in deciding):
+        return None
+    smallest = min(deciding, key=lambda view: abs(math.log(view.ratio)))
+    if max(smallest.ratio, 1 / smallest.ratio) >= 1 + SINGLE_RUN_PROCESS_SPREAD:
+        return None
+    return (f"a change of {smallest.ratio - 1:+.0%} net of the machine is within what two processes of the same "
+            f"code differ by (up to ~25% measured on a shared host); give each side as a folder of 3-5 runs "
+            f"of its code to tell")
+
+
 def judge_latency(p50_a: float | None, p50_b: float | None, conditions_a: SpanConditions,
                   conditions_b: SpanConditions, wall_levels: tuple[LevelSeries, LevelSeries],
                   cpu_levels: tuple[LevelSeries, LevelSeries] | None) -> LatencyChange:
@@ -219,5 +239,8 @@ def judge_latency(p50_a: float | None, p50_b: float | None, conditions_a: SpanCo
             # one thread of a step that keeps two busy adds ~10% of CPU. All threads' waits carry the machine.
             views[1] = dataclasses.replace(views[1], decides=False)
     outcome, reason = decide_views(views, too_different(conditions_a, conditions_b, cpu_bound, tolerance))
+    within = within_process_spread(outcome, views)
+    if within is not None:
+        outcome, reason = "unclear", within
     return LatencyChange(outcome, tuple(views), _words(outcome, tuple(views), p50_a, p50_b, reason), cpu_bound,
                          reason if outcome == "not comparable" else None)

@@ -7,6 +7,7 @@ import pathlib
 from leakhunt import rundir
 from leakhunt.analysis.comparison import compare_strategy
 from leakhunt.analysis.comparison_types import Comparison, ComparisonRow, ConditionsRow, RunInfo
+from leakhunt.analysis.latency_change import SINGLE_RUN_PROCESS_SPREAD
 from leakhunt.analysis.machine_difference import LATENCY_MIN_CHANGE
 from leakhunt.analysis.memory_change import MIN_RELATIVE_SLOPE_CHANGE
 from leakhunt.analysis.repeated_comparison import RunOfSide, compare_repeated_strategy
@@ -40,8 +41,8 @@ METHOD_TEXT = (
     f"and latency compares each run's level net of the machine side against side: the change must pass "
     f"{REPEATS_MIN_CHANGE:.0%} (more on a crowded machine) and its 95% interval, from the spread between the runs "
     "of each side, must exclude no change; an interval that cannot rule out a 20% change either way is "
-    "\"unclear\". Two processes of the same code differ by up to ~15-25% here: one run per side cannot confirm a "
-    "change that small.")
+    "\"unclear\". Two processes of the same code differ by up to ~25% on a shared host: with one run per side a "
+    f"change under {SINGLE_RUN_PROCESS_SPREAD:.0%} is \"unclear\".")
 
 
 def _is_moved(row: ComparisonRow) -> tuple[bool, bool]:

@@ -50,9 +50,10 @@ def test_the_same_code_in_processes_that_differ_is_not_a_regression(tmp_path):
     # GIVEN the same code, 3 runs per side, the slowest B process 17% slower than the fastest A process
     side_a = side(tmp_path / "a", (0.92, 1.0, 1.03), seed=1)
     side_b = side(tmp_path / "b", (1.08, 0.97, 1.02), seed=11)
-    # (one run per side, those two would read as a regression...)
+    # (one run per side, those two differ by ~17% net of the machine: too little for one run to call...)
     single = compare_runs(side_a / "run1", side_b / "run1", out_dir=tmp_path / "single")["strategies"][0]
-    assert single["latency_outcome"] == "slower", single["latency_in_words"]
+    assert single["latency_outcome"] == "unclear", single["latency_in_words"]
+    assert single["latency_net_change"] > 0.12  # (...though past the one-run machine tolerance)
     # THEN with the runs as sides, nothing differs
     row = row_of(tmp_path, side_a, side_b)
     assert row["latency_outcome"] in ("same", "unclear"), row["latency_in_words"]
