@@ -13,17 +13,18 @@ import numpy as np
 from leakhunt.analysis.comparison import (
     SPAN_QUANTILES,
     CommonSpan,
+    conditions_row,
     last_measured_iteration,
     memory_outcome,
     view_row,
     warmup_end,
 )
-from leakhunt.analysis.comparison_types import ComparisonRow, ConditionsRow, LatencyFields, MemoryFields
+from leakhunt.analysis.comparison_types import ComparisonRow, LatencyFields, MemoryFields
 from leakhunt.analysis.latency_change import LatencyChange
 from leakhunt.analysis.latency_local import local_levels
 from leakhunt.analysis.latency_span import latency_in_span
 from leakhunt.analysis.memory_change import compared_series, series_in_span
-from leakhunt.analysis.repeated_latency import RunLatency, judge_repeated_latency
+from leakhunt.analysis.repeated_latency import RunLatency, judge_repeated_latency, side_conditions
 from leakhunt.analysis.repeated_memory import RepeatedMemoryChange, compare_repeated_series
 from leakhunt.analysis.run_differences import strategy_differences
 from leakhunt.analysis.span_conditions import span_conditions
@@ -81,25 +82,6 @@ def _memory_fields(changes: list[RepeatedMemoryChange]) -> MemoryFields:
     }
 
 
-def _median_conditions(runs: list[RunLatency]) -> ConditionsRow:
-    """Each machine reading's median over the side's runs (compare.md shows one line per side); the counts
-    of readings summed."""
-    rows = [run.conditions for run in runs]
-
-    def median_of(name: str) -> float | None:
-        return _median([getattr(row, name) for row in rows])
-
-    return {
-        "cpu_ms_per_iteration": median_of("cpu_ms_per_iteration"),
-        "wall_ms_per_iteration": median_of("wall_ms_per_iteration"), "cpu_share": median_of("cpu_share"),
-        "reference_ms": median_of("reference_ms"), "reference_mem_ms": median_of("reference_mem_ms"),
-        "reference_readings": sum(row.reference_readings for row in rows),
-        "cpu_readings": sum(row.cpu_readings for row in rows),
-        "runqueue_wait_share": median_of("runqueue_wait_share"),
-        "threads_wait_fraction": median_of("threads_wait_fraction"),
-    }
-
-
 def _run_latency(run: RunOfSide, span: CommonSpan) -> RunLatency:
     first, last = span.first_iteration, span.last_iteration
     iterations = run.strategy.iterations  # type: ignore[attr-defined]
@@ -118,7 +100,8 @@ def _latency_fields(change: LatencyChange, runs_a: list[RunOfSide], runs_b: list
     p50_a, p50_b = percentile(runs_a, 0.5), percentile(runs_b, 0.5)
     wall = change.views[0] if change.views else None
     decided = [view for view in change.views if view.decides]
-    conditions_a, conditions_b = _median_conditions(latencies[0]), _median_conditions(latencies[1])
+    conditions_a, conditions_b = (conditions_row(side_conditions(latencies[0])),
+                                    conditions_row(side_conditions(latencies[1])))
     return {
         "latency_outcome": change.outcome, "latency_in_words": change.words, "cpu_bound": change.cpu_bound,
         "latency_views": [view_row(view) for view in change.views],

@@ -13,8 +13,8 @@ interval excludes no change; an interval too wide to rule out a change of REPEAT
 way says "unclear" rather than "same".
 
 The tolerance starts lower than one run's (the interval carries the process spread now) and widens with
-the worst pair's contention and reference differences (analysis/machine_difference.py); any pair of runs
-whose machines are beyond correction makes the sides "not comparable", naming that pair.
+the contention and reference differences of the two sides' median conditions (analysis/machine_difference.py);
+any pair of runs whose machines are beyond correction makes the sides "not comparable", naming that pair.
 """
 
 from __future__ import annotations
@@ -114,6 +114,19 @@ def repeated_view(name: str, raw_a: list[float | None], raw_b: list[float | None
     return View(name, raw, change.ratio, change.low, change.high, True, tolerance), change
 
 
+def side_conditions(runs: list[RunLatency]) -> SpanConditions:
+    """Each machine reading's median over a side's runs (readings counted over all of them)."""
+    def median_of(name: str) -> float | None:
+        values = [getattr(run.conditions, name) for run in runs if getattr(run.conditions, name) is not None]
+        return float(np.median(values)) if values else None
+
+    return SpanConditions(
+        median_of("cpu_ms_per_iteration"), median_of("wall_ms_per_iteration"), median_of("cpu_share"),
+        median_of("reference_ms"), median_of("reference_mem_ms"),
+        sum(run.conditions.reference_readings for run in runs), sum(run.conditions.cpu_readings for run in runs),
+        median_of("runqueue_wait_share"), median_of("threads_wait_fraction"))
+
+
 def _pairs(runs_a: list[RunLatency], runs_b: list[RunLatency]):
     return [(a, b) for a in runs_a for b in runs_b]
 
@@ -142,8 +155,10 @@ def judge_repeated_latency(runs_a: list[RunLatency], runs_b: list[RunLatency]) -
     pairs = _pairs(runs_a, runs_b)
     cpu_bound = any(is_cpu_bound(a.conditions, b.conditions) for a, b in pairs)
     raw_a, raw_b = [run.p50_ms for run in runs_a], [run.p50_ms for run in runs_b]
-    tolerance = REPEATS_MIN_CHANGE + max(tolerance_for(a.conditions, b.conditions) - LATENCY_MIN_CHANGE
-                                         for a, b in pairs)
+    # Widened by how differently the two *sides* ran (their median conditions): each run's level is already
+    # net of its own machine, and one run whose machine was beyond correction makes the sides not comparable.
+    tolerance = REPEATS_MIN_CHANGE + tolerance_for(side_conditions(runs_a), side_conditions(runs_b)) \
+        - LATENCY_MIN_CHANGE
     wall = repeated_view("wall", raw_a, raw_b, [run.wall_levels for run in runs_a],
                          [run.wall_levels for run in runs_b], tolerance)
     if wall is None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -117,3 +118,16 @@ def test_the_span_is_common_to_every_run(tmp_path):
     assert row["span"]["last_iteration"] == 299
     assert "end of the shortest run (B: run2)" in row["span_words"]
     assert "iterations_b" in row and row["iterations_b"] == 300
+
+
+def test_one_busier_run_does_not_widen_the_tolerance_of_the_sides(tmp_path):
+    # GIVEN B's code 17% slower, 5 runs per side, one B run's step thread waiting for a CPU 12% of the time
+    # (corrected, and within correction; every other run never waited)
+    side_a = side(tmp_path / "a", SPEEDS, seed=1)
+    side_b = side(tmp_path / "b", SPEEDS[:4], seed=11, factor=1.17)
+    write_strategy(write_run(side_b / "run5"), seed=20, done=800, cpu_share=0.88,
+                   work_ms=lambda x: np.full(x.shape, 2.0 * SPEEDS[4] * 1.17))
+    row = row_of(tmp_path, side_a, side_b)
+    # THEN the tolerance follows the sides' median conditions (8%), not that one pair's (20%): B is slower
+    assert row["latency_outcome"] == "slower", row["latency_in_words"]
+    assert row["latency_views"][0]["tolerance"] < 0.1
