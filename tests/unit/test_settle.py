@@ -157,3 +157,26 @@ def test_a_run_that_would_end_within_a_minute_anyway_runs_to_its_end():
     look = take_look(fast, 10, 5000)
     assert look is not None and look.verdict == "leak" and look.settles is None and "s away" in look.why
     assert take_look(frame, 10, 5000, max_duration_s=40.0).settles is None  # --duration 40s: 10 s left
+
+
+def test_a_bounded_sawtooth_does_not_settle_while_another_series_climbs_under_it():
+    # GIVEN RSS releasing teeth (bounded) while the C heap climbs 1.4 KiB/iter, judged undecided at this look
+    # (a Keras model rebuilt per call settled on `plateau` at 297 iterations; its full run is a heap leak)
+    from leakhunt.analysis.leak import estimate_growth
+    from leakhunt.analysis.rules import MemoryJudgement
+    from leakhunt.analysis.settle import INTERIM_CONFIDENCE, SETTLE_SERIES
+    from leakhunt.analysis.settle_conditions import _another_series_grows
+
+    x = np.arange(300, dtype=float)
+    rng = np.random.default_rng(3)
+    kind = SETTLE_SERIES["heap"][1]
+    heap = estimate_growth("heap", x, 80e6 + 1400 * x + rng.normal(0, 20e3, x.size), kind=kind,
+                           confidence=INTERIM_CONFIDENCE)
+    flat_heap = estimate_growth("heap", x, 80e6 + rng.normal(0, 20e3, x.size), kind=kind,
+                                confidence=INTERIM_CONFIDENCE)
+    undecided = MemoryJudgement("inconclusive", "unclear-end", "why")
+    # THEN the climbing heap holds the plateau open; a level heap, or garbage that collections free, does not
+    assert _another_series_grows({"heap": heap}, {"heap": undecided}, max_iterations=1000)
+    assert not _another_series_grows({"heap": flat_heap}, {"heap": undecided}, max_iterations=1000)
+    garbage = MemoryJudgement("inconclusive", "unclear-end", "why", survival="garbage")
+    assert not _another_series_grows({"heap": heap}, {"heap": garbage}, max_iterations=1000)
