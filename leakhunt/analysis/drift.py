@@ -10,11 +10,9 @@ Method (documented in docs/verdicts.md, "Latency drift"):
    kernel (sampling/machine_speed.py), and, for a CPU-bound child, how much CPU it got per wall second
    (its process CPU time at each reading: a starved child loses time slices the short kernel slips
    between). Dividing each window's latency by that slowness gives the corrected latency. Drift is
-   flagged only when the corrected latency is slowing AND the raw latency's last fifth is at least
-   DRIFT_MIN_FRACTION above its first: a slowdown the machine explains is the machine's; a workload that
-   does not slow with the machine (a GPU-bound or sleeping step) is never flagged by the correction alone,
-   since its raw latency is flat; and the raw windows need not rise one by one (the machine's own humps
-   are in them).
+   flagged only when BOTH the raw and the corrected latency are slowing: a slowdown the machine explains
+   is the machine's; and a workload that does not slow with the machine
+   (a GPU-bound or sleeping step) is never flagged by the correction alone, since its raw latency is flat.
 4. The machine must have been read where the change is measured: at least REFERENCE_MIN_PER_WINDOW kernel
    readings in the first fifth and in the last fifth. A loop too short for that (a few seconds of sub-ms
    steps: the kernel runs on a 0.5% budget) is not judged for drift at all, neither way: its raw trend is
@@ -88,18 +86,12 @@ class DriftAnalysis:
 
     @property
     def slowing(self) -> bool:
-        # The monotone test is the corrected (machine-free) series'; the raw latency must only have slowed by as
-        # much between the first and the last fifth (a step that ignores the machine stays flat raw), not also
-        # rise window by window: a machine that slowed mid-run and sped up again humps the raw windows of a real
-        # slowdown (an op-per-call TF1 loop, +39% raw and +64% corrected, raw tau 0.33).
-        return self.judged and self.raw is not None and \
-            self.raw.change_first_to_last_fifth >= DRIFT_MIN_FRACTION and \
+        return self.judged and self.raw is not None and self.raw.slowing and \
             self.corrected is not None and self.corrected.slowing
 
     @property
     def faster(self) -> bool:
-        return self.judged and self.raw is not None and \
-            self.raw.change_first_to_last_fifth <= -DRIFT_MIN_FRACTION and \
+        return self.judged and self.raw is not None and self.raw.faster and \
             self.corrected is not None and self.corrected.faster
 
 
