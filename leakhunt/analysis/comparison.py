@@ -92,7 +92,9 @@ def memory_outcome(changes: Sequence[MemoryChange | RepeatedMemoryChange]) -> st
     return moved.pop() if moved else "same"
 
 
-def _memory_fields(changes: list[MemoryChange]) -> MemoryFields:
+def memory_fields(changes: Sequence[MemoryChange | RepeatedMemoryChange]) -> MemoryFields:
+    """The memory part of a row: one run per side (MemoryChange) or several (RepeatedMemoryChange: each side's
+    median slope, the hull of its runs' intervals, its most common verdict)."""
     rss = changes[0]
     shown = [change for change in changes if change is rss or change.outcome in ("more", "less")]
     return {
@@ -102,7 +104,7 @@ def _memory_fields(changes: list[MemoryChange]) -> MemoryFields:
             "series": change.series, "outcome": change.outcome,
             "slope_a_per_iter": change.a.slope, "slope_ci95_a_per_iter": change.a.interval,
             "slope_b_per_iter": change.b.slope, "slope_ci95_b_per_iter": change.b.interval,
-            "verdict_a_in_span": change.a.judgement.verdict, "verdict_b_in_span": change.b.judgement.verdict,
+            "verdict_a_in_span": change.a.verdict, "verdict_b_in_span": change.b.verdict,
         } for change in changes],
         "rss_slope_a_bytes_per_iter": rss.a.slope, "rss_slope_ci95_a_bytes_per_iter": rss.a.interval,
         "rss_slope_b_bytes_per_iter": rss.b.slope, "rss_slope_ci95_b_bytes_per_iter": rss.b.interval,
@@ -193,5 +195,5 @@ def compare_strategy(a: StrategyAnalysis, b: StrategyAnalysis, strategy_a, strat
                for series in compared_series(a, b)]
     change, conditions = compare_latency(a, b, strategy_a, strategy_b, span, run_a, run_b)
     return {**identity, "span": {"first_iteration": span.first_iteration, "last_iteration": span.last_iteration},
-            "span_words": span.words, **_memory_fields(changes),
+            "span_words": span.words, **memory_fields(changes),
             **_latency_fields(change, a, b, span, conditions)}

@@ -205,6 +205,17 @@ def decide_views(views: list[View], reason: str | None) -> tuple[LatencyOutcome,
     return "unclear", "the step time and the CPU time per iteration disagree"
 
 
+def set_deciding(views: list[View], pairs: list[tuple[SpanConditions, SpanConditions]]) -> None:
+    """With both a wall and a CPU view, which of them decides, from every A-B pair of runs' conditions."""
+    if any(shares_differ(a, b) for a, b in pairs):
+        # No run-queue readings: the wall clock carries the time slices B's child lost. CPU time decides.
+        views[0] = dataclasses.replace(views[0], decides=False)
+    elif any(multi_threaded(a, b) for a, b in pairs) and all(threads_waits_known(a, b) for a, b in pairs):
+        # Several threads' CPU time per iteration does not scale with the step's latency: 20% more work on
+        # one thread of a step that keeps two busy adds ~10% of CPU. All threads' waits carry the machine.
+        views[1] = dataclasses.replace(views[1], decides=False)
+
+
 def within_process_spread(outcome: LatencyOutcome, views: list[View]) -> str | None:
     """Why one run per side cannot call this change (None when it can): a change net of the machine smaller
     than what two processes of the same code differ by."""
@@ -231,13 +242,7 @@ def judge_latency(p50_a: float | None, p50_b: float | None, conditions_a: SpanCo
     cpu_a, cpu_b = conditions_a.cpu_ms_per_iteration, conditions_b.cpu_ms_per_iteration
     if cpu_bound and cpu_levels is not None and cpu_a and cpu_b:
         views.append(make_view("cpu", cpu_a, cpu_b, *cpu_levels, tolerance))
-        if shares_differ(conditions_a, conditions_b):
-            # No run-queue readings: the wall clock carries the time slices B's child lost. CPU time decides.
-            views[0] = dataclasses.replace(views[0], decides=False)
-        elif multi_threaded(conditions_a, conditions_b) and threads_waits_known(conditions_a, conditions_b):
-            # Several threads' CPU time per iteration does not scale with the step's latency: 20% more work on
-            # one thread of a step that keeps two busy adds ~10% of CPU. All threads' waits carry the machine.
-            views[1] = dataclasses.replace(views[1], decides=False)
+        set_deciding(views, [(conditions_a, conditions_b)])
     outcome, reason = decide_views(views, too_different(conditions_a, conditions_b, cpu_bound, tolerance))
     within = within_process_spread(outcome, views)
     if within is not None:

@@ -46,6 +46,10 @@ class SeriesInSpan:
         fit = None if self.estimate is None else self.estimate.fit
         return None if fit is None else (fit.ci_low, fit.ci_high)
 
+    @property
+    def verdict(self) -> str:
+        return self.judgement.verdict
+
 
 @dataclass(frozen=True)
 class MemoryChange:

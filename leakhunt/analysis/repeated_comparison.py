@@ -15,17 +15,17 @@ from leakhunt.analysis.comparison import (
     CommonSpan,
     conditions_row,
     last_measured_iteration,
-    memory_outcome,
+    memory_fields,
     view_row,
     warmup_end,
 )
-from leakhunt.analysis.comparison_types import ComparisonRow, LatencyFields, MemoryFields
+from leakhunt.analysis.comparison_types import ComparisonRow, LatencyFields
 from leakhunt.analysis.latency_change import LatencyChange
 from leakhunt.analysis.latency_local import local_levels
 from leakhunt.analysis.latency_span import latency_in_span
 from leakhunt.analysis.memory_change import compared_series, series_in_span
 from leakhunt.analysis.repeated_latency import RunLatency, judge_repeated_latency, side_conditions
-from leakhunt.analysis.repeated_memory import RepeatedMemoryChange, compare_repeated_series
+from leakhunt.analysis.repeated_memory import compare_repeated_series
 from leakhunt.analysis.run_differences import strategy_differences
 from leakhunt.analysis.span_conditions import span_conditions
 from leakhunt.analysis.strategy_analysis import StrategyAnalysis
@@ -62,26 +62,6 @@ def _median(values: list[float | None]) -> float | None:
     return float(np.median(known)) if known else None
 
 
-def _memory_fields(changes: list[RepeatedMemoryChange]) -> MemoryFields:
-    rss = changes[0]
-    shown = [change for change in changes if change is rss or change.outcome in ("more", "less")]
-    return {
-        "memory_outcome": memory_outcome(changes),
-        "memory_in_words": "; ".join(change.words for change in shown),
-        "memory_series": [{
-            "series": change.series, "outcome": change.outcome,
-            "slope_a_per_iter": change.a.slope, "slope_ci95_a_per_iter": change.a.interval,
-            "slope_b_per_iter": change.b.slope, "slope_ci95_b_per_iter": change.b.interval,
-            "verdict_a_in_span": change.a.verdict, "verdict_b_in_span": change.b.verdict,
-        } for change in changes],
-        "rss_slope_a_bytes_per_iter": rss.a.slope, "rss_slope_ci95_a_bytes_per_iter": rss.a.interval,
-        "rss_slope_b_bytes_per_iter": rss.b.slope, "rss_slope_ci95_b_bytes_per_iter": rss.b.interval,
-        "rss_slope_delta_bytes_per_iter": (None if rss.a.slope is None or rss.b.slope is None
-                                           else rss.b.slope - rss.a.slope),
-        "rss_slope_significant": rss.outcome in ("more", "less"),
-    }
-
-
 def _run_latency(run: RunOfSide, span: CommonSpan) -> RunLatency:
     first, last = span.first_iteration, span.last_iteration
     iterations = run.strategy.iterations  # type: ignore[attr-defined]
@@ -93,9 +73,11 @@ def _run_latency(run: RunOfSide, span: CommonSpan) -> RunLatency:
 
 def _latency_fields(change: LatencyChange, runs_a: list[RunOfSide], runs_b: list[RunOfSide], span: CommonSpan,
                     latencies: tuple[list[RunLatency], list[RunLatency]]) -> LatencyFields:
+    spans = {id(run): latency_in_span(run.analysis, span.first_iteration, span.last_iteration, SPAN_QUANTILES)
+             for run in runs_a + runs_b}  # each run's span percentiles read once
+
     def percentile(runs: list[RunOfSide], quantile: float) -> float | None:
-        return _median([latency_in_span(run.analysis, span.first_iteration, span.last_iteration,
-                                        SPAN_QUANTILES).at(quantile) for run in runs])
+        return _median([spans[id(run)].at(quantile) for run in runs])
 
     p50_a, p50_b = percentile(runs_a, 0.5), percentile(runs_b, 0.5)
     wall = change.views[0] if change.views else None
@@ -148,7 +130,7 @@ def compare_repeated_strategy(runs_a: list[RunOfSide], runs_b: list[RunOfSide]) 
     latencies = ([_run_latency(run, span) for run in runs_a], [_run_latency(run, span) for run in runs_b])
     change = _different_cpus(runs_a, runs_b) or judge_repeated_latency(*latencies)
     return {**row, "span": {"first_iteration": first, "last_iteration": last}, "span_words": span.words,
-            **_memory_fields(changes), **_latency_fields(change, runs_a, runs_b, span, latencies)}
+            **memory_fields(changes), **_latency_fields(change, runs_a, runs_b, span, latencies)}
 
 
 def _different_cpus(runs_a: list[RunOfSide], runs_b: list[RunOfSide]) -> LatencyChange | None:

@@ -19,7 +19,6 @@ any pair of runs whose machines are beyond correction makes the sides "not compa
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -32,14 +31,12 @@ from leakhunt.analysis.latency_change import (
     LevelSeries,
     View,
     decide_views,
+    set_deciding,
     view_words,
 )
 from leakhunt.analysis.machine_difference import (
     LATENCY_MIN_CHANGE,
     is_cpu_bound,
-    multi_threaded,
-    shares_differ,
-    threads_waits_known,
     tolerance_for,
     too_different,
 )
@@ -172,11 +169,7 @@ def judge_repeated_latency(runs_a: list[RunLatency], runs_b: list[RunLatency]) -
     if cpu is not None:
         views.append(cpu[0])
         changes.append(cpu[1])
-        if any(shares_differ(a.conditions, b.conditions) for a, b in pairs):
-            views[0] = dataclasses.replace(views[0], decides=False)
-        elif any(multi_threaded(a.conditions, b.conditions) for a, b in pairs) and all(
-                threads_waits_known(a.conditions, b.conditions) for a, b in pairs):
-            views[1] = dataclasses.replace(views[1], decides=False)
+        set_deciding(views, [(a.conditions, b.conditions) for a, b in pairs])
     reason = _not_comparable(runs_a, runs_b, cpu_bound)
     outcome, why = decide_views(views, reason)
     deciding = [view for view in views if view.decides]
