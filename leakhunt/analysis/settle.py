@@ -179,9 +179,9 @@ def take_look(iterations: pd.DataFrame, warmup_steps: int, max_iterations: int,
                                   f"({final.pattern}): not settled")
     deciding = estimates.get(verdict.deciding_series or "")
     slope = None if deciding is None or deciding.fit is None else deciding.fit.slope
-    leak_slopes = {series: float(fit.slope) for series in _leak_judges(judgements)
+    leak_slopes = {series: rate for series in _leak_judges(judgements)
                    if judgements[series].verdict == "leak" and judgements[series].pattern in LEAK_PATTERNS
-                   and (fit := estimates[series].fit) is not None}
+                   and (rate := _leak_rate(estimates[series], judgements[series])) is not None}
     # A leak read from the post-collection level itself ("persists") is confirmed by construction.
     confirmed = frozenset(series for series in leak_slopes if judgements[series].survival == "confirmed"
                           or judgements[series].pattern == "persists")
@@ -191,6 +191,15 @@ def take_look(iterations: pd.DataFrame, warmup_steps: int, max_iterations: int,
                            for judgement in judgements.values())
     return Look(measured, verdict.verdict, verdict.pattern, verdict.deciding_series, settles, why, slope, leak_slopes,
                 confirmed, wants_collection, drift)
+
+
+def _leak_rate(estimate: GrowthEstimate, judgement: MemoryJudgement) -> float | None:
+    """The rate a leak was read at: the post-collection level's for a leak read from it ("persists"; the regular
+    readings then swing with garbage), else the regular readings' slope."""
+    if judgement.pattern == "persists":
+        survival = estimate.survival
+        return None if survival is None else survival.post_slope_per_iter
+    return None if estimate.fit is None else float(estimate.fit.slope)
 
 
 def _latency_drift(iterations: pd.DataFrame, warmup_steps: int, max_iterations: int) -> DriftState:

@@ -5,7 +5,7 @@ behind each condition are in its module docstring and in docs/verdicts.md, "Stop
 from __future__ import annotations
 
 from leakhunt.analysis.facts import SAWTOOTH_MIN_RELEASES, facts_of
-from leakhunt.analysis.garbage import IN_USE_SERIES
+from leakhunt.analysis.garbage import IN_USE_SERIES, WARMUP_MIN_GRANULARITIES
 from leakhunt.analysis.leak import GrowthEstimate
 from leakhunt.analysis.rules import MemoryJudgement
 from leakhunt.analysis.verdict import JUDGED_SERIES, Verdict
@@ -16,6 +16,10 @@ SAWTOOTH_SETTLE_RELEASES = SAWTOOTH_MIN_RELEASES + 1
 # largest rise, both stay under this share of the series' growth floor (the final level rule's margin).
 LEVEL_SETTLE_SHARE = 0.5
 LEAK_PATTERNS = ("linear", "sawtooth-rising", "persists")
+# A leak read from the post-collection level alone ("persists") settles only once that level climbed by this many
+# granularities (the heap: 256 KiB): a few points can carry one small step as a climb (a Keras clone per call: the
+# heap after collections rose 138-147 KiB in one jump by iteration ~4000, then stayed level to 8000).
+PERSISTS_SETTLE_GRANULARITIES = WARMUP_MIN_GRANULARITIES
 
 
 def _stays_below_floor(estimate: GrowthEstimate, slope_upper: float, max_span_iterations: float) -> bool:
@@ -82,6 +86,23 @@ def _another_series_grows(estimates: dict[str, GrowthEstimate], judgements: dict
     return False
 
 
+def _in_use_climbs(estimates: dict[str, GrowthEstimate], max_iterations: int) -> str | None:
+    """The memory in use (C heap, Python blocks) read right after forced full collections climbs at a rate that,
+    held to the maximum, reaches the series' floor: a plateau read from the regular readings (garbage's sawtooth
+    on top) is not bounded for good. The series' name, or None. `model.predict()` in a loop: the forced
+    collections cut the heap into teeth and the run settled `plateau (sawtooth)` at 341-517 of 3000 iterations,
+    while the heap after each collection rose ~1 KiB/iter (the full run: a leak)."""
+    for series in IN_USE_SERIES:
+        estimate = estimates.get(series)
+        survival = None if estimate is None else estimate.survival
+        if estimate is None or survival is None or survival.post_slope_per_iter is None:
+            continue
+        if max(survival.post_slope_per_iter, 0.0) * (max_iterations - estimate.first_iteration) \
+                >= estimate.growth_floor:
+            return series
+    return None
+
+
 def _plateau_is_settled(verdict: Verdict, estimates: dict[str, GrowthEstimate],
                         judgements: dict[str, MemoryJudgement], max_iterations: int) -> bool:
     """No series leaks, and the plateau is bounded for good: the deciding series' climb stopped (or stepped)
@@ -91,6 +112,8 @@ def _plateau_is_settled(verdict: Verdict, estimates: dict[str, GrowthEstimate],
     if any(judgements[series].verdict == "leak" for series in judgements if series in JUDGED_SERIES):
         return False
     if _another_series_grows(estimates, judgements, max_iterations):
+        return False
+    if _in_use_climbs(estimates, max_iterations) is not None:
         return False
     if verdict.pattern == "retained":
         # RSS keeps garbage's pages; settled once the memory in use stays level after collections, for good.
@@ -108,10 +131,20 @@ def _plateau_is_settled(verdict: Verdict, estimates: dict[str, GrowthEstimate],
                             max_iterations - deciding.first_iteration)
 
 
+def persists_with_margin(estimate: GrowthEstimate) -> bool:
+    """The post-collection level climbed by PERSISTS_SETTLE_GRANULARITIES of the series' granularity."""
+    survival = estimate.survival
+    return survival is not None and survival.persistent_growth >= PERSISTS_SETTLE_GRANULARITIES * estimate.granularity
+
+
 def settled_verdict(verdict: Verdict, estimates: dict[str, GrowthEstimate], judgements: dict[str, MemoryJudgement],
                      max_iterations: int) -> tuple[str | None, str]:
     """(the settled verdict this look supports or None, why) from the interim judgements."""
     if verdict.verdict == "leak" and verdict.pattern in LEAK_PATTERNS:
+        deciding = estimates.get(verdict.deciding_series or "")
+        if verdict.pattern == "persists" and (deciding is None or not persists_with_margin(deciding)):
+            return None, (f"leak ({verdict.deciding_series}: persists), but its level after collections climbed "
+                          f"by less than {PERSISTS_SETTLE_GRANULARITIES:.0f} granularities: not settled yet")
         return "leak", f"leak ({verdict.deciding_series}: {verdict.pattern}) at the 99.9% level"
     if verdict.verdict == "flat":
         # Python blocks that grow like a leak hold a flat verdict open until full collections tell garbage

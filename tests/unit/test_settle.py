@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
+from leakhunt.analysis.rules import MemoryJudgement
 from leakhunt.analysis.settle import MIN_ITERATIONS_BEFORE_STOP, Look, SettleTracker, take_look
 
 
@@ -163,7 +164,6 @@ def test_a_bounded_sawtooth_does_not_settle_while_another_series_climbs_under_it
     # GIVEN RSS releasing teeth (bounded) while the C heap climbs 1.4 KiB/iter, judged undecided at this look
     # (a Keras model rebuilt per call settled on `plateau` at 297 iterations; its full run is a heap leak)
     from leakhunt.analysis.leak import estimate_growth
-    from leakhunt.analysis.rules import MemoryJudgement
     from leakhunt.analysis.settle import INTERIM_CONFIDENCE, SETTLE_SERIES
     from leakhunt.analysis.settle_conditions import _another_series_grows
 
@@ -180,3 +180,51 @@ def test_a_bounded_sawtooth_does_not_settle_while_another_series_climbs_under_it
     assert not _another_series_grows({"heap": flat_heap}, {"heap": undecided}, max_iterations=1000)
     garbage = MemoryJudgement("inconclusive", "unclear-end", "why", survival="garbage")
     assert not _another_series_grows({"heap": heap}, {"heap": garbage}, max_iterations=1000)
+
+
+def _heap_with_post_points(post_rise_per_iter: float, post_iterations, span: int = 600):
+    """A C heap that piles up garbage at 1.6 KiB/iter and drops at each forced collection (teeth), whose level right
+    after each collection rises `post_rise_per_iter`."""
+    from leakhunt.analysis.leak import estimate_growth
+    from leakhunt.analysis.post_collection import PostCollectionPoints
+    from leakhunt.analysis.settle import INTERIM_CONFIDENCE, SETTLE_SERIES
+
+    x = np.arange(span, dtype=float)
+    cuts = np.asarray(post_iterations, dtype=float)
+    last_cut = np.array([cuts[cuts <= value].max(initial=0.0) for value in x])
+    base = 100e6 + post_rise_per_iter * x
+    heap = base + 1600 * (x - last_cut) + np.random.default_rng(5).normal(0, 2e3, x.size)
+    after = 100e6 + post_rise_per_iter * cuts
+    points = PostCollectionPoints(cuts, after, after + 1600 * np.diff(cuts, prepend=0.0))
+    return estimate_growth("heap", x, heap, kind=SETTLE_SERIES["heap"][1], confidence=INTERIM_CONFIDENCE,
+                           post_points=points)
+
+
+def test_a_plateau_does_not_settle_while_the_memory_in_use_after_collections_climbs():
+    # GIVEN a heap cut into teeth by forced collections, whose level after each collection rises 1 KiB/iter
+    # (model.predict() in a loop settled `plateau (sawtooth)` at 341-517 of 3000; its full run is a leak)
+    from leakhunt.analysis.settle_conditions import _in_use_climbs
+
+    climbing = _heap_with_post_points(1024.0, [100, 250, 400, 550])
+    level = _heap_with_post_points(0.0, [100, 250, 400, 550])
+    # THEN held to the maximum the climbing level reaches the floor and holds the plateau open; a level one does not
+    assert _in_use_climbs({"heap": climbing}, max_iterations=3000) == "heap"
+    assert _in_use_climbs({"heap": level}, max_iterations=3000) is None
+    # ...nor one so slow (16 B/iter) that it stays under the heap's floor up to the maximum
+    assert _in_use_climbs({"heap": _heap_with_post_points(16.0, [100, 250, 400, 550])}, max_iterations=3000) is None
+
+
+def test_a_leak_read_from_the_level_after_collections_settles_only_with_a_margin():
+    # GIVEN a leak read from the post-collection level alone ("persists"), which rose 150 KiB (a Keras clone per
+    # call: one jump of the heap after collections by ~4000 calls, level to 8000), or 1.5 MiB
+    from leakhunt.analysis.settle_conditions import persists_with_margin, settled_verdict
+    from leakhunt.analysis.verdict import Verdict
+
+    small = _heap_with_post_points(256.0, [0, 150, 300, 450, 599])
+    large = _heap_with_post_points(2560.0, [0, 150, 300, 450, 599])
+    assert not persists_with_margin(small) and persists_with_margin(large)
+    verdict = Verdict("leak", "why", "leak", "heap", "persists", None)
+    judgement = MemoryJudgement("leak", "persists", "why", survival="confirmed")
+    # THEN only the climb of four granularities or more settles; the small one runs on
+    assert settled_verdict(verdict, {"heap": small}, {"heap": judgement}, 8000)[0] is None
+    assert settled_verdict(verdict, {"heap": large}, {"heap": judgement}, 8000)[0] == "leak"
