@@ -1,5 +1,4 @@
-"""The named facts every verdict rule reads, computed once from one series' growth estimate, and how many more
-iterations would decide an undecided series."""
+"""The named facts every verdict rule reads (one series' growth estimate), and how many more iterations decide."""
 
 from __future__ import annotations
 
@@ -9,6 +8,7 @@ import numpy as np
 
 from leakhunt.analysis.envelope import envelope_bounds, envelope_climbs, sawtooth_swing, swings
 from leakhunt.analysis.leak import GrowthEstimate, count_releases, noise_floor_bytes_per_iter
+from leakhunt.analysis.post_collection import live_growth
 from leakhunt.analysis.robust import SlopeFit
 from leakhunt.units import human_amount, human_interval, human_rate
 
@@ -124,13 +124,12 @@ class Facts:
 
     @property
     def too_short(self) -> bool:
-        return (self.judged_iterations < MIN_JUDGED_ITERATIONS or self.estimate.samples_judged < MIN_JUDGED_SAMPLES
-                or self.fit is None)
+        return self.judged_iterations < MIN_JUDGED_ITERATIONS or self.estimate.samples_judged < MIN_JUDGED_SAMPLES \
+            or self.fit is None
 
     @property
     def garbage(self) -> bool:
-        """The readings grew past the floor, but forced full collections freed it: what survived them stays
-        under the floor (analysis/post_collection.py). Garbage awaiting collection is not a leak."""
+        """Grew past the floor, but what survived forced full collections stays under it (post_collection.py)."""
         survival = self.estimate.survival
         return (survival is not None and survival.status == "garbage" and self.fit is not None
                 and self.fit.slope > self.floor)
@@ -138,14 +137,18 @@ class Facts:
     @property
     def persists(self) -> bool:
         """The memory in use keeps climbing after every forced full collection (a leak under garbage's sawtooth).
-        Not for RSS: it keeps freed pages, so its post-collection level climbs with each new peak of garbage.
-        Only where a collection freed something in this series: otherwise there is no garbage's sawtooth, the
-        post-collection points are ordinary readings taken at a few moments (a TF allocator that cycles with
-        its input images, 163-209 MB, read at six of them rose by chance) and the regular readings judge."""
+        Not for RSS (it keeps freed pages). Only where a collection freed something in this series: else the points
+        are ordinary readings at a few moments (a TF allocator cycling 163-209 MB with its images rose by chance)."""
         survival = self.estimate.survival
         return (survival is not None and self.estimate.series != "rss"
                 and survival.most_freed >= self.estimate.granularity
                 and survival.grows_steadily(self.estimate.granularity))
+
+    @property
+    def climbs_after_collections(self) -> bool:
+        """Live memory climbs past the floor (post_collection.live_growth) and the slope is above the noise floor."""
+        estimate = self.estimate
+        return live_growth(estimate.series, estimate.survival, estimate.growth_floor) and self.line.slope > self.floor
 
     @property
     def has_release(self) -> bool:
@@ -161,9 +164,8 @@ class Facts:
 
     @property
     def rising_slope(self) -> bool:
-        # A sawtooth fits a line badly, so that line's interval (widened for the residuals' serial
-        # correlation) is wide even when troughs and peaks clearly climb: the slope must be above the floor
-        # and significantly positive, not its whole interval above the floor.
+        # A sawtooth fits a line badly (its interval, widened for serial correlation, is wide even when troughs and
+        # peaks clearly climb): the slope must be above the floor and significantly positive, not its whole interval.
         return self.line.slope > self.floor and self.line.ci_low > 0
 
     @property

@@ -15,11 +15,10 @@ freed would be read as retained: the price of telling garbage from leaks on RSS 
 from __future__ import annotations
 
 from leakhunt.analysis.leak import GrowthEstimate
+from leakhunt.analysis.post_collection import IN_USE_SERIES
 from leakhunt.analysis.rules import MemoryJudgement
 from leakhunt.units import human_amount, human_rate
 
-# The series that count the memory in use, net of garbage, right after a full collection.
-IN_USE_SERIES = ("heap", "py_blocks")
 # Post-collection points each of them needs (the baseline and two more) before their level can vouch for RSS.
 IN_USE_MIN_POINTS = 3
 # ...over nearly RSS's own judged span (its start may come this share of the span later).

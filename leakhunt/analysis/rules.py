@@ -154,7 +154,7 @@ RULES: tuple[Rule, ...] = (
     # A climb that stopped also grew slower at the end: "stopped" decides it first.
     Rule("slowing", "leak", lambda f: f.slowing, _slowing_reason, after=("short", "stopped")),
     # Every slowing climb also still grows: "slowing" must come first to be named.
-    Rule("linear", "leak", lambda f: f.still_growing,
+    Rule("linear", "leak", lambda f: f.still_growing or f.climbs_after_collections,
          lambda f: (f"keeps growing at {f.slope_text} ({f.amount(f.estimate.growth_bytes)} in {f.span} "
                     f"iterations), above {f.floor_text}{_survival_note(f)}"), after=("short", "slowing")),
     Rule("bounded", "plateau", lambda f: f.envelope_bounds is not None and f.sawtooth_swing, _bounded_reason),

@@ -5,8 +5,9 @@ behind each condition are in its module docstring and in docs/verdicts.md, "Stop
 from __future__ import annotations
 
 from leakhunt.analysis.facts import SAWTOOTH_MIN_RELEASES, facts_of
-from leakhunt.analysis.garbage import IN_USE_SERIES, WARMUP_MIN_GRANULARITIES
+from leakhunt.analysis.garbage import WARMUP_MIN_GRANULARITIES
 from leakhunt.analysis.leak import GrowthEstimate
+from leakhunt.analysis.post_collection import IN_USE_SERIES
 from leakhunt.analysis.rules import MemoryJudgement
 from leakhunt.analysis.verdict import JUDGED_SERIES, Verdict
 

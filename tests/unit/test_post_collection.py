@@ -214,6 +214,29 @@ def test_a_warm_up_of_the_memory_in_use_that_stopped_is_a_plateau_even_under_the
     assert with_stopped_warmup(judgements, estimates)["rss"].verdict == "flat"
 
 
+def test_a_warm_up_is_told_by_halves_of_the_span_wherever_the_requested_collections_fell():
+    from leakhunt.analysis.post_collection import PostCollectionPoints, survival
+
+    # The retracing warm-up's heap after collections in one run: looks requested two collections early (613, 620)
+    # and one at 1117; split by count, the "late" half began at 1117 and still climbed (a ratio of 0.28).
+    iterations = np.array([0, 603, 610, 1107, 1205, 1800, 2402, 2999], dtype=float)
+    after = 112.52e6 + np.array([0, 487_168, 487_328, 649_440, 698_272, 806_880, 866_608, 867_232])
+    points = PostCollectionPoints(iterations, after, after)
+    result = survival("heap", 0, 2999, 300.0, 2e6, points)
+    assert result.stopped_climbing(4 * 64 * 1024), (result.early_half_slope_per_iter, result.late_half_slope_per_iter)
+
+
+def test_one_high_point_after_a_collection_is_not_a_warm_up():
+    from leakhunt.analysis.post_collection import PostCollectionPoints, survival
+
+    # A flat tf.data loop: one collection caught a prefetch buffer in flight (+375 KiB at call 400), the next ones
+    # were back at the start: the level did not climb and stay.
+    iterations = np.array([0, 200, 202, 258, 328, 400, 600, 800, 830, 999], dtype=float)
+    after = 116.45e6 + np.array([0, -7_056, -6_896, -2_560, -1_440, 374_352, 29_744, 7_328, 7_808, 8_960])
+    result = survival("heap", 0, 999, 100.0, 2e6, PostCollectionPoints(iterations, after, after))
+    assert result.climb < 64 * 1024 and not result.stopped_climbing(4 * 64 * 1024)
+
+
 def test_a_leak_under_a_sawtooth_of_garbage_is_found_from_the_level_after_each_collection():
     # predict() in a loop: ~10 KiB of cyclic garbage per call freed every ~700 calls, and 1 KiB per call kept.
     x = np.arange(3000, dtype=float)

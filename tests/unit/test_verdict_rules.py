@@ -157,6 +157,24 @@ def test_row_unclear_end():
     assert (judgement.verdict, judgement.pattern) == ("inconclusive", "unclear-end")
 
 
+def test_row_linear_from_the_memory_in_use_after_collections():
+    # A tf.data pipeline built per call: the heap's line so serially correlated that its interval spans zero, while
+    # the heap right after each of 13 forced collections climbed steadily (nothing freed: live memory).
+    from leakhunt.analysis.post_collection import PostCollectionPoints
+
+    x, y = child_rss(lambda x: 930 * x, iterations=1000, noise_bytes=500)
+    at = np.array([0.0, 130, 156, 184, 200, 212, 242, 280, 320, 370, 400, 426, 492, 998])
+    climbing = PostCollectionPoints(at, BASE_BYTES + 950 * at, BASE_BYTES + 950 * at)
+    wide = SlopeFit(930.0, -150.0, 2000.0, 0.0, 500)
+    heap = dataclasses.replace(estimate_growth("heap", x, y, kind=HEAP_KIND, post_points=climbing),
+                               fit=wide, early_fit=wide)
+    judgement = judge_growth(heap)
+    assert (judgement.verdict, judgement.pattern) == ("leak", "linear"), judgement.reason
+    # THEN without that evidence the same line is too noisy to tell; RSS's post-collection level never counts
+    assert judge_growth(dataclasses.replace(heap, survival=None)).verdict == "inconclusive"
+    assert judge_growth(dataclasses.replace(heap, series="rss")).verdict == "inconclusive"
+
+
 def test_row_noisy():
     wide = SlopeFit(1500.0, -2000.0, 5000.0, 0.0, 100)
     estimate = _estimate_with(fit=wide, early_fit=wide, recent_fit=wide)
