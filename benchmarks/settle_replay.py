@@ -21,7 +21,8 @@ from _harness import read_json
 
 from leakhunt import rundir
 from leakhunt.analysis.leak import estimate_growth, iteration_series
-from leakhunt.analysis.settle import INTERIM_CONFIDENCE, SETTLE_SERIES, SettleTracker, take_look
+from leakhunt.analysis.settle import INTERIM_CONFIDENCE, SETTLE_SERIES
+from leakhunt.analysis.settle_replay import replay_looks, replayed_settle
 
 
 def _series_lines(frame, warmup_steps: int, max_iterations: int) -> list[str]:
@@ -42,38 +43,27 @@ def _series_lines(frame, warmup_steps: int, max_iterations: int) -> list[str]:
     return lines
 
 
-def _looks(strategy_dir: Path, max_iterations: int) -> Iterator[tuple[int, Any, Any, str | None, int]]:
-    """The looks the parent would have taken, in order: (measured iterations, the rows up to there, the look
-    or None when too early, the stop reason or None, warm-up steps), until one stops or the rows run out."""
+def _readings(strategy_dir: Path) -> tuple[Any, Any, int]:
+    """(iterations, collections, warm-up steps) of a finished strategy folder."""
     warmup_steps = int(read_json(strategy_dir / "task.json").get("warmup_steps", 0))
     frame = rundir.read_csv_tolerant(strategy_dir / rundir.ITERATIONS_FILE, rundir.ITERATION_COLUMNS)
     collections = rundir.read_csv_tolerant(strategy_dir / rundir.COLLECTIONS_FILE, rundir.COLLECTION_COLUMNS)
-    if frame.empty:
-        return
-    measured_available = int(frame["step"].max()) + 1 - warmup_steps
-    tracker = SettleTracker(max_iterations)
-    measured = tracker.next_look_iterations
-    while measured <= min(measured_available, max_iterations):
-        upto = frame[frame["step"] < warmup_steps + measured]
-        # The forced collections the child had run by then (an exact run's milestones; requested ones only
-        # where the replayed run was itself --until-decided).
-        collections_upto = collections[collections["step"] < warmup_steps + measured]
-        look = take_look(upto, warmup_steps, max_iterations, collections_upto,
-                         tracker.looks[-1] if tracker.looks else None)
-        stop = tracker.record(look, measured)
-        yield measured, upto, look, stop, warmup_steps
-        if stop:
-            return
-        measured = tracker.next_look_iterations
+    return frame, collections, warmup_steps
+
+
+def _looks(strategy_dir: Path, max_iterations: int) -> Iterator[tuple[int, Any, Any, str | None, int]]:
+    """The looks the parent would have taken, in order: (measured iterations, the rows up to there, the look
+    or None when too early, the stop reason or None, warm-up steps), until one stops or the rows run out."""
+    frame, collections, warmup_steps = _readings(strategy_dir)
+    for replayed in replay_looks(frame, collections, warmup_steps, max_iterations):
+        yield replayed.measured_iterations, replayed.rows, replayed.look, replayed.stop, warmup_steps
 
 
 def settled_verdict(strategy_dir: Path, max_iterations: int) -> tuple[str | None, int | None]:
     """(the verdict the looks would have settled on, at how many measured iterations), or (None, None): replays
     the looks silently, for benchmarks that compare it with the run's final verdict."""
-    for _, _, look, stop, _ in _looks(strategy_dir, max_iterations):
-        if stop and look is not None:
-            return look.settles, look.measured_iterations
-    return None, None
+    frame, collections, warmup_steps = _readings(strategy_dir)
+    return replayed_settle(frame, collections, warmup_steps, max_iterations)
 
 
 def replay(strategy_dir: Path, max_iterations: int, verbose: bool) -> str | None:
