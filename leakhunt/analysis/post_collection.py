@@ -192,7 +192,7 @@ def _knee_noise(x: np.ndarray, y: np.ndarray, half: int, early: float | None, la
     """The points' scatter around a line through each half (the halves share their boundary point). A retracing
     warm-up's Python blocks after collections (+17.4k, then level) scattered 5.2k around one line, ~0 around two."""
     if early is None or late is None:
-        return _robust_sigma(y - (np.median(y - (early or late or 0.0) * x) + (early or late or 0.0) * x))
+        return _robust_sigma(y - (early if early is not None else late or 0.0) * x)  # one line: its offset cancels
     parts = []
     for xs, ys, slope in ((x[:half], y[:half], early), (x[half - 1:], y[half - 1:], late)):
         offsets = ys - slope * xs

@@ -47,14 +47,22 @@ def _stays_flat(estimate: GrowthEstimate, judgement: MemoryJudgement, max_iterat
             and estimate.rise_bytes < LEVEL_SETTLE_SHARE * estimate.growth_floor)
 
 
+def _post_level_projection(estimate: GrowthEstimate, max_span: float) -> float | None:
+    """How far the level right after forced collections would rise, at its rate so far, over `max_span` iterations;
+    None without a post-collection rate."""
+    survival = estimate.survival
+    if survival is None or survival.post_slope_per_iter is None:
+        return None
+    return max(survival.post_slope_per_iter, 0.0) * max_span
+
+
 def _collections_bound(estimate: GrowthEstimate, max_span: float) -> bool:
     """Forced full collections keep bringing the level back: as many post-collection points as a sawtooth needs
     teeth, and their level, held to the maximum, stays under the floor (garbage awaiting collection, not a leak).
     Teeth cut by collections at looks 15% apart have uneven sizes, so the binned levels may count few of them."""
-    survival = estimate.survival
-    return (survival is not None and survival.post_slope_per_iter is not None
-            and survival.points_used >= SAWTOOTH_SETTLE_RELEASES
-            and max(survival.post_slope_per_iter, 0.0) * max_span < estimate.growth_floor)
+    projected = _post_level_projection(estimate, max_span)
+    return (projected is not None and estimate.survival is not None
+            and estimate.survival.points_used >= SAWTOOTH_SETTLE_RELEASES and projected < estimate.growth_floor)
 
 
 def _plateau_settles(estimate: GrowthEstimate, judgement: MemoryJudgement, max_span: float) -> bool:
@@ -95,11 +103,10 @@ def _in_use_climbs(estimates: dict[str, GrowthEstimate], max_iterations: int) ->
     while the heap after each collection rose ~1 KiB/iter (the full run: a leak)."""
     for series in IN_USE_SERIES:
         estimate = estimates.get(series)
-        survival = None if estimate is None else estimate.survival
-        if estimate is None or survival is None or survival.post_slope_per_iter is None:
+        if estimate is None:
             continue
-        if max(survival.post_slope_per_iter, 0.0) * (max_iterations - estimate.first_iteration) \
-                >= estimate.growth_floor:
+        projected = _post_level_projection(estimate, max_iterations - estimate.first_iteration)
+        if projected is not None and projected >= estimate.growth_floor:
             return series
     return None
 
