@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import dataclasses
 import json
 import os
 import sys
@@ -157,6 +158,9 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--json", type=Path, help="write every run's record and the per-case table here")
     parser.add_argument("--keep-runs", type=Path, help="keep the run folders here (default: a deleted temp dir)")
     parser.add_argument("--patterns-dir", type=Path, default=PATTERNS_DIR, help="where to find the TF patterns")
+    parser.add_argument("--iterations-scale", type=float, default=1.0,
+                        help="run every case at this multiple of its iterations (2: the same truths at twice the "
+                             "length; a verdict that changes with the run length is a bug)")
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
     parser.add_argument("--merge", type=Path, nargs="+", metavar="JSON",
                         help="no soaks: the tables of the runs recorded in these --json files together (repeats "
@@ -229,6 +233,11 @@ def main() -> int:
                   f"(quick {case.quick_iterations})")
         return 0
     chosen = select(cases, args.cases)
+    if args.iterations_scale <= 0:
+        raise SystemExit(f"--iterations-scale must be positive, not {args.iterations_scale:g}")
+    chosen = [dataclasses.replace(case, iterations=max(1, round(case.iterations * args.iterations_scale)),
+                                  quick_iterations=max(1, round(case.quick_iterations * args.iterations_scale)))
+              for case in chosen]
     if args.merge:
         records, interrupted = merged_records(args.merge), False
         chosen = [case for case in chosen if any(record["case"] == case.name for record in records)]

@@ -141,3 +141,28 @@ def test_a_gpu_bound_slowdown_is_not_explained_away_by_its_low_cpu_share():
     latency = noisy(20 * (1 + 0.3 * X / N))
     cpu = cpu_readings(latency, np.full(N, 2.0))  # waits on the device: its CPU share falls as it slows
     assert analyse_drift(X, latency, REFERENCE_X, quiet_reference(), cpu).slowing
+
+
+def test_a_slowdown_the_machine_bent_mid_run_is_still_drift():
+    # GIVEN a workload 50% slower by the end, on a machine that was 35% slower through the middle of the run (a
+    # busy spell): the raw windows rise, dip back and rise again, while the corrected ones rise steadily
+    busy = np.where((X > 0.3 * N) & (X < 0.7 * N), 1.35, 1.0)
+    latency = noisy(1.5 * (1 + 0.5 * X / N) * busy)
+    reference = quiet_reference(6) * np.where((REFERENCE_X > 0.3 * N) & (REFERENCE_X < 0.7 * N), 1.35, 1.0)
+    drift = analyse_drift(X, latency, REFERENCE_X, reference)
+    # THEN the raw windows alone would not pass the monotone test, but the workload's own slowdown is drift
+    assert drift.raw.tau < 0.5 and drift.raw.change_first_to_last_fifth > 0.3
+    assert drift.corrected.tau > 0.8
+    assert drift.slowing
+
+
+@pytest.mark.parametrize("seed", [26, 34, 90])
+def test_windows_that_wander_up_by_chance_are_not_drift(seed):
+    # GIVEN a flat workload whose window levels wander (a random walk, ~4% per window) on a steady machine; these
+    # seeds' walks end 11-17% up with tau 0.51-0.56 on both series: the 2.3% level the flag used to need
+    rng = np.random.default_rng(seed)
+    wander = np.repeat(1 + np.cumsum(rng.normal(0, 0.04, 10)), N // 10)
+    drift = analyse_drift(X, noisy(1.5 * wander, seed), REFERENCE_X, quiet_reference(seed))
+    assert 0.5 <= drift.corrected.tau < 0.6 and drift.raw.change_first_to_last_fifth > 0.1
+    # THEN it is not drift: the corrected windows must rise at Mann-Kendall's 1% level
+    assert not drift.slowing
