@@ -11,6 +11,8 @@ from typing import Any
 
 from _harness import WORKLOADS, builtin_target, workload_function
 
+from leakhunt.analysis.drift import DRIFT_MIN_FRACTION, DRIFT_MIN_TAU
+
 DRIFT_STEPS = WORKLOADS / "drift_steps.py"
 # The built-in strategy soaked as a flat case: (case name, strategy, preset).
 BUILTIN_FLAT = ("maskrcnn_tiny_persistent", "persistent", "tiny")
@@ -50,9 +52,10 @@ DRIFT_MIN_ITERATIONS = 50  # leakhunt/analysis/drift.py: fewer say nothing about
 WARMUP_ALLOWANCE_S = {BUILTIN_FLAT[0]: 20.0}
 DEFAULT_WARMUP_ALLOWANCE_S = 3.0
 LONG_STEP_MS = 30.0
-# "raw-only slowdown": the raw latency's last fifth this much above its first (the drift test's own bar).
-RAW_SLOWDOWN_FRACTION = 0.10
-RAW_TREND_TAU = 0.5
+# "raw-only slowdown": the raw latency's last fifth this much above its first, its windows this monotone (the
+# drift test's own bars, leakhunt/analysis/drift.py).
+RAW_SLOWDOWN_FRACTION = DRIFT_MIN_FRACTION
+RAW_TREND_TAU = DRIFT_MIN_TAU
 # How often the hog watcher polls the child's progress file.
 WATCH_POLL_S = 0.02
 

@@ -6,7 +6,7 @@ import os
 import statistics
 from typing import Any
 
-from _drift_plans import LONG_STEP_KINDS, Plan, case_truths
+from _drift_plans import LONG_STEP_KINDS, RAW_TREND_TAU, Plan, case_truths
 from _harness import markdown_table
 
 
@@ -92,7 +92,7 @@ def print_report(kinds: list[str], flat_loads: list[str], true_loads: list[str],
     print()
     print(f"flat runs whose raw latency slowed >= 10% and the reference correction cleared: "
           f"{totals['flat_raw_slowdowns_removed']} of {totals['flat_runs']} (the raw test alone, change >= 10% "
-          f"and tau >= 0.5, would have flagged {totals['flat_raw_test_alone_would_flag']})")
+          f"and tau >= {RAW_TREND_TAU:g}, would have flagged {totals['flat_raw_test_alone_would_flag']})")
     if totals["flat_long_step_runs"]:
         short_runs = totals["flat_runs"] - totals["flat_long_step_runs"]
         short_flagged = totals["flat_flagged"] - totals["flat_long_step_flagged"]
