@@ -126,6 +126,14 @@ def test_drift_states():
     sleeping = analyse_drift(x, 10 + rng.normal(0, 0.05, x.size), reference_x, speeding_up)
     assert sleeping.corrected is not None and sleeping.corrected.change_first_to_last_fifth > 0.1
     assert drift_state(sleeping, 399, 5000) == "none"
+    # a step that slows with the machine, on a machine that speeds up 35%: its raw latency falls with the machine
+    # while its corrected latency rises, and the machine may slow again: undecided, the run goes on (it stopped a
+    # retracing function at 226 of 2000 iterations as "no drift", and the full run flags its drift)
+    speeding_more = 0.3 * (1 - 0.35 * reference_x / 400) + rng.normal(0, 0.002, reference_x.size)
+    following = analyse_drift(x, 10 * (1 + 0.2 * x / 400) * (1 - 0.35 * x / 400) + rng.normal(0, 0.3, x.size),
+                              reference_x, speeding_more)
+    assert following.raw is not None and following.raw.change_first_to_last_fifth < -0.1
+    assert drift_state(following, 399, 5000) == "undecided"
     # a trend the machine was not read for at both ends stays undecided: the run goes on
     unread = analyse_drift(x, 10 + rng.normal(0, 0.3, x.size), reference_x[:10], reference[:10])
     assert drift_state(unread, 399, 5000) == "undecided"
