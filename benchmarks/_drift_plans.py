@@ -53,7 +53,7 @@ WARMUP_ALLOWANCE_S = {BUILTIN_FLAT[0]: 20.0}
 DEFAULT_WARMUP_ALLOWANCE_S = 3.0
 LONG_STEP_MS = 30.0
 # "raw-only slowdown": the raw latency's last fifth this much above its first, its windows this monotone (the
-# drift test's own bars, leakhunt/analysis/drift.py).
+# drift test's bars for a slowing series, leakhunt/analysis/drift.py).
 RAW_SLOWDOWN_FRACTION = DRIFT_MIN_FRACTION
 RAW_TREND_TAU = DRIFT_MIN_TAU
 # How often the hog watcher polls the child's progress file.

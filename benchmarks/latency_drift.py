@@ -6,7 +6,7 @@ measured iterations: `start_midway` (idle, then every core busy: the raw latency
 `stop_midway` (busy, then gone: it falls) and `ramp` (the hogs' duty cycle rises 0 -> 100% over the run: a
 steady raw slowdown, the hardest case), plus quiet runs. Target: **no flat run flagged**. It also counts
 the flat runs whose raw latency slowed by >= 10% (and of those, how many the raw test alone would have
-flagged: Kendall tau >= 0.6 too), i.e. the slowdowns that only the machine-speed reference correction
+flagged: Kendall tau >= 0.5 too), i.e. the slowdowns that only the machine-speed reference correction
 removed.
 
 The flat workloads (benchmarks/workloads/drift_steps.py): the four sub-millisecond ones (numpy_flat,
