@@ -114,7 +114,7 @@ class DriftAnalysis:
 
     @property
     def slowing(self) -> bool:
-        """The workload's own slowdown: the corrected trend is monotone and the raw latency rose with it."""
+        """The workload's own slowdown: the corrected trend is monotone; the raw latency rose, leaning upward."""
         return self.judged and self.raw is not None and self.raw.leans_slower and \
             self.corrected is not None and self.corrected.slowing
 
